@@ -1,0 +1,1 @@
+"""Vakt: duty rota and reminders for municipal social media accounts."""

@@ -1,0 +1,170 @@
+"""The `vakt` command: run, serve, migrate, check-config, sweep."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import ConfigError, load_config
+from bot.settings import Settings, SettingsError, load_settings, redact_url
+from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
+
+log = logging.getLogger("vakt")
+
+
+class CliError(Exception):
+    """A problem to print as one line, with exit code 2."""
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _settings()
+    path = args.file or settings.config_path
+    config = load_config(path)
+    print(
+        f"{path}: OK – {config.name} ({config.country}, {config.timezone}, {config.language}); "
+        f"{len(config.teams)} team(s), {len(config.accounts)} account(s) declared"
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    before, after = migrate(engine)
+    where = redact_url(settings.database_url)
+    if before == after:
+        print(f"{where}: already at {after}")
+    else:
+        print(f"{where}: migrated from {before or 'empty'} to {after}")
+    return 0
+
+
+def _parse_instant(text: str, tz: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--at {text!r} is not an ISO instant like 2026-12-28T09:05+01:00") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(tz))
+    return instant
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from bot.runtime import build_runtime, prepare_database
+
+    settings = _settings()
+    if not args.dry_run:
+        settings.require_bot_token()
+    runtime = build_runtime(settings)
+    prepare_database(runtime)
+    now = _parse_instant(args.at, runtime.config.timezone) if args.at else runtime.deps.clock()
+    result = runtime.sweep(now, dry_run=args.dry_run)
+    verb = "would send" if args.dry_run else "recorded"
+    print(f"sweep as of {now.isoformat()}: {len(result.recorded)} message(s) {verb}")
+    for message in result.recorded:
+        print(f"  [{message.kind}] to {message.channel}: {message.text}")
+    if result.delivery:
+        print("delivery: {sent} sent, {retry} to retry, {failed} failed".format(**result.delivery))
+    if result.failed_jobs:
+        print(f"jobs that failed (see the log): {', '.join(result.failed_jobs)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import build_runtime, prepare_database
+    from bot.scheduler import start_scheduler
+
+    settings = _settings()
+    app_token = settings.require_app_token()
+    settings.require_bot_token()
+    runtime = build_runtime(settings)
+    prepare_database(runtime)
+    app = runtime.app(signing_secret=None)
+    scheduler = start_scheduler(runtime)
+    log.info("Vakt for %s in Socket Mode", runtime.config.name)
+    try:
+        SocketModeHandler(app, app_token).start()
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    settings = _settings()
+    settings.require_bot_token()
+    settings.require_signing_secret()
+    load_config(settings.config_path)  # fail here, in one line, before gunicorn starts
+    return serve(settings, workers=args.workers)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    current = current_revision(engine)
+    head = head_revision()
+    print(f"database {redact_url(settings.database_url)}: at {current or 'empty'}, newest {head}")
+    return 0 if current == head else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vakt",
+        description="Vakt keeps a municipality's social media accounts watched.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    run = sub.add_parser("run", help="run in Socket Mode (needs SLACK_APP_TOKEN)")
+    run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", help="run in HTTP mode under gunicorn on PORT")
+    serve.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
+    serve.set_defaults(func=cmd_serve)
+    mig = sub.add_parser("migrate", help="bring the database to the newest schema")
+    mig.set_defaults(func=cmd_migrate)
+    db = sub.add_parser("db-status", help="show the database's schema revision")
+    db.set_defaults(func=cmd_status)
+    check = sub.add_parser("check-config", help="validate the configuration file without starting")
+    check.add_argument("file", nargs="?", help="default: VAKT_CONFIG or config/vakt.toml")
+    check.set_defaults(func=cmd_check_config)
+    sw = sub.add_parser("sweep", help="run every job due at an instant once, then exit")
+    sw.add_argument("--at", help="ISO instant, e.g. 2026-12-28T09:05 (organisation's zone)")
+    sw.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send and record nothing"
+    )
+    sw.set_defaults(func=cmd_sweep)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vakt` console script and `python -m bot`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        level = _settings().log_level
+    except SettingsError:
+        level = "INFO"
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (ConfigError, SettingsError, DatabaseError, CliError) as exc:
+        print(f"vakt: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,454 @@
+"""Organisation settings from TOML: the calendar, coordinators, and teams/accounts as code.
+
+Every problem is reported as a ConfigError naming the file, the key and what is wrong, so that
+a bad configuration stops the start with one readable line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
+
+LANGUAGES = ("nb", "sv", "en")
+COUNTRIES = ("NO", "SE", "DK", "FI")
+ROTATIONS = ("weekly", "daily")
+PLATFORMS = (
+    "facebook",
+    "facebook-group",
+    "instagram",
+    "youtube",
+    "linkedin",
+    "x",
+    "tiktok",
+    "other",
+)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, located by file and key."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}")
+        self.file = file
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class TeamDecl:
+    key: str
+    name: str
+    channel: str | None
+    manager: str | None
+    members: tuple[str, ...]
+    rotation: str
+    start: date
+
+
+@dataclass(frozen=True)
+class AccountDecl:
+    key: str
+    platform: str
+    name: str
+    url: str
+    team: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How often the scheduler evaluates the jobs (minutes)."""
+
+    sweep_minutes: int = 5
+    gap_lookahead_working_days: int = 10
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    path: str
+    name: str
+    country: str
+    subdivision: str | None
+    timezone: str
+    language: str
+    coordinators: tuple[str, ...]
+    coordinator_channel: str | None
+    calendar_rules: CalendarRules
+    schedule: Schedule = field(default_factory=Schedule)
+    teams: tuple[TeamDecl, ...] = ()
+    accounts: tuple[AccountDecl, ...] = ()
+
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar these settings describe."""
+        return WorkCalendar(self.calendar_rules)
+
+    def is_coordinator(self, user_id: str) -> bool:
+        """True when the Slack user is one of the organisation's coordinators."""
+        return user_id in self.coordinators
+
+
+class _Reader:
+    """Typed access to a TOML table that reports errors with the key's dotted path."""
+
+    def __init__(self, file: str, table: Mapping[str, Any], prefix: str) -> None:
+        self.file = file
+        self.table = table
+        self.prefix = prefix
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), problem)
+
+    def raw(self, name: str) -> Any:
+        self.used.add(name)
+        return self.table.get(name)
+
+    def text(self, name: str, *, required: bool = True, default: str | None = None) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is required")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, f"must be a non-empty text, not {value!r}")
+        return value.strip()
+
+    def req(self, name: str) -> str:
+        value = self.text(name, required=True)
+        assert value is not None
+        return value
+
+    def number(self, name: str, default: int, lo: int, hi: int) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise self.fail(name, f"must be a whole number from {lo} to {hi}, not {value!r}")
+        return value
+
+    def str_list(self, name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+        value = self.raw(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(name, f'must be a list of {what}, like ["U0ABC123"]')
+        for item in value:
+            if not isinstance(item, str) or not pattern.match(item):
+                raise self.fail(name, f"{item!r} is not a {what}")
+        if len(set(value)) != len(value):
+            raise self.fail(name, "lists someone twice")
+        return tuple(value)
+
+    def slack_id(self, name: str, pattern: re.Pattern[str], what: str) -> str | None:
+        value = self.text(name, required=False)
+        if value is not None and not pattern.match(value):
+            raise self.fail(name, f"{value!r} is not a {what}")
+        return value
+
+    def day(self, name: str) -> date:
+        value = self.raw(name)
+        if value is None:
+            raise self.fail(name, "is required (a date like 2026-11-02)")
+        return _to_date(value, lambda p: self.fail(name, p))
+
+    def done(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise self.fail(unknown[0], "is not a setting Vakt knows (misspelt?)")
+
+
+def _to_date(value: Any, fail: Any) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise fail(f"{value!r} is not a date like 2026-11-02")
+
+
+def _clock(text: str, fail: Any) -> time:
+    match = CLOCK.match(text)
+    if not match:
+        raise fail(f"{text!r} is not a time like 12:00")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise fail(f"{text!r} is not a time of day")
+    return time(hour, minute)
+
+
+def _hours(value: Any, fail: Any) -> Hours:
+    if not isinstance(value, str) or not HOURS_RANGE.match(value):
+        raise fail(f'{value!r} is not office hours like "08:00-16:00"')
+    match = HOURS_RANGE.match(value)
+    assert match
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise fail(f'{value!r} is not office hours like "08:00-16:00"')
+    opens, closes = time(h1, m1), time(h2, m2)
+    if closes <= opens:
+        raise fail(f"{value!r} closes before it opens")
+    return Hours(opens, closes)
+
+
+def _month_day(text: Any, fail: Any) -> tuple[int, int]:
+    if not isinstance(text, str) or not MONTH_DAY.match(text):
+        raise fail(f'{text!r} is not a recurring day like "12-24" (MM-DD)')
+    month, day = int(text[:2]), int(text[3:])
+    try:
+        date(2024, month, day)  # a leap year, so 02-29 is accepted
+    except ValueError:
+        raise fail(f"{text!r} is not a day of the year") from None
+    return month, day
+
+
+def _week(reader: _Reader) -> dict[int, Hours]:
+    week: dict[int, Hours] = {}
+    for index, day in enumerate(WEEKDAYS):
+        value = reader.raw(day)
+        if value is None or value == "closed":
+            continue
+        week[index] = _hours(value, lambda p, d=day: reader.fail(d, p))
+    return week
+
+
+def _calendar(
+    file: str, doc: Mapping[str, Any], country: str, subdiv: str | None, tz: str
+) -> CalendarRules:
+    hours_table = doc.get("office_hours")
+    if hours_table is None:
+        raise ConfigError(file, "office_hours", 'is required (e.g. monday = "08:00-16:00")')
+    if not isinstance(hours_table, dict):
+        raise ConfigError(file, "office_hours", "must be a table")
+    hours = _Reader(file, hours_table, "office_hours")
+    week = _week(hours)
+    seasons: list[Season] = []
+    raw_seasons = hours.raw("season") or []
+    if not isinstance(raw_seasons, list):
+        raise hours.fail("season", "must be a list of [[office_hours.season]] tables")
+    for i, raw in enumerate(raw_seasons):
+        season = _Reader(file, raw, f"office_hours.season[{i}]")
+        name = season.text("name", required=False, default=f"season {i + 1}") or ""
+        start = _month_day(season.raw("from"), lambda p, s=season: s.fail("from", p))
+        end = _month_day(season.raw("to"), lambda p, s=season: s.fail("to", p))
+        seasons.append(Season(name=name, start=start, end=end, week=_week(season)))
+        season.done()
+    hours.done()
+    if not week and not seasons:
+        raise ConfigError(file, "office_hours", "has no open day at all")
+
+    closed = doc.get("closed_days", {})
+    if not isinstance(closed, dict):
+        raise ConfigError(file, "closed_days", "must be a table with recurring and dates")
+    closed_reader = _Reader(file, closed, "closed_days")
+    recurring_raw = closed_reader.raw("recurring") or []
+    dates_raw = closed_reader.raw("dates") or []
+    if not isinstance(recurring_raw, list):
+        raise closed_reader.fail("recurring", 'must be a list like ["12-24", "12-31"]')
+    if not isinstance(dates_raw, list):
+        raise closed_reader.fail("dates", 'must be a list like ["2026-12-28"]')
+    recurring = frozenset(
+        _month_day(v, lambda p: closed_reader.fail("recurring", p)) for v in recurring_raw
+    )
+    fixed = frozenset(_to_date(v, lambda p: closed_reader.fail("dates", p)) for v in dates_raw)
+    closed_reader.done()
+
+    half = doc.get("half_days", {})
+    if not isinstance(half, dict):
+        raise ConfigError(file, "half_days", 'must be a table like "12-23" = "12:00"')
+    half_recurring: dict[tuple[int, int], time] = {}
+    half_dates: dict[date, time] = {}
+    for raw_key, raw_value in half.items():
+        key = f"half_days.{raw_key}"
+
+        def fail(p: str, key: str = key) -> ConfigError:
+            return ConfigError(file, key, p)
+
+        closes = _clock(raw_value, fail) if isinstance(raw_value, str) else None
+        if closes is None:
+            raise fail(f'{raw_value!r} is not a closing time like "12:00"')
+        if isinstance(raw_key, str) and MONTH_DAY.match(raw_key):
+            half_recurring[_month_day(raw_key, fail)] = closes
+        else:
+            half_dates[_to_date(raw_key, fail)] = closes
+
+    return CalendarRules(
+        timezone=tz,
+        country=country,
+        subdivision=subdiv,
+        week=week,
+        seasons=tuple(seasons),
+        closed_recurring=recurring,
+        closed_dates=fixed,
+        half_days_recurring=half_recurring,
+        half_days_dates=half_dates,
+    )
+
+
+def _teams(file: str, doc: Mapping[str, Any]) -> tuple[TeamDecl, ...]:
+    raw = doc.get("team", [])
+    if not isinstance(raw, list):
+        raise ConfigError(file, "team", "must be written as [[team]] tables")
+    teams: list[TeamDecl] = []
+    for i, table in enumerate(raw):
+        r = _Reader(file, table, f"team[{i}]")
+        key = r.req("key")
+        if not KEY.match(key):
+            raise r.fail("key", f"{key!r} must be lower case letters, digits, - or _")
+        r.prefix = f"team.{key}"
+        rotation = r.text("rotation", required=False, default="weekly") or "weekly"
+        if rotation not in ROTATIONS:
+            raise r.fail("rotation", f"{rotation!r} must be one of {', '.join(ROTATIONS)}")
+        members = r.str_list("members", USER_ID, "Slack user id")
+        if not members:
+            raise r.fail("members", "needs at least one Slack user id, in rotation order")
+        teams.append(
+            TeamDecl(
+                key=key,
+                name=r.req("name"),
+                channel=r.slack_id("channel", CHANNEL_ID, "Slack channel id"),
+                manager=r.slack_id("manager", USER_ID, "Slack user id"),
+                members=members,
+                rotation=rotation,
+                start=r.day("start"),
+            )
+        )
+        r.done()
+    keys = [t.key for t in teams]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ConfigError(file, f"team.{key}", "is declared twice")
+    return tuple(teams)
+
+
+def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
+    raw = doc.get("account", [])
+    if not isinstance(raw, list):
+        raise ConfigError(file, "account", "must be written as [[account]] tables")
+    accounts: list[AccountDecl] = []
+    for i, table in enumerate(raw):
+        r = _Reader(file, table, f"account[{i}]")
+        key = r.req("key")
+        if not KEY.match(key):
+            raise r.fail("key", f"{key!r} must be lower case letters, digits, - or _")
+        r.prefix = f"account.{key}"
+        platform = r.req("platform")
+        if platform not in PLATFORMS:
+            raise r.fail("platform", f"{platform!r} must be one of {', '.join(PLATFORMS)}")
+        url = r.req("url")
+        if not url.startswith(("https://", "http://")):
+            raise r.fail("url", f"{url!r} must start with https://")
+        accounts.append(
+            AccountDecl(key=key, platform=platform, name=r.req("name"), url=url, team=r.req("team"))
+        )
+        r.done()
+    keys = [a.key for a in accounts]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ConfigError(file, f"account.{key}", "is declared twice")
+    return tuple(accounts)
+
+
+def parse_config(text: str, file: str) -> OrgConfig:
+    """Parse and validate organisation settings; raises ConfigError."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "(syntax)", f"not valid TOML: {exc}") from None
+    known = {
+        "organisation",
+        "office_hours",
+        "closed_days",
+        "half_days",
+        "schedule",
+        "team",
+        "account",
+    }
+    for top in doc:
+        if top not in known:
+            raise ConfigError(file, top, "is not a section Vakt knows (misspelt?)")
+    org_table = doc.get("organisation")
+    if not isinstance(org_table, dict):
+        raise ConfigError(
+            file, "organisation", "is required ([organisation] with name, country, ...)"
+        )
+    org = _Reader(file, org_table, "organisation")
+    name = org.req("name")
+    country = org.req("country").upper()
+    if country not in COUNTRIES:
+        raise org.fail("country", f"{country!r} must be one of {', '.join(COUNTRIES)}")
+    subdivision = org.text("subdivision", required=False)
+    tz = org.req("timezone")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise org.fail("timezone", f"{tz!r} is not a time zone like Europe/Oslo") from None
+    language = org.text("language", required=False, default="nb") or "nb"
+    if language not in LANGUAGES:
+        raise org.fail("language", f"{language!r} must be one of {', '.join(LANGUAGES)}")
+    coordinators = org.str_list("coordinators", USER_ID, "Slack user id")
+    coordinator_channel = org.slack_id("coordinator_channel", CHANNEL_ID, "Slack channel id")
+    org.done()
+
+    rules = _calendar(file, doc, country, subdivision, tz)
+    try:
+        calendar = WorkCalendar(rules)
+        calendar.holiday_name(date(2026, 1, 1))
+    except (ValueError, KeyError, NotImplementedError) as exc:
+        raise ConfigError(file, "organisation.subdivision", str(exc)) from None
+
+    schedule_table = doc.get("schedule", {})
+    sched = _Reader(file, schedule_table, "schedule")
+    schedule = Schedule(
+        sweep_minutes=sched.number("sweep_minutes", 5, 1, 60),
+        gap_lookahead_working_days=sched.number("gap_lookahead_working_days", 10, 1, 60),
+    )
+    sched.done()
+
+    teams = _teams(file, doc)
+    accounts = _accounts(file, doc)
+    return OrgConfig(
+        path=file,
+        name=name,
+        country=country,
+        subdivision=subdivision,
+        timezone=tz,
+        language=language,
+        coordinators=coordinators,
+        coordinator_channel=coordinator_channel,
+        calendar_rules=rules,
+        schedule=schedule,
+        teams=teams,
+        accounts=accounts,
+    )
+
+
+def load_config(path: str | Path) -> OrgConfig:
+    """Read and validate the organisation settings file; raises ConfigError."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, "(file)", "does not exist; copy config/vakt.example.toml") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, "(file)", f"cannot be read: {exc}") from None
+    return parse_config(text, file)

@@ -1,0 +1,102 @@
+"""Message catalogs (nb, sv, en) and Nordic date formatting.
+
+Catalogs are TOML files beside this module; `[section] key = "text {placeholder}"` is looked up as
+"section.key". A test keeps the three catalogs' keys and placeholders identical.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_time
+
+LANGUAGES = ("nb", "sv", "en")
+CATALOG_DIR = Path(__file__).parent
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """All texts of one language, by dotted key."""
+    with (CATALOG_DIR / f"{lang}.toml").open("rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}` placeholders a text uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def t(lang: str, key: str, /, **params: Any) -> str:
+    """The text for `key` in `lang` (falling back to English), with placeholders filled in."""
+    texts = catalog(lang if lang in LANGUAGES else "en")
+    template = texts.get(key) or catalog("en").get(key)
+    if template is None:
+        raise KeyError(f"no text {key!r} in the catalogs")
+    return template.format(**params) if params else template
+
+
+def language_of_locale(locale: str | None, default: str) -> str:
+    """Our language for a Slack locale such as "nb-NO", "sv-SE" or "en-GB"."""
+    if not locale:
+        return default
+    head = locale.replace("_", "-").split("-")[0].lower()
+    if head in ("nb", "no", "nn"):
+        return "nb"
+    if head == "sv":
+        return "sv"
+    if head == "en":
+        return "en"
+    return default
+
+
+_BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
+
+
+def fmt_date(day: date, lang: str, *, weekday: bool = True) -> str:
+    """ "tirsdag 24. desember" / "tisdag 24 december" / "Tuesday 24 December"."""
+    pattern = "EEEE d. MMMM" if lang == "nb" else "EEEE d MMMM"
+    if not weekday:
+        pattern = pattern.removeprefix("EEEE ")
+    return format_date(day, pattern, locale=_BABEL.get(lang, "en_GB"))
+
+
+def fmt_short_date(day: date, lang: str) -> str:
+    """ "24.12." / "24/12" / "24 Dec" – compact dates for lists."""
+    if lang == "nb":
+        return f"{day.day}.{day.month}."
+    if lang == "sv":
+        return f"{day.day}/{day.month}"
+    return format_date(day, "d MMM", locale="en_GB")
+
+
+def fmt_time(moment: time | datetime, lang: str) -> str:
+    """24-hour clock, "08:00", as Nordic offices write it."""
+    return format_time(moment, "HH:mm", locale=_BABEL.get(lang, "en_GB"))
+
+
+def fmt_week(day: date, lang: str) -> str:
+    """The ISO week of a date: "uke 51" / "vecka 51" / "week 51"."""
+    return t(lang, "common.week", week=day.isocalendar().week)
+
+
+def fmt_range(start: date, end: date, lang: str) -> str:
+    """A date range, compact when it is one day."""
+    if start == end:
+        return fmt_date(start, lang)
+    return f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"

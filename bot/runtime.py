@@ -1,0 +1,83 @@
+"""The composition root: the only place that reads the wall clock and builds the object graph."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from sqlalchemy.engine import Engine
+
+from bot.config import OrgConfig, load_config
+from bot.jobs.runner import SweepResult, sweep
+from bot.services.config_sync import apply_config
+from bot.settings import Settings
+from bot.slack.app import Deps, build_app
+from bot.slack.gateway import SlackGateway, build_client
+from bot.store.db import make_engine, migrate, session_scope
+
+log = logging.getLogger(__name__)
+
+
+def wall_clock() -> datetime:
+    """Now, in UTC. Nothing but the composition root calls this."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: OrgConfig
+    engine: Engine
+    deps: Deps
+
+    def sweep(self, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
+        """Run every job as of `now` (default: the wall clock) and deliver the outbox."""
+        return sweep(
+            self.engine,
+            self.config,
+            self.deps.calendar,
+            None if dry_run else self.deps.gateway,
+            now or self.deps.clock(),
+            dry_run=dry_run,
+        )
+
+    def app(self, *, signing_secret: str | None) -> App:
+        """The Bolt app over this runtime."""
+        return build_app(self.deps, signing_secret=signing_secret)
+
+
+def build_runtime(
+    settings: Settings,
+    config: OrgConfig | None = None,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    engine: Engine | None = None,
+) -> Runtime:
+    """Everything wired together; raises ConfigError for a bad configuration."""
+    config = config or load_config(settings.config_path)
+    engine = engine or make_engine(settings.database_url)
+    client = build_client(settings.slack_bot_token, settings.slack_api_url)
+    deps = Deps(
+        config=config,
+        calendar=config.calendar(),
+        engine=engine,
+        client=client,
+        gateway=SlackGateway(client),
+        clock=clock,
+    )
+    return Runtime(settings=settings, config=config, engine=engine, deps=deps)
+
+
+def prepare_database(runtime: Runtime) -> list[str]:
+    """Migrate to the newest schema and apply the teams and accounts declared in the file."""
+    before, after = migrate(runtime.engine)
+    if before != after:
+        log.info("database migrated from %s to %s", before or "empty", after)
+    with session_scope(runtime.engine) as session:
+        changes = apply_config(session, runtime.config, runtime.deps.clock())
+    for change in changes:
+        log.info("configuration: %s", change)
+    return changes

@@ -1,0 +1,36 @@
+"""APScheduler only triggers: one interval job that runs the sweep as of the wall clock."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    """Run the sweep every few minutes in the organisation's time zone, starting now."""
+    scheduler = BackgroundScheduler(timezone=runtime.config.timezone)
+
+    def tick() -> None:
+        result = runtime.sweep()
+        if result.recorded or any(result.delivery.values()):
+            log.info("sweep: %d recorded, delivery %s", len(result.recorded), result.delivery)
+
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(minutes=runtime.config.schedule.sweep_minutes),
+        id="vakt-sweep",
+        name="Vakt sweep",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=runtime.deps.clock(),
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,87 @@
+"""Messages Vakt sends on its own: built here, recorded in the outbox by the caller."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.config import OrgConfig
+from bot.i18n import fmt_range, language_of_locale, t
+from bot.services.outbox import Message
+from bot.slack import blocks as b
+from bot.slack import ids
+from bot.store.models import Person, SwapRequest, Team
+
+
+def lang_for(session: Session, config: OrgConfig, user: str) -> str:
+    """The language to write to a person in: their Slack locale, else the organisation's."""
+    person = session.get(Person, user)
+    return language_of_locale(person.locale if person else None, config.language)
+
+
+def swap_requested(
+    session: Session, config: OrgConfig, request: SwapRequest, team: Team
+) -> list[Message]:
+    """B gets Accept / Decline; A gets a receipt with Withdraw."""
+    when_b = fmt_range(request.start, request.end, lang_for(session, config, request.counterpart))
+    lang_b = lang_for(session, config, request.counterpart)
+    lang_a = lang_for(session, config, request.requester)
+    text_b = t(lang_b, "swap.asked", requester=request.requester, when=when_b, team=team.name)
+    text_a = t(
+        lang_a,
+        "swap.sent",
+        counterpart=request.counterpart,
+        when=fmt_range(request.start, request.end, lang_a),
+        team=team.name,
+    )
+    value = str(request.id)
+    return [
+        Message(
+            key=f"swap:{request.id}:asked",
+            kind="swap",
+            channel=request.counterpart,
+            text=text_b,
+            blocks=b.text_with_buttons(
+                text_b,
+                [
+                    b.Button(t(lang_b, "swap.accept"), ids.SWAP_ACCEPT, value, "primary"),
+                    b.Button(t(lang_b, "swap.decline"), ids.SWAP_DECLINE, value, "danger"),
+                ],
+            ),
+        ),
+        Message(
+            key=f"swap:{request.id}:sent",
+            kind="swap",
+            channel=request.requester,
+            text=text_a,
+            blocks=b.text_with_buttons(
+                text_a, [b.Button(t(lang_a, "swap.withdraw"), ids.SWAP_WITHDRAW, value, None)]
+            ),
+        ),
+    ]
+
+
+def swap_decided(
+    session: Session, config: OrgConfig, request: SwapRequest, team: Team
+) -> list[Message]:
+    """Both parties hear the outcome of a swap request."""
+    messages: list[Message] = []
+    for user in (request.requester, request.counterpart):
+        lang = lang_for(session, config, user)
+        text = t(
+            lang,
+            f"swap.{request.status}",
+            requester=request.requester,
+            counterpart=request.counterpart,
+            when=fmt_range(request.start, request.end, lang),
+            team=team.name,
+        )
+        messages.append(
+            Message(
+                key=f"swap:{request.id}:{request.status}:{user}",
+                kind="swap",
+                channel=user,
+                text=text,
+                blocks=b.text_blocks(text),
+            )
+        )
+    return messages

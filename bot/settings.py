@@ -1,0 +1,109 @@
+"""Deployment settings and secrets from the environment (and `.env`, where the real environment wins)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+class SettingsError(Exception):
+    """A missing or malformed environment setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_app_token: str | None
+    slack_signing_secret: str | None
+    slack_api_url: str
+    database_url: str
+    config_path: str
+    data_dir: Path
+    port: int
+    log_level: str
+
+    def __repr__(self) -> str:
+        # Secrets never reach logs, not even through a repr in a traceback.
+        return (
+            f"Settings(database_url={redact_url(self.database_url)!r}, "
+            f"config_path={self.config_path!r}, slack_api_url={self.slack_api_url!r}, port={self.port})"
+        )
+
+    def require_bot_token(self) -> str:
+        """The bot token, or a clear error when it is missing or a placeholder."""
+        token = self.slack_bot_token
+        if not token or not token.startswith("xoxb-") or "change-me" in token:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is missing or not a bot token (xoxb-...): put it in .env"
+            )
+        return token
+
+    def require_app_token(self) -> str:
+        """The app-level token Socket Mode needs."""
+        token = self.slack_app_token
+        if not token or not token.startswith("xapp-") or "change-me" in token:
+            raise SettingsError(
+                "SLACK_APP_TOKEN is missing or not an app-level token (xapp-...): Socket Mode "
+                "needs one with the connections:write scope; put it in .env"
+            )
+        return token
+
+    def require_signing_secret(self) -> str:
+        """The signing secret HTTP mode verifies every request with."""
+        secret = self.slack_signing_secret
+        if not secret or "change-me" in secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request with it; "
+                "put it in .env"
+            )
+        return secret
+
+
+def redact_url(url: str) -> str:
+    """A database URL with any password blanked out."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path = ".env"
+) -> Settings:
+    """Settings from `.env` overlaid by the real environment."""
+    values: dict[str, str] = (
+        {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        if Path(env_file).exists()
+        else {}
+    )
+    values.update(os.environ if environ is None else environ)
+
+    data_dir = Path(values.get("VAKT_DATA_DIR") or "data")
+    database_url = values.get("DATABASE_URL") or f"sqlite:///{data_dir / 'vakt.sqlite3'}"
+    api_url = values.get("SLACK_API_URL") or "https://slack.com/api/"
+    if not api_url.endswith("/"):
+        api_url += "/"
+    port_text = values.get("PORT") or "3000"
+    try:
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"PORT={port_text!r} is not a port number") from None
+    return Settings(
+        slack_bot_token=values.get("SLACK_BOT_TOKEN") or None,
+        slack_app_token=values.get("SLACK_APP_TOKEN") or None,
+        slack_signing_secret=values.get("SLACK_SIGNING_SECRET") or None,
+        slack_api_url=api_url,
+        database_url=database_url,
+        config_path=values.get("VAKT_CONFIG") or "config/vakt.toml",
+        data_dir=data_dir,
+        port=port,
+        log_level=(values.get("VAKT_LOG_LEVEL") or "INFO").upper(),
+    )

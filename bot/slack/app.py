@@ -1,0 +1,154 @@
+"""The Bolt app: listeners that ack, parse, call one service and answer in the reader's language."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.config import OrgConfig
+from bot.core.calendar import WorkCalendar
+from bot.core.errors import UserInputError, VaktError
+from bot.core.parse import tokens
+from bot.i18n import language_of_locale, t
+from bot.services import rota
+from bot.services.outbox import deliver
+from bot.services.rota import Ctx
+from bot.slack import blocks as b
+from bot.slack import commands, ids
+from bot.slack.gateway import SlackGateway
+from bot.store.db import session_scope
+from bot.store.models import Person
+
+log = logging.getLogger(__name__)
+LOCALE_TTL = timedelta(days=7)
+
+
+@dataclass
+class Deps:
+    """Everything the listeners need, built once by the composition root."""
+
+    config: OrgConfig
+    calendar: WorkCalendar
+    engine: Engine
+    client: WebClient
+    gateway: SlackGateway
+    clock: Callable[[], datetime]
+
+
+def user_language(deps: Deps, user: str, now: datetime) -> str:
+    """The reader's language: their Slack locale (cached a week), else the organisation's."""
+    with session_scope(deps.engine) as session:
+        person = session.get(Person, user)
+        if person is not None and now - person.fetched_at < LOCALE_TTL:
+            return language_of_locale(person.locale, deps.config.language)
+    locale = deps.gateway.user_locale(user)
+    with session_scope(deps.engine) as session:
+        person = session.get(Person, user) or Person(user_id=user, fetched_at=now)
+        person.locale, person.fetched_at = locale, now
+        session.add(person)
+    return language_of_locale(locale, deps.config.language)
+
+
+@contextmanager
+def request_ctx(deps: Deps, actor: str, now: datetime) -> Iterator[Ctx]:
+    """One transaction for one user action: committed on success, rolled back on any error."""
+    with session_scope(deps.engine) as session:
+        yield Ctx(session=session, config=deps.config, calendar=deps.calendar, now=now, actor=actor)
+
+
+def _error_text(lang: str, error: VaktError, usage_key: str | None) -> tuple[str, str | None]:
+    message = t(lang, error.key, **error.params)
+    usage = t(lang, usage_key) if usage_key and isinstance(error, UserInputError) else None
+    return message, usage
+
+
+def handle_command(deps: Deps, user: str, text: str, now: datetime) -> commands.Reply:
+    """Run one `/vakt ...` command; every domain error becomes a short localised answer."""
+    lang = user_language(deps, user, now)
+    words = tokens(text)
+    command = commands.find(words[0]) if words else commands.find("who")
+    if command is None:
+        message = t(lang, "error.unknown_command", value=words[0][:40])
+        return commands.Reply(message, b.error_blocks(message, t(lang, "usage.all")))
+    usage_key = f"usage.{command.name}"
+    try:
+        with request_ctx(deps, user, now) as ctx:
+            commands.check_allowed(ctx, command)
+            reply = command.handler(ctx, lang, words[1:])
+    except VaktError as error:
+        message, usage = _error_text(lang, error, usage_key)
+        return commands.Reply(message, b.error_blocks(message, usage))
+    return reply
+
+
+def _deliver_now(deps: Deps) -> None:
+    """Send what a user action recorded (swap requests ...) straight away; the scheduler
+    retries whatever fails."""
+    deliver(deps.engine, deps.gateway, deps.clock())
+
+
+def register(app: App, deps: Deps) -> None:
+    """Wire every listener."""
+
+    @app.command("/vakt")
+    def on_vakt(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        reply = handle_command(deps, body["user_id"], body.get("text") or "", now)
+        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        _deliver_now(deps)
+
+    def _button(
+        action: Callable[[Ctx, int], Any], done_key: str, replace: bool
+    ) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            now = deps.clock()
+            user = body["user"]["id"]
+            lang = user_language(deps, user, now)
+            try:
+                value = int(body["actions"][0]["value"])
+                with request_ctx(deps, user, now) as ctx:
+                    action(ctx, value)
+            except ValueError:
+                respond(text=t(lang, "error.bad_button"), replace_original=False)
+                return
+            except VaktError as error:
+                message = t(lang, error.key, **error.params)
+                respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+                return
+            message = t(lang, done_key)
+            respond(text=message, blocks=b.text_blocks(message), replace_original=replace)
+            _deliver_now(deps)
+
+        return listener
+
+    app.action(ids.SWAP_ACCEPT)(
+        _button(lambda ctx, i: rota.decide_swap(ctx, i, True), "swap.you_accepted", True)
+    )
+    app.action(ids.SWAP_DECLINE)(
+        _button(lambda ctx, i: rota.decide_swap(ctx, i, False), "swap.you_declined", True)
+    )
+    app.action(ids.SWAP_WITHDRAW)(_button(rota.withdraw_swap, "swap.you_withdrew", True))
+    app.action(ids.ABSENCE_CANCEL)(_button(rota.cancel_absence, "away.cancelled", False))
+
+
+def build_app(deps: Deps, *, signing_secret: str | None) -> App:
+    """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode may not."""
+    app = App(
+        client=deps.client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    register(app, deps)
+    return app

@@ -1,0 +1,259 @@
+"""Block Kit builders: pure functions returning Slack's own models, validated by `.to_dict()`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.config import OrgConfig
+from bot.core.calendar import WorkCalendar
+from bot.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, t
+
+if TYPE_CHECKING:
+    from bot.services.rota import PeriodPlan, TeamDuty
+    from bot.services.store import TeamView
+    from bot.store.models import Absence
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+    style: str | None = None
+
+
+def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))
+
+
+def _sections(text: str) -> list[Block]:
+    """Long text split into sections on line breaks, each within Slack's 3000 characters."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if len(current) + len(line) + 1 > SECTION_LIMIT and current:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return [_section(chunk) for chunk in chunks]
+
+
+def _buttons(buttons: Sequence[Button], block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(text=b.label[:75], action_id=b.action_id, value=b.value, style=b.style)
+            for b in buttons
+        ],
+    )
+
+
+def text_blocks(text: str) -> list[dict[str, Any]]:
+    """Plain markdown text as blocks."""
+    return _dicts(_sections(text))
+
+
+def text_with_buttons(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
+    """Text followed by a row of buttons."""
+    return _dicts([*_sections(text), _buttons(buttons)])
+
+
+def error_blocks(message: str, usage: str | None) -> list[dict[str, Any]]:
+    """A short error, with the right way to write the command under it."""
+    blocks: list[Block] = [_section(f":warning: {message}")]
+    if usage:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=usage[:SECTION_LIMIT])]))
+    return _dicts(blocks)
+
+
+def _person(user: str | None, lang: str) -> str:
+    return f"<@{user}>" if user else f"*{t(lang, 'common.nobody')}*"
+
+
+def office_status(lang: str, calendar: WorkCalendar, now: datetime) -> str:
+    """ "Open until 16:00" or "Closed – opens Monday 23 November 08:00"."""
+    if calendar.is_open(now):
+        hours = calendar.hours(calendar.local_date(now))
+        assert hours is not None
+        return t(lang, "who.open_until", time=fmt_time(hours[1], lang))
+    opening = calendar.next_opening(now)
+    return t(
+        lang,
+        "who.closed_until",
+        day=fmt_date(opening.date(), lang),
+        time=fmt_time(opening, lang),
+    )
+
+
+def who_blocks(
+    lang: str, duties: Sequence[TeamDuty], calendar: WorkCalendar, now: datetime
+) -> list[dict[str, Any]]:
+    """Who is on duty now and who substitutes, per team."""
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "who.header")[:150]),
+        ContextBlock(elements=[MarkdownTextObject(text=office_status(lang, calendar, now))]),
+    ]
+    if not duties:
+        blocks.append(_section(t(lang, "who.no_teams")))
+    shown = duties[: MESSAGE_BLOCKS - 3]
+    for item in shown:
+        duty = item.duty
+        lines = [
+            f"*{item.view.team.name}* · {fmt_week(duty.day, lang)}",
+            t(lang, "who.primary", who=_person(duty.primary, lang)),
+            t(lang, "who.substitute", who=_person(duty.substitute, lang)),
+        ]
+        if duty.away:
+            lines.append(t(lang, "who.away", who=", ".join(f"<@{u}>" for u in duty.away)))
+        if duty.covering:
+            lines.append(t(lang, "who.covering", who=", ".join(f"<@{u}>" for u in duty.covering)))
+        if item.view.accounts:
+            names = ", ".join(a.name for a in item.view.accounts)
+            lines.append(t(lang, "who.accounts", accounts=names))
+        blocks.append(_section("\n".join(lines)))
+    if len(duties) > len(shown):
+        blocks.append(_section(t(lang, "common.more", count=len(duties) - len(shown))))
+    return _dicts(blocks)
+
+
+def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[dict[str, Any]]:
+    """The coming periods of a team with ISO week numbers, absences and overrides marked."""
+    blocks: list[Block] = [HeaderBlock(text=t(lang, "rota.header", team=view.team.name)[:150])]
+    if not view.members:
+        blocks.append(_section(t(lang, "rota.no_members", key=view.team.key)))
+        return _dicts(blocks)
+    lines: list[str] = []
+    for plan in plans:
+        if not plan.working_days or plan.planned is None:
+            continue
+        first, last = plan.working_days[0], plan.working_days[-1]
+        label = (
+            f"*{fmt_week(first, lang).capitalize()}* ({fmt_short_date(first, lang)}–"
+            f"{fmt_short_date(last, lang)})"
+            if first != last
+            else f"*{fmt_date(first, lang)}* ({fmt_week(first, lang)})"
+        )
+        lines.append(
+            f"{label}: {_person(plan.planned.primary, lang)}, "
+            f"{t(lang, 'rota.sub_short')} {_person(plan.planned.substitute, lang)}"
+        )
+        for change in plan.changes:
+            why = ""
+            if change.away:
+                why = t(lang, "rota.away", who=", ".join(f"<@{u}>" for u in change.away))
+            elif change.covering:
+                why = t(lang, "rota.covers", who=", ".join(f"<@{u}>" for u in change.covering))
+            lines.append(
+                f"    ↳ {fmt_short_date(change.day, lang)}: {_person(change.primary, lang)}, "
+                f"{t(lang, 'rota.sub_short')} {_person(change.substitute, lang)} {why}".rstrip()
+            )
+    blocks.extend(_sections("\n".join(lines) or t(lang, "rota.empty")))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=t(
+                        lang,
+                        "rota.footer",
+                        rotation=t(lang, f"rota.rotation_{view.team.rotation}"),
+                        members=", ".join(f"<@{m}>" for m in view.members),
+                    )[:SECTION_LIMIT]
+                )
+            ]
+        )
+    )
+    return _dicts(blocks[:MESSAGE_BLOCKS])
+
+
+def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[dict[str, Any]]:
+    """Someone's current and future absences, each with a Cancel button."""
+    if not absences:
+        return text_blocks(t(lang, "away.none", user=user))
+    blocks: list[Block] = [_section(t(lang, "away.list_header", user=user))]
+    from bot.slack import ids
+
+    for absence in absences[: MESSAGE_BLOCKS - 2]:
+        when = (
+            t(lang, "away.from_on", day=fmt_date(absence.start, lang))
+            if absence.end is None
+            else fmt_range(absence.start, absence.end, lang)
+        )
+        kind = t(lang, f"away.kind_{absence.kind}")
+        note = f" – {absence.note}" if absence.note else ""
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"{when} · {kind}{note}"[:SECTION_LIMIT]),
+                accessory=ButtonElement(
+                    text=t(lang, "away.cancel"),
+                    action_id=ids.ABSENCE_CANCEL,
+                    value=str(absence.id),
+                ),
+            )
+        )
+    return _dicts(blocks)
+
+
+def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> list[dict[str, Any]]:
+    """Every team with channel, manager, rotation, members and accounts."""
+    blocks: list[Block] = [HeaderBlock(text=t(lang, "teams.header")[:150])]
+    if not views:
+        blocks.append(_section(t(lang, "teams.none")))
+    for view in views[: MESSAGE_BLOCKS - 3]:
+        team = view.team
+        lines = [
+            f"*{team.name}* (`{team.key}`)"
+            + (f" · {t(lang, 'teams.managed', file=config.path)}" if team.managed else ""),
+            t(
+                lang,
+                "teams.details",
+                channel=f"<#{team.channel}>" if team.channel else "–",
+                manager=f"<@{team.manager}>" if team.manager else "–",
+                rotation=t(lang, f"rota.rotation_{team.rotation}"),
+                start=fmt_date(team.start, lang),
+            ),
+            t(lang, "teams.members", members=", ".join(f"<@{m}>" for m in view.members) or "–"),
+            t(
+                lang,
+                "teams.accounts",
+                accounts=", ".join(f"<{a.url}|{a.name}> (`{a.key}`)" for a in view.accounts) or "–",
+            ),
+        ]
+        blocks.append(_section("\n".join(lines)))
+    if len(views) > MESSAGE_BLOCKS - 3:
+        blocks.append(_section(t(lang, "common.more", count=len(views) - (MESSAGE_BLOCKS - 3))))
+    blocks.append(DividerBlock())
+    return _dicts(blocks)
+
+
+def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
+    """Every /vakt subcommand, coordinators' ones too when the reader is one."""
+    blocks: list[Block] = [HeaderBlock(text=t(lang, "help.header")[:150])]
+    blocks.extend(_sections(t(lang, "help.everyone")))
+    blocks.extend(_sections(t(lang, "help.members")))
+    if coordinator:
+        blocks.extend(_sections(t(lang, "help.coordinators")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))
+    return _dicts(blocks)

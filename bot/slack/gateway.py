@@ -1,0 +1,98 @@
+"""The one place that talks to Slack's Web API: retries, and Slack errors mapped to ours."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will mend: the message is marked failed and reported instead.
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "user_not_found",
+    "cannot_dm_bot",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "invalid_blocks",
+    "invalid_arguments",
+    "msg_too_long",
+    "no_text",
+    "restricted_action",
+}
+
+
+class SlackSendError(Exception):
+    """Slack refused or could not be reached; `permanent` says whether retrying can help."""
+
+    def __init__(self, code: str, *, permanent: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+
+
+def build_client(token: str | None, base_url: str, *, retries: int = 2) -> WebClient:
+    """A WebClient that honours Retry-After on 429 and retries server and connection errors."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            ConnectionErrorRetryHandler(max_retry_count=retries),
+        ],
+    )
+
+
+class SlackGateway:
+    """Thin wrapper over WebClient for the calls Vakt makes on its own initiative."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            status = exc.response.status_code
+            raise SlackSendError(code, permanent=code in PERMANENT and status < 500) from None
+        except (OSError, TimeoutError) as exc:
+            raise SlackSendError(type(exc).__name__, permanent=False) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> tuple[str, str]:
+        """Post a message (a user id as channel opens a DM); returns (channel, ts)."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if blocks:
+            kwargs["blocks"] = blocks
+        data = self._call("chat.postMessage", **kwargs)
+        return str(data.get("channel", channel)), str(data.get("ts", ""))
+
+    def user_locale(self, user: str) -> str | None:
+        """The user's Slack locale (e.g. "nb-NO"), when Slack tells it."""
+        try:
+            data = self.client.users_info(user=user, include_locale=True)
+        except SlackApiError as exc:
+            log.info("users.info for %s failed: %s", user, exc.response.get("error"))
+            return None
+        except OSError:
+            return None
+        user_data = data.get("user") or {}
+        locale = user_data.get("locale")
+        return str(locale) if locale else None

@@ -1,0 +1,179 @@
+"""SQL tables. Every state that matters has a real column; datetimes are stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in and out, stored as UTC on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    channel: str | None = Field(default=None, max_length=20)
+    manager: str | None = Field(default=None, max_length=20)
+    rotation: str = Field(default="weekly", max_length=10)
+    start: date
+    managed: bool = Field(default=False)  # declared in the configuration file: read-only in Slack
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "user_id", name="uq_team_member_user"),
+        sa.UniqueConstraint("team_id", "position", name="uq_team_member_position"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=20, index=True)
+    position: int
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True, index=True)
+    platform: str = Field(max_length=30)
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=500)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    managed: bool = Field(default=False)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Absence(SQLModel, table=True):
+    __tablename__ = "absence"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=20, index=True)
+    start: date
+    end: date | None = None  # None: open-ended (left the job)
+    kind: str = Field(default="vacation", max_length=20)
+    note: str | None = Field(default=None, max_length=200)
+    created_by: str = Field(max_length=20)
+    created_at: datetime = _utc()
+    cancelled_at: datetime | None = _utc(default=None)
+
+
+class Override(SQLModel, table=True):
+    __tablename__ = "override"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # cover | swap
+    user_id: str = Field(max_length=20, index=True)  # who covers / who asked for the swap
+    other_id: str = Field(max_length=20, index=True)  # whose duty is covered / swap partner
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    start: date
+    end: date
+    created_by: str = Field(max_length=20)
+    created_at: datetime = _utc()
+    cancelled_at: datetime | None = _utc(default=None)
+    swap_request_id: int | None = Field(default=None, foreign_key="swap_request.id")
+
+
+class SwapRequest(SQLModel, table=True):
+    __tablename__ = "swap_request"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    requester: str = Field(max_length=20, index=True)
+    counterpart: str = Field(max_length=20, index=True)
+    start: date
+    end: date
+    status: str = Field(default="pending", max_length=12, index=True)
+    created_at: datetime = _utc()
+    decided_at: datetime | None = _utc(default=None)
+
+
+class Gap(SQLModel, table=True):
+    """A period ahead with nobody, or no substitute, on duty; alerted once, closed when filled."""
+
+    __tablename__ = "gap"
+    __table_args__ = (sa.UniqueConstraint("team_id", "period_start", "kind", name="uq_gap"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True, ondelete="CASCADE")
+    period_start: date
+    kind: str = Field(max_length=20)
+    days: str = Field(default="", max_length=400)  # ISO dates, comma separated
+    generation: int = Field(default=1)  # bumped when a closed gap opens again
+    opened_at: datetime = _utc()
+    closed_at: datetime | None = _utc(default=None)
+
+
+class Outbox(SQLModel, table=True):
+    """Every message the bot sends on a schedule, recorded before it is sent.
+
+    The unique `key` makes a second run, a restart or a second replica a no-op; `status` and
+    `next_attempt_at` make a failed send retried, not lost.
+    """
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True, index=True)
+    kind: str = Field(max_length=40, index=True)
+    channel: str = Field(max_length=20)
+    text: str
+    blocks: str | None = None  # JSON
+    status: str = Field(default="pending", max_length=10, index=True)  # pending|sending|sent|failed
+    attempts: int = Field(default=0)
+    created_at: datetime = _utc()
+    next_attempt_at: datetime = _utc(index=True)
+    claimed_at: datetime | None = _utc(default=None)
+    sent_at: datetime | None = _utc(default=None)
+    last_error: str | None = Field(default=None, max_length=300)
+    slack_channel: str | None = Field(default=None, max_length=20)
+    slack_ts: str | None = Field(default=None, max_length=30)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when, with the state before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    actor: str = Field(max_length=20, index=True)
+    action: str = Field(max_length=60, index=True)
+    target: str = Field(max_length=200)
+    before: str | None = None
+    after: str | None = None
+
+
+class Person(SQLModel, table=True):
+    """What Slack told us about a user that changes how we talk to them (their language)."""
+
+    __tablename__ = "person"
+    user_id: str = Field(primary_key=True, max_length=20)
+    locale: str | None = Field(default=None, max_length=20)
+    fetched_at: datetime = _utc()

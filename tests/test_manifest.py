@@ -1,0 +1,36 @@
+"""manifest.yml is a valid Slack app manifest that declares what the code listens to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "slack" / "specs" / "slack-app-manifest.schemastore.json"
+
+
+def _manifest() -> dict[str, object]:
+    return dict(yaml.safe_load((ROOT / "manifest.yml").read_text()))
+
+
+def test_manifest_validates_against_the_schema() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate(_manifest(), schema)
+
+
+def test_manifest_declares_the_command_scopes_and_interactivity() -> None:
+    manifest = _manifest()
+    features = manifest["features"]
+    assert isinstance(features, dict)
+    commands = [c["command"] for c in features["slash_commands"]]
+    assert commands == ["/vakt"]
+    assert features["slash_commands"][0]["should_escape"] is True  # mentions arrive as <@U…>
+    settings = manifest["settings"]
+    assert isinstance(settings, dict)
+    assert settings["interactivity"]["is_enabled"] is True
+    scopes = manifest["oauth_config"]["scopes"]["bot"]  # type: ignore[index]
+    for scope in ("commands", "chat:write", "im:write", "users:read"):
+        assert scope in scopes
