@@ -164,8 +164,10 @@ def duty_on(
             order = [swapped.get(m, m) for m in order]
             covering.extend(m for m in (override.user, override.other) if m in order[:2])
     away_now = {a.user for a in absences if a.covers(day)}
+    left = {a.user for a in absences if a.kind == AbsenceKind.LEFT and a.covers(day)}
     available = [m for m in order if m not in away_now]
-    away = tuple(m for m in order[:2] if m in away_now)
+    # Someone who has left the job is not "away": they are simply no longer in the rota.
+    away = tuple(m for m in order[:2] if m in away_now and m not in left)
     return Duty(
         team=team.key,
         day=day,
