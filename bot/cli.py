@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from bot.config import ConfigError, load_config
 from bot.settings import Settings, SettingsError, load_settings, redact_url
 from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
@@ -165,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (ConfigError, SettingsError, DatabaseError, CliError) as exc:
         print(f"vakt: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.OperationalError as exc:
+        # The driver's message names host and port, never the password.
+        print(f"vakt: cannot reach the database: {str(exc.orig).strip()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

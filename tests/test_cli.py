@@ -1,0 +1,96 @@
+"""The `vakt` command as a new user runs it: real processes, real files, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.harness import CONFIG
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def vakt(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_config_ok_and_bad(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(CONFIG)
+    ok = vakt("check-config", str(good), env={}, cwd=tmp_path)
+    assert ok.returncode == 0 and "OK – Testrud kommune" in ok.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CONFIG.replace('timezone = "Europe/Oslo"', 'timezone = "Mars/Olympus"'))
+    failed = vakt("check-config", str(bad), env={}, cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.strip() == (
+        f"vakt: {bad}: organisation.timezone: 'Mars/Olympus' is not a time zone like Europe/Oslo"
+    )
+    assert "Traceback" not in failed.stderr
+
+
+def test_default_config_path_and_missing_file(tmp_path: Path) -> None:
+    result = vakt("check-config", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config/vakt.toml: (file): does not exist; copy config/vakt.example.toml" in result.stderr
+
+
+def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    db = tmp_path / "data" / "vakt.sqlite3"
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    migrated = vakt("migrate", env=env, cwd=tmp_path)
+    assert migrated.returncode == 0 and "migrated from empty to 0001" in migrated.stdout
+    assert "already at" in vakt("migrate", env=env, cwd=tmp_path).stdout
+    swept = vakt("sweep", "--at", "2026-11-23T08:05", "--dry-run", env=env, cwd=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    assert "3 message(s) would send" in swept.stdout
+    assert "to U0ANNA: :eyes: Your monitoring duty" in swept.stdout
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM team")).scalar() == 1  # config applied
+    engine.dispose()
+
+
+def test_sweep_without_token_and_bad_instant(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path)}
+    no_token = vakt("sweep", env=env, cwd=tmp_path)
+    assert no_token.returncode == 2 and "SLACK_BOT_TOKEN is missing" in no_token.stderr
+    bad = vakt("sweep", "--dry-run", "--at", "monday", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "is not an ISO instant" in bad.stderr
+
+
+def test_run_without_app_token_explains(tmp_path: Path) -> None:
+    result = vakt("run", env={"SLACK_BOT_TOKEN": "xoxb-1"}, cwd=tmp_path)
+    assert result.returncode == 2 and "SLACK_APP_TOKEN is missing" in result.stderr
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    (tmp_path / ".env").write_text(
+        f"VAKT_CONFIG={tmp_path / 'vakt.toml'}\nVAKT_DATA_DIR={tmp_path / 'fromfile'}\n"
+    )
+    result = vakt("migrate", env={"VAKT_DATA_DIR": str(tmp_path / "fromenv")}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "fromenv" / "vakt.sqlite3").exists()
+    assert not (tmp_path / "fromfile").exists()
+
+
+def test_secrets_never_printed(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": "postgresql+psycopg://vakt:hunter2@127.0.0.1:1/vakt"}
+    result = vakt("db-status", env=env, cwd=tmp_path)
+    assert "hunter2" not in result.stdout + result.stderr
+    assert result.returncode == 2 and "cannot reach the database" in result.stderr
