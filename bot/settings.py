@@ -1,4 +1,4 @@
-"""Deployment settings and secrets from the environment (and `.env`, where the real environment wins)."""
+"""Deployment settings and secrets from the environment and `.env` (the environment wins)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class Settings:
         # Secrets never reach logs, not even through a repr in a traceback.
         return (
             f"Settings(database_url={redact_url(self.database_url)!r}, "
-            f"config_path={self.config_path!r}, slack_api_url={self.slack_api_url!r}, port={self.port})"
+            f"config_path={self.config_path!r}, slack_api_url={self.slack_api_url!r}, "
+            f"port={self.port})"
         )
 
     def require_bot_token(self) -> str:

@@ -43,7 +43,9 @@ def test_check_config_ok_and_bad(tmp_path: Path) -> None:
 def test_default_config_path_and_missing_file(tmp_path: Path) -> None:
     result = vakt("check-config", env={}, cwd=tmp_path)
     assert result.returncode == 2
-    assert "config/vakt.toml: (file): does not exist; copy config/vakt.example.toml" in result.stderr
+    assert (
+        "config/vakt.toml: (file): does not exist; copy config/vakt.example.toml" in result.stderr
+    )
 
 
 def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -> None:

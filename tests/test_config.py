@@ -127,5 +127,5 @@ def test_team_account_and_calendar_errors(extra: str, key: str) -> None:
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="copy config/vakt.example.toml"):
+    with pytest.raises(ConfigError, match=r"copy config/vakt\.example\.toml"):
         load_config(tmp_path / "nope.toml")

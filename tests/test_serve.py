@@ -76,8 +76,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
 
 def test_serve_answers_slack_and_health(server: tuple[str, FakeSlack]) -> None:
     url, fake = server
-    raw, headers = signed_request(slash_command_body("who", response_url=fake.response_url("w")), SECRET)
-    request = urllib.request.Request(f"{url}/slack/events", data=raw, headers=headers, method="POST")
+    raw, headers = signed_request(
+        slash_command_body("who", response_url=fake.response_url("w")), SECRET
+    )
+    request = urllib.request.Request(
+        f"{url}/slack/events", data=raw, headers=headers, method="POST"
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     (reply,) = fake.wait_for("response_url", timeout=10)

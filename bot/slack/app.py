@@ -142,7 +142,7 @@ def register(app: App, deps: Deps) -> None:
 
 
 def build_app(deps: Deps, *, signing_secret: str | None) -> App:
-    """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode may not."""
+    """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
     app = App(
         client=deps.client,
         signing_secret=signing_secret,

@@ -57,7 +57,9 @@ def test_away_changes_duty_and_is_audited(vakt: Vakt) -> None:
     rota = vakt.command("rota komm 1")
     assert "<@U0ANNA> away" in rota
     audit = [a for a in rows(vakt, AuditLog) if a.action == "absence.add"]
-    assert len(audit) == 1 and audit[0].actor == "U0ANNA" and '"2026-11-25"' in (audit[0].after or "")
+    assert (
+        len(audit) == 1 and audit[0].actor == "U0ANNA" and '"2026-11-25"' in (audit[0].after or "")
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,12 +238,28 @@ def test_requests_without_a_valid_signature_are_refused(vakt: Vakt) -> None:
     from tests.fakeslack import sign, slash_command_body
 
     body = slash_command_body("who", response_url=vakt.fake.response_url("x"))
-    unsigned = vakt.post("/slack/events", body.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    unsigned = vakt.post(
+        "/slack/events", body.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert unsigned.status == 401
     wrong = sign(body, "not-the-secret", int(datetime.now().timestamp()))
-    assert vakt.post("/slack/events", body.encode(), {**wrong, "Content-Type": "application/x-www-form-urlencoded"}).status == 401
+    assert (
+        vakt.post(
+            "/slack/events",
+            body.encode(),
+            {**wrong, "Content-Type": "application/x-www-form-urlencoded"},
+        ).status
+        == 401
+    )
     stale = sign(body, "test-signing-secret", int(datetime.now().timestamp()) - 600)
-    assert vakt.post("/slack/events", body.encode(), {**stale, "Content-Type": "application/x-www-form-urlencoded"}).status == 401
+    assert (
+        vakt.post(
+            "/slack/events",
+            body.encode(),
+            {**stale, "Content-Type": "application/x-www-form-urlencoded"},
+        ).status
+        == 401
+    )
     assert vakt.fake.calls_to("response_url") == []
 
 
