@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ import sqlalchemy as sa
 from bot.config import ConfigError, load_config
 from bot.settings import Settings, SettingsError, load_settings, redact_url
 from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("vakt")
 
@@ -24,6 +28,18 @@ class CliError(Exception):
 
 def _settings() -> Settings:
     return load_settings()
+
+
+def _check_slack(runtime: Runtime) -> None:
+    from bot.slack.gateway import SlackSendError
+
+    try:
+        runtime.deps.gateway.check()
+    except SlackSendError as exc:
+        raise CliError(
+            f"Slack at {runtime.settings.slack_api_url} refused or did not answer ({exc.code}); "
+            "check SLACK_BOT_TOKEN and SLACK_API_URL"
+        ) from None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -91,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app_token = settings.require_app_token()
     settings.require_bot_token()
     runtime = build_runtime(settings)
+    _check_slack(runtime)
     prepare_database(runtime)
     app = runtime.app(signing_secret=None)
     scheduler = start_scheduler(runtime)

@@ -80,4 +80,9 @@ def prepare_database(runtime: Runtime) -> list[str]:
         changes = apply_config(session, runtime.config, runtime.deps.clock())
     for change in changes:
         log.info("configuration: %s", change)
+    if not runtime.config.coordinators:
+        log.warning(
+            "%s: organisation.coordinators is empty: nobody can administer teams from Slack",
+            runtime.config.path,
+        )
     return changes

@@ -96,3 +96,18 @@ def test_secrets_never_printed(tmp_path: Path) -> None:
     result = vakt("db-status", env=env, cwd=tmp_path)
     assert "hunter2" not in result.stdout + result.stderr
     assert result.returncode == 2 and "cannot reach the database" in result.stderr
+
+
+def test_run_with_slack_unreachable_explains(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "VAKT_CONFIG": str(tmp_path / "vakt.toml"),
+        "VAKT_DATA_DIR": str(tmp_path),
+    }
+    result = vakt("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "vakt: Slack at http://127.0.0.1:9/api/ refused or did not answer" in result.stderr
+    assert "Traceback" not in result.stderr and "xoxb-1" not in result.stderr

@@ -71,7 +71,8 @@ class SlackGateway:
             status = exc.response.status_code
             raise SlackSendError(code, permanent=code in PERMANENT and status < 500) from None
         except (OSError, TimeoutError) as exc:
-            raise SlackSendError(type(exc).__name__, permanent=False) from None
+            reason = getattr(exc, "reason", exc)
+            raise SlackSendError(f"{type(exc).__name__}: {reason}", permanent=False) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def post_message(
@@ -83,6 +84,12 @@ class SlackGateway:
             kwargs["blocks"] = blocks
         data = self._call("chat.postMessage", **kwargs)
         return str(data.get("channel", channel)), str(data.get("ts", ""))
+
+    def check(self) -> str:
+        """Ask Slack who we are (auth.test); raises SlackSendError when Slack refuses or is
+        unreachable. Returns the bot's user id."""
+        data = self._call("auth.test")
+        return str(data.get("user_id", ""))
 
     def user_locale(self, user: str) -> str | None:
         """The user's Slack locale (e.g. "nb-NO"), when Slack tells it."""
