@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
@@ -50,10 +51,13 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
         if person is not None and now - person.fetched_at < LOCALE_TTL:
             return language_of_locale(person.locale, deps.config.language)
     locale = deps.gateway.user_locale(user)
-    with session_scope(deps.engine) as session:
-        person = session.get(Person, user) or Person(user_id=user, fetched_at=now)
-        person.locale, person.fetched_at = locale, now
-        session.add(person)
+    try:
+        with session_scope(deps.engine) as session:
+            person = session.get(Person, user) or Person(user_id=user, fetched_at=now)
+            person.locale, person.fetched_at = locale, now
+            session.add(person)
+    except sa.exc.IntegrityError:
+        pass  # a concurrent request by the same person stored it first: same answer
     return language_of_locale(locale, deps.config.language)
 
 
