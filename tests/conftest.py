@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store.db import make_engine, migrate
+from tests.fakeslack import FakeSlack
+from tests.harness import OSLO, Vakt
 
 PG_URL = os.environ.get("VAKT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -66,3 +69,19 @@ def engine(sqlite_url: str) -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    # Monday 23 November 2026 (ISO week 48), 10:00 in Oslo: the office is open.
+    harness = Vakt(fake, sqlite_url, tmp_path, datetime(2026, 11, 23, 10, 0, tzinfo=OSLO))
+    yield harness
+    harness.close()
+    # Every call the app made must have passed Slack's spec and Block Kit validation.
+    fake.assert_no_errors()

@@ -205,20 +205,6 @@ def duty_at(
     return duty_on(team, duty_day(instant, calendar), calendar, absences, overrides)
 
 
-def upcoming_periods(team: TeamRota, day: date, calendar: WorkCalendar, count: int) -> list[Period]:
-    """`count` periods starting with the one containing `day`."""
-    periods: list[Period] = []
-    current = day
-    while len(periods) < count:
-        period = period_of(team, current, calendar)
-        if team.rotation == Rotation.DAILY and not calendar.is_working_day(current):
-            current = calendar.next_working_day(current)
-            continue
-        periods.append(period)
-        current = period.end + timedelta(days=1)
-    return periods
-
-
 def find_gaps(
     team: TeamRota,
     days: Iterable[date],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.config import OrgConfig
 from bot.core import rota
@@ -214,8 +214,3 @@ def gap_job(
             if last >= today:
                 messages.extend(_gap_messages(config, view, row, "closed", lang))
     return _enqueue_all(session, messages, now)
-
-
-def pending_gaps(session: Session) -> list[Gap]:
-    """Gaps alerted and not yet closed."""
-    return list(session.exec(select(Gap).where(col(Gap.closed_at).is_(None))).all())

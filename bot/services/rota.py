@@ -25,7 +25,6 @@ from bot.services.store import (
     all_teams,
     audit,
     get_team,
-    members_of,
     overrides_from,
     set_members,
     team_snapshot,
@@ -609,8 +608,3 @@ def create_account(
     )
     ctx.forget()
     return account
-
-
-def team_members(ctx: Ctx, team: Team) -> tuple[str, ...]:
-    """A team's members in rotation order."""
-    return members_of(ctx.session, team)

@@ -20,7 +20,6 @@ from bot.core.rota import (
     duty_on,
     find_gaps,
     period_of,
-    upcoming_periods,
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -175,8 +174,3 @@ def test_single_member_team_always_lacks_a_substitute() -> None:
     team = TeamRota("solo", ("A",), Rotation.WEEKLY, date(2026, 11, 2))
     gaps = find_gaps(team, [date(2026, 11, 2)], CAL)
     assert [g.kind for g in gaps] == ["no_substitute"]
-
-
-def test_upcoming_periods_daily_skips_weekends() -> None:
-    periods = upcoming_periods(DAILY, date(2026, 11, 6), CAL, 3)
-    assert [p.start for p in periods] == [date(2026, 11, 6), date(2026, 11, 9), date(2026, 11, 10)]
