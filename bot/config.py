@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
+from bot.core.items import ItemRules
 
 LANGUAGES = ("nb", "sv", "en")
 COUNTRIES = ("NO", "SE", "DK", "FI")
@@ -59,6 +60,7 @@ class TeamDecl:
     members: tuple[str, ...]
     rotation: str
     start: date
+    intake_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class AccountDecl:
     name: str
     url: str
     team: str
+    intake_channel: str | None = None
+    deadline_working_days: int | None = None  # None: the organisation's setting
+    must_register: bool = False  # items on this account must be registered (RK5)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class OrgConfig:
     coordinator_channel: str | None
     calendar_rules: CalendarRules
     schedule: Schedule = field(default_factory=Schedule)
+    items: ItemRules = field(default_factory=ItemRules)
     teams: tuple[TeamDecl, ...] = ()
     accounts: tuple[AccountDecl, ...] = ()
 
@@ -143,6 +149,19 @@ class _Reader:
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise self.fail(name, f"must be a whole number from {lo} to {hi}, not {value!r}")
         return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(name, f"must be true or false, not {value!r}")
+        return value
+
+    def optional_number(self, name: str, lo: int, hi: int) -> int | None:
+        if self.raw(name) is None:
+            return None
+        return self.number(name, lo, lo, hi)
 
     def str_list(self, name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
         value = self.raw(name)
@@ -330,6 +349,7 @@ def _teams(file: str, doc: Mapping[str, Any]) -> tuple[TeamDecl, ...]:
                 members=members,
                 rotation=rotation,
                 start=r.day("start"),
+                intake_channel=r.slack_id("intake_channel", CHANNEL_ID, "Slack channel id"),
             )
         )
         r.done()
@@ -358,7 +378,16 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
         if not url.startswith(("https://", "http://")):
             raise r.fail("url", f"{url!r} must start with https://")
         accounts.append(
-            AccountDecl(key=key, platform=platform, name=r.req("name"), url=url, team=r.req("team"))
+            AccountDecl(
+                key=key,
+                platform=platform,
+                name=r.req("name"),
+                url=url,
+                team=r.req("team"),
+                intake_channel=r.slack_id("intake_channel", CHANNEL_ID, "Slack channel id"),
+                deadline_working_days=r.optional_number("deadline_working_days", 1, 10),
+                must_register=r.flag("must_register", False),
+            )
         )
         r.done()
     keys = [a.key for a in accounts]
@@ -366,6 +395,54 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
         if keys.count(key) > 1:
             raise ConfigError(file, f"account.{key}", "is declared twice")
     return tuple(accounts)
+
+
+def _items(file: str, doc: Mapping[str, Any]) -> ItemRules:
+    table = doc.get("items", {})
+    if not isinstance(table, dict):
+        raise ConfigError(file, "items", "must be a table")
+    r = _Reader(file, table, "items")
+    raw_times = r.raw("reminder_times")
+    times = ItemRules().reminder_times
+    if raw_times is not None:
+        if not isinstance(raw_times, list) or not raw_times:
+            raise r.fail("reminder_times", 'must be a list of times like ["09:00", "13:00"]')
+        parsed: set[time] = set()
+        for value in raw_times:
+            if not isinstance(value, str):
+                raise r.fail("reminder_times", f'{value!r} is not a time like "09:00"')
+            parsed.add(_clock(value, lambda p: r.fail("reminder_times", p)))
+        times = tuple(sorted(parsed))
+    rules = ItemRules(
+        deadline_working_days=r.number("deadline_working_days", 1, 1, 10),
+        reminder_times=times,
+        escalate_after_working_days=r.number("escalate_after_working_days", 1, 0, 20),
+        retention_days=r.number("retention_days", 90, 1, 3650),
+        excerpt_chars=r.number("excerpt_chars", 140, 0, 500),
+        digest_items=r.number("digest_items", 15, 1, 20),
+    )
+    r.done()
+    return rules
+
+
+def _check_intake_channels(
+    file: str, teams: tuple[TeamDecl, ...], accounts: tuple[AccountDecl, ...]
+) -> None:
+    """An intake channel belongs to one team or one account, never two."""
+    seen: dict[str, str] = {}
+    owners = [(f"team.{t.key}", t.intake_channel) for t in teams] + [
+        (f"account.{a.key}", a.intake_channel) for a in accounts
+    ]
+    for owner, channel in owners:
+        if channel is None:
+            continue
+        if channel in seen:
+            raise ConfigError(
+                file,
+                f"{owner}.intake_channel",
+                f"{channel} is already the intake of {seen[channel]}",
+            )
+        seen[channel] = owner
 
 
 def parse_config(text: str, file: str) -> OrgConfig:
@@ -380,6 +457,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         "closed_days",
         "half_days",
         "schedule",
+        "items",
         "team",
         "account",
     }
@@ -424,8 +502,10 @@ def parse_config(text: str, file: str) -> OrgConfig:
     )
     sched.done()
 
+    items = _items(file, doc)
     teams = _teams(file, doc)
     accounts = _accounts(file, doc)
+    _check_intake_channels(file, teams, accounts)
     return OrgConfig(
         path=file,
         name=name,
@@ -437,6 +517,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         coordinator_channel=coordinator_channel,
         calendar_rules=rules,
         schedule=schedule,
+        items=items,
         teams=teams,
         accounts=accounts,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -100,3 +100,18 @@ def fmt_range(start: date, end: date, lang: str) -> str:
     if start == end:
         return fmt_date(start, lang)
     return f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"
+
+
+def fmt_moment(instant: datetime, tz: tzinfo, lang: str) -> str:
+    """An instant in the organisation's zone: "mandag 23. november 16:00"."""
+    local = instant.astimezone(tz)
+    return f"{fmt_date(local.date(), lang)} {fmt_time(local, lang)}"
+
+
+def fmt_duration(span: timedelta, lang: str) -> str:
+    """Working time as "3 t 20 min" / "3 tim 20 min" / "3 h 20 min"."""
+    minutes = round(span.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours == 0:
+        return t(lang, "common.minutes", minutes=minutes)
+    return t(lang, "common.hours_minutes", hours=hours, minutes=minutes)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
 from bot.jobs.duty import gap_job, handover_job
+from bot.jobs.items import reminder_job, retention_job
 from bot.services.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ Job = Callable[[Session, OrgConfig, WorkCalendar, datetime], list[Message]]
 JOBS: dict[str, Job] = {
     "handover": handover_job,
     "gaps": gap_job,
+    "reminders": reminder_job,
+    "retention": retention_job,
 }
 
 

@@ -31,6 +31,7 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
             )
         team.name, team.channel, team.manager = decl.name, decl.channel, decl.manager
         team.rotation, team.start, team.managed = decl.rotation, decl.start, True
+        team.intake_channel = decl.intake_channel
         session.add(team)
         session.flush()
         if members_of(session, team) != decl.members:
@@ -78,6 +79,9 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
             )
         account.platform, account.name, account.url = acc.platform, acc.name, acc.url
         account.team_id, account.managed = team.id, True
+        account.intake_channel = acc.intake_channel
+        account.deadline_working_days = acc.deadline_working_days
+        account.must_register = acc.must_register
         after_acc = _account_data(session, account)
         if before_acc != after_acc:
             account.updated_at = now
@@ -108,4 +112,7 @@ def _account_data(session: Session, account: Account) -> dict[str, object]:
         "name": account.name,
         "url": account.url,
         "team": team.key if team else None,
+        "intake_channel": account.intake_channel,
+        "deadline_working_days": account.deadline_working_days,
+        "must_register": account.must_register,
     }

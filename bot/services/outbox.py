@@ -28,7 +28,11 @@ MAX_BACKOFF = timedelta(hours=1)
 
 class Sender(Protocol):
     def post_message(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> tuple[str, str]: ...
 
 
@@ -39,6 +43,7 @@ class Message:
     channel: str
     text: str
     blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None  # a reply in this thread of `channel`
 
 
 def enqueue(session: Session, message: Message, now: datetime) -> bool:
@@ -52,6 +57,7 @@ def enqueue(session: Session, message: Message, now: datetime) -> bool:
         channel=message.channel,
         text=message.text,
         blocks=json.dumps(message.blocks) if message.blocks else None,
+        thread_ts=message.thread_ts,
         created_at=now,
         next_attempt_at=now,
     )
@@ -107,9 +113,9 @@ def deliver(engine: Engine, sender: Sender, now: datetime, *, limit: int = 200) 
             row = session.get(Outbox, row_id)
             assert row is not None
             blocks = json.loads(row.blocks) if row.blocks else None
-            channel, text, attempts = row.channel, row.text, row.attempts
+            channel, text, attempts, thread = row.channel, row.text, row.attempts, row.thread_ts
         try:
-            sent: tuple[str, str] | None = sender.post_message(channel, text, blocks)
+            sent: tuple[str, str] | None = sender.post_message(channel, text, blocks, thread)
             code, permanent = "", False
         except SlackSendError as exc:
             sent, code, permanent = None, exc.code, exc.permanent

@@ -608,3 +608,52 @@ def create_account(
     )
     ctx.forget()
     return account
+
+
+def _intake_taken(ctx: Ctx, channel: str, team_id: int | None, account_id: int | None) -> None:
+    team = ctx.session.exec(select(Team).where(Team.intake_channel == channel)).first()
+    account = ctx.session.exec(select(Account).where(Account.intake_channel == channel)).first()
+    if (team is not None and team.id != team_id) or (
+        account is not None and account.id != account_id
+    ):
+        owner = team.key if team is not None else account.key if account is not None else "?"
+        raise Conflict("error.intake_taken", channel=channel, owner=owner)
+
+
+def set_team_intake(ctx: Ctx, key: str, channel: str | None) -> Team:
+    """Coordinators: every top-level message in this channel becomes an item of the team's
+    accounts (None: no intake channel)."""
+    team = _editable_team(ctx, key)
+    if channel is not None:
+        _intake_taken(ctx, channel, team.id, None)
+    before = team_snapshot(ctx.session, team)
+    team.intake_channel = channel
+    return _changed(ctx, team, "team.intake", before)
+
+
+def set_account_intake(ctx: Ctx, key: str, channel: str | None) -> Account:
+    """Coordinators: every top-level message in this channel becomes an item of the account."""
+    ctx.require_coordinator()
+    account = ctx.session.exec(select(Account).where(Account.key == key.lower())).first()
+    if account is None:
+        raise NotFound("error.no_account", key=key)
+    if account.managed:
+        raise Conflict("error.managed_in_config", key=account.key, file=ctx.config.path)
+    if channel is not None:
+        _intake_taken(ctx, channel, None, account.id)
+    before = account.intake_channel
+    account.intake_channel = channel
+    account.updated_at = ctx.now
+    ctx.session.add(account)
+    ctx.session.flush()
+    audit(
+        ctx.session,
+        actor=ctx.actor,
+        action="account.intake",
+        target=f"account:{account.key}",
+        now=ctx.now,
+        before={"intake_channel": before},
+        after={"intake_channel": channel},
+    )
+    ctx.forget()
+    return account

@@ -65,6 +65,7 @@ def team_snapshot(session: Session, team: Team) -> dict[str, Any]:
         "manager": team.manager,
         "rotation": team.rotation,
         "start": team.start.isoformat(),
+        "intake_channel": team.intake_channel,
         "members": list(members_of(session, team)),
     }
 

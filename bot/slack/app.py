@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.config import OrgConfig
@@ -42,6 +43,13 @@ class Deps:
     client: WebClient
     gateway: SlackGateway
     clock: Callable[[], datetime]
+    identity: tuple[str, str] | None = None  # (bot user id, bot id), asked of Slack once
+
+    def bot_identity(self) -> tuple[str, str]:
+        """Who Vakt is in Slack, to recognise (and skip) its own messages."""
+        if self.identity is None:
+            self.identity = self.gateway.identity()
+        return self.identity
 
 
 def user_language(deps: Deps, user: str, now: datetime) -> str:
@@ -107,6 +115,19 @@ def register(app: App, deps: Deps) -> None:
         ack()
         now = deps.clock()
         reply = handle_command(deps, body["user_id"], body.get("text") or "", now)
+        if reply.view is not None and body.get("trigger_id"):
+            try:
+                deps.client.views_open(trigger_id=body["trigger_id"], view=reply.view)
+                return
+            except SlackApiError as exc:
+                # The trigger expired (3 seconds) or Slack refused: say so instead of nothing.
+                log.info("views.open failed: %s", exc.response.get("error"))
+                lang = user_language(deps, body["user_id"], now)
+                message = t(lang, "error.modal_failed")
+                respond(
+                    text=message, blocks=b.error_blocks(message, None), response_type="ephemeral"
+                )
+                return
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         _deliver_now(deps)
 
@@ -155,4 +176,7 @@ def build_app(deps: Deps, *, signing_secret: str | None) -> App:
         raise_error_for_unhandled_request=False,
     )
     register(app, deps)
+    from bot.slack import item_listeners
+
+    item_listeners.register(app, deps)
     return app

@@ -253,6 +253,7 @@ def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
     blocks: list[Block] = [HeaderBlock(text=t(lang, "help.header")[:150])]
     blocks.extend(_sections(t(lang, "help.everyone")))
     blocks.extend(_sections(t(lang, "help.members")))
+    blocks.extend(_sections(t(lang, "help.items")))
     if coordinator:
         blocks.extend(_sections(t(lang, "help.coordinators")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))

@@ -14,15 +14,17 @@ from bot.core import rota as rota_core
 from bot.core.errors import NotAllowed, NotFound, UserInputError
 from bot.core.parse import channel_id, parse_range, parse_when, user_id
 from bot.i18n import fmt_date, fmt_range, t
-from bot.services import rota
+from bot.services import items, rota
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
+from bot.slack import item_blocks as ib
 
 
 @dataclass(frozen=True)
 class Reply:
     text: str
     blocks: list[dict[str, Any]]
+    view: dict[str, Any] | None = None  # a modal to open instead of answering
 
 
 Handler = Callable[[Ctx, str, list[str]], Reply]
@@ -251,21 +253,88 @@ def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
                 start=fmt_date(team.start, lang),
             )
         )
+    if action in ("intake", "innboks", "inkorg"):
+        channel = _intake_channel(args)
+        team = rota.set_team_intake(ctx, key, channel)
+        return _reply(_intake_text(lang, team.name, channel))
     if action in ("name", "navn", "namn", "rename"):
         team = rota.rename_team(ctx, key, " ".join(args))
         return _reply(t(lang, "team.renamed", name=team.name, key=team.key))
     raise UserInputError("error.unknown_team_action", value=action)
 
 
+def _intake_channel(args: list[str]) -> str | None:
+    if len(args) == 1 and args[0].lower() in ("off", "av", "ingen", "none"):
+        return None
+    channel = channel_id(args[0]) if len(args) == 1 else None
+    if channel is None:
+        raise UserInputError("error.intake_channel_needed")
+    return channel
+
+
+def _intake_text(lang: str, name: str, channel: str | None) -> str:
+    if channel is None:
+        return t(lang, "team.intake_off", name=name)
+    return t(lang, "team.intake_set", name=name, channel=channel)
+
+
 def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if not words:
         return cmd_teams(ctx, lang, words)
     ctx.require_coordinator()
+    if words[0].lower() in ("intake", "innboks", "inkorg"):
+        if len(words) < 3:
+            raise UserInputError("error.intake_channel_needed")
+        channel = _intake_channel(words[2:])
+        account = rota.set_account_intake(ctx, words[1], channel)
+        return _reply(_intake_text(lang, account.name, channel))
     if words[0].lower() not in ("new", "ny", "add") or len(words) < 6:
         raise UserInputError("error.account_usage")
     _, key, platform, team_key, url, *name = words
     account = rota.create_account(ctx, key, platform, team_key, url, " ".join(name))
     return _reply(t(lang, "account.created", name=account.name, key=account.key, team=team_key))
+
+
+OVERDUE_WORDS = ("overdue", "forfalt", "forfalte", "försenade", "forsenade", "sen", "late")
+
+
+def cmd_unanswered(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    return unanswered_page(ctx, lang, words, 0)
+
+
+def unanswered_page(ctx: Ctx, lang: str, words: list[str], offset: int) -> Reply:
+    """A page of `/vakt unanswered [team|account] [overdue]` (the More button pages on)."""
+    overdue = False
+    query: str | None = None
+    for word in words:
+        if word.lower() in OVERDUE_WORDS:
+            overdue = True
+        elif query is None:
+            query = word
+        else:
+            raise UserInputError("error.unexpected", value=word[:40])
+    page = items.unanswered(ctx, query, overdue=overdue, offset=offset, limit=PAGE_ITEMS)
+    text, blocks = ib.unanswered(lang, ctx.calendar, ctx.now, page, query, overdue)
+    return Reply(text, blocks)
+
+
+PAGE_ITEMS = 20  # two blocks each: 40 of Slack's 50, with room for the header and More
+
+
+def cmd_status(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    if words:
+        raise UserInputError("error.unexpected", value=words[0][:40])
+    text, blocks = ib.status(lang, ctx.calendar, ctx.now, items.status(ctx))
+    return Reply(text, blocks)
+
+
+def cmd_new(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    accounts = [a for v in ctx.teams() for a in v.accounts]
+    if not accounts:
+        raise NotFound("error.no_accounts")
+    accounts.sort(key=lambda a: a.name.lower())
+    view = ib.new_item_modal(lang, accounts, ctx.now)
+    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
 
 
 def cmd_help(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -280,7 +349,7 @@ class Command:
 
 
 COMMANDS = (
-    Command("who", cmd_who, ("who", "hvem", "vem", "status")),
+    Command("who", cmd_who, ("who", "hvem", "vem")),
     Command("rota", cmd_rota, ("rota", "vaktliste", "schema", "turnus", "plan")),
     Command("away", cmd_away, ("away", "borte", "borta", "fravær", "frånvaro", "absent")),
     Command("back", cmd_back, ("back", "tilbake", "tillbaka")),
@@ -290,6 +359,13 @@ COMMANDS = (
     Command("teams", cmd_teams, ("teams", "lag", "accounts", "kontoer", "konton")),
     Command("team", cmd_team, ("team",)),
     Command("account", cmd_account, ("account", "konto")),
+    Command(
+        "unanswered",
+        cmd_unanswered,
+        ("unanswered", "ubesvart", "ubesvarte", "obesvarade", "obesvarat", "open", "åpne", "öppna"),
+    ),
+    Command("status", cmd_status, ("status", "oversikt", "översikt", "overview")),
+    Command("new", cmd_new, ("new", "ny", "nytt", "nyhenvendelse", "track")),
     Command("help", cmd_help, ("help", "hjelp", "hjälp", "?")),
 )
 BY_WORD = {word: command for command in COMMANDS for word in command.words}
@@ -306,4 +382,4 @@ def check_allowed(ctx: Ctx, command: Command) -> None:
         raise NotAllowed("error.coordinators_only")
 
 
-__all__ = ["COMMANDS", "Command", "NotFound", "Reply", "check_allowed", "find"]
+__all__ = ["COMMANDS", "Command", "Reply", "check_allowed", "find", "unanswered_page"]

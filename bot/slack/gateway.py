@@ -76,14 +76,44 @@ class SlackGateway:
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def post_message(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> tuple[str, str]:
         """Post a message (a user id as channel opens a DM); returns (channel, ts)."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
         if blocks:
             kwargs["blocks"] = blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
         data = self._call("chat.postMessage", **kwargs)
         return str(data.get("channel", channel)), str(data.get("ts", ""))
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Replace a message Vakt posted (an item's card once it is closed)."""
+        kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        self._call("chat.update", **kwargs)
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a Slack message, when Slack gives one."""
+        try:
+            data = self._call("chat.getPermalink", channel=channel, message_ts=ts)
+        except SlackSendError as exc:
+            log.info("chat.getPermalink for %s failed: %s", channel, exc.code)
+            return None
+        link = data.get("permalink")
+        return str(link) if link else None
+
+    def identity(self) -> tuple[str, str]:
+        """(bot user id, bot id) from auth.test: how Vakt recognises its own messages."""
+        data = self._call("auth.test")
+        return str(data.get("user_id", "")), str(data.get("bot_id", ""))
 
     def check(self) -> str:
         """Ask Slack who we are (auth.test); raises SlackSendError when Slack refuses or is

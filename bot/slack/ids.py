@@ -4,3 +4,25 @@ SWAP_ACCEPT = "vakt_swap_accept"
 SWAP_DECLINE = "vakt_swap_decline"
 SWAP_WITHDRAW = "vakt_swap_withdraw"
 ABSENCE_CANCEL = "vakt_absence_cancel"
+
+# Items: the outcome buttons on cards, digests and lists.
+ITEM_ANSWERED = "vakt_item_answered"
+ITEM_NO_REPLY = "vakt_item_no_reply"
+ITEM_REFERRED = "vakt_item_referred"
+ITEM_REOPEN = "vakt_item_reopen"
+ITEM_REGISTER = "vakt_item_register"  # opens the registration modal
+UNANSWERED_MORE = "vakt_unanswered_more"
+
+# Modals and the message shortcut (the shortcut's callback_id is in manifest.yml too).
+TRACK_SHORTCUT = "vakt_track_question"
+TRACK_VIEW = "vakt_track_view"
+NEW_ITEM_VIEW = "vakt_new_item_view"
+REGISTER_VIEW = "vakt_register_view"
+
+# Block and action ids inside the modals.
+FIELD_ACCOUNT = "account"
+FIELD_URL = "url"
+FIELD_RECEIVED = "received"
+FIELD_NOTE = "note"
+FIELD_REGISTER = "register"
+FIELD_REFERENCE = "reference"

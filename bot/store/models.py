@@ -39,6 +39,7 @@ def _utc(**kw: Any) -> Any:
 
 class Team(SQLModel, table=True):
     __tablename__ = "team"
+    __table_args__ = (sa.UniqueConstraint("intake_channel", name="uq_team_intake_channel"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
@@ -46,6 +47,7 @@ class Team(SQLModel, table=True):
     manager: str | None = Field(default=None, max_length=20)
     rotation: str = Field(default="weekly", max_length=10)
     start: date
+    intake_channel: str | None = Field(default=None, max_length=20)
     managed: bool = Field(default=False)  # declared in the configuration file: read-only in Slack
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -65,12 +67,18 @@ class TeamMember(SQLModel, table=True):
 
 class Account(SQLModel, table=True):
     __tablename__ = "account"
+    __table_args__ = (sa.UniqueConstraint("intake_channel", name="uq_account_intake_channel"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True, index=True)
     platform: str = Field(max_length=30)
     name: str = Field(max_length=200)
     url: str = Field(max_length=500)
     team_id: int = Field(foreign_key="team.id", index=True)
+    intake_channel: str | None = Field(default=None, max_length=20)
+    deadline_working_days: int | None = None  # None: the organisation's setting
+    must_register: bool = Field(  # items here must be registered (RK5)
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     managed: bool = Field(default=False)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -146,6 +154,7 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=20)
     text: str
     blocks: str | None = None  # JSON
+    thread_ts: str | None = Field(default=None, max_length=30)  # reply in this thread
     status: str = Field(default="pending", max_length=10, index=True)  # pending|sending|sent|failed
     attempts: int = Field(default=0)
     created_at: datetime = _utc()
@@ -177,3 +186,47 @@ class Person(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=20)
     locale: str | None = Field(default=None, max_length=20)
     fetched_at: datetime = _utc()
+
+
+class Item(SQLModel, table=True):
+    """A citizen's question or comment on an account that needs an answer.
+
+    Unique per account and external id (the platform's, or Slack's channel and ts), so an
+    integration posting twice or Slack retrying an event never makes two.
+    """
+
+    __tablename__ = "item"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "external_id", name="uq_item_external"),
+        sa.UniqueConstraint("slack_channel", "slack_ts", name="uq_item_slack_message"),
+        sa.Index("ix_item_status_deadline", "status", "deadline"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    source: str = Field(max_length=10)  # channel | shortcut | command | http
+    external_id: str = Field(max_length=200)
+    url: str | None = Field(default=None, max_length=1000)
+    received_at: datetime = _utc()
+    excerpt: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="open", max_length=10)  # see bot.core.items.Status
+    deadline: datetime = _utc()
+    closed_by: str | None = Field(default=None, max_length=40)
+    closed_at: datetime | None = _utc(default=None, index=True)
+    must_register: bool = Field(default=False)
+    registration_ref: str | None = Field(default=None, max_length=100)
+    registered_by: str | None = Field(default=None, max_length=40)
+    registered_at: datetime | None = _utc(default=None)
+    created_by: str = Field(max_length=40)
+    created_at: datetime = _utc()
+    slack_channel: str | None = Field(default=None, max_length=20)  # the message it came from
+    slack_ts: str | None = Field(default=None, max_length=30)
+    excerpt_purged_at: datetime | None = _utc(default=None)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Events API deliveries already handled, by event_id: a retry or a second replica's copy
+    is recognised and dropped."""
+
+    __tablename__ = "slack_event"
+    event_id: str = Field(primary_key=True, max_length=40)
+    received_at: datetime = _utc(index=True)

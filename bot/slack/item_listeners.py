@@ -1,0 +1,495 @@
+"""Listeners for items: intake channel messages, check-mark reactions, the message shortcut, the
+`/vakt new` and registration modals, and the outcome buttons on cards, digests and lists."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+from sqlmodel import select
+
+from bot.core.errors import NotAllowed, NotFound, UserInputError, VaktError
+from bot.core.items import Status, excerpt_of, first_link
+from bot.i18n import fmt_moment, t
+from bot.services import item_notify, items
+from bot.services.rota import Ctx
+from bot.slack import blocks as b
+from bot.slack import ids
+from bot.slack import item_blocks as ib
+from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.commands import unanswered_page
+from bot.slack.gateway import SlackSendError
+from bot.store.db import session_scope
+from bot.store.models import Item, SlackEvent
+
+log = logging.getLogger(__name__)
+
+# Top-level messages that become items: people's, integrations' (Zapier, Make, Power
+# Automate post as bot_message or with a bot_id), files shared with a text.
+INTAKE_SUBTYPES = (None, "bot_message", "file_share", "thread_broadcast")
+ANSWERED_REACTIONS = ("white_check_mark", "heavy_check_mark")
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """All the readable text of a message: its text and its attachments' (integrations often
+    put the comment in an attachment)."""
+    parts = [str(message.get("text") or "")]
+    for attachment in message.get("attachments") or []:
+        if isinstance(attachment, dict):
+            for key in ("pretext", "title", "text", "fallback"):
+                value = attachment.get(key)
+                if isinstance(value, str) and value and value not in parts:
+                    parts.append(value)
+    return "\n".join(p for p in parts if p)
+
+
+def _instant(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _seen(ctx: Ctx, event_id: str | None) -> bool:
+    """Record an Events API delivery; True when it was handled before (a retry, a copy sent to
+    a second replica)."""
+    if not event_id:
+        return False
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(SlackEvent(event_id=event_id[:40], received_at=ctx.now))
+    except sa.exc.IntegrityError:
+        return True
+    return False
+
+
+def _own(deps: Deps, event: dict[str, Any]) -> bool:
+    try:
+        user_id, bot_id = deps.bot_identity()
+    except SlackSendError as exc:
+        log.warning("cannot tell Vakt's own messages apart (auth.test: %s)", exc.code)
+        user_id, bot_id = "", ""
+    return bool(
+        (bot_id and event.get("bot_id") == bot_id) or (user_id and event.get("user") == user_id)
+    )
+
+
+def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
+    """A message in an intake channel becomes an item; returns its id (None: not an intake)."""
+    channel, ts = event.get("channel"), event.get("ts")
+    if not isinstance(channel, str) or not isinstance(ts, str):
+        return None
+    if event.get("subtype") not in INTAKE_SUBTYPES:
+        return None
+    if event.get("thread_ts") and event.get("thread_ts") != ts:
+        return None  # a reply in a thread: the conversation about an item, not a new one
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        if not items.is_intake_channel(session, channel):
+            return None
+    if _own(deps, event):
+        return None
+    text = message_text(event)
+    url = first_link(text) or deps.gateway.permalink(channel, ts)
+    actor = str(event.get("user") or event.get("bot_id") or "integration")[:40]
+    try:
+        with request_ctx(deps, actor, now) as ctx:
+            if _seen(ctx, body.get("event_id")):
+                return None
+            account = items.account_for_channel(ctx.session, channel, text)
+            if account is None:
+                return None
+            created = items.create_item(
+                ctx,
+                items.NewItem(
+                    account=account,
+                    source="channel",
+                    external_id=f"slack:{channel}:{ts}",
+                    received_at=_instant(ts),
+                    url=url,
+                    text=text,
+                    slack_channel=channel,
+                    slack_ts=ts,
+                ),
+            )
+            item_id = created.item.id
+    except VaktError as error:
+        log.warning("message %s in %s not taken in: %s", ts, channel, error.key)
+        return None
+    _deliver_now(deps)
+    return item_id
+
+
+def refresh_card(deps: Deps, item_id: int, skip: tuple[str, str] | None = None) -> None:
+    """Show an item's outcome on its card, wherever it was closed. Best effort: the card is a
+    view of the item, and the item itself is already saved."""
+    now = deps.clock()
+    with request_ctx(deps, "vakt", now) as ctx:
+        where = items.card_location(ctx.session, item_id)
+        if where is None or where == skip:
+            return
+        item, account, view = items.get_item(ctx, item_id)
+        text, blocks = item_notify.card_content(ctx, item, account, view)
+    try:
+        deps.gateway.update_message(where[0], where[1], text, blocks)
+    except SlackSendError as exc:
+        log.info("card of item %s not updated: %s", item_id, exc.code)
+
+
+def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
+    """A check mark from a team member on an intake message marks its item answered."""
+    if event.get("reaction") not in ANSWERED_REACTIONS:
+        return None
+    target = event.get("item") or {}
+    channel, ts, user = target.get("channel"), target.get("ts"), event.get("user")
+    if target.get("type") != "message" or not channel or not ts or not user:
+        return None
+    now = deps.clock()
+    with request_ctx(deps, user, now) as ctx:
+        item = ctx.session.exec(
+            select(Item).where(Item.slack_channel == channel, Item.slack_ts == ts)
+        ).first()
+        if item is None or item.status != Status.OPEN or item.id is None:
+            return None
+        if _seen(ctx, body.get("event_id")):
+            return None
+        _, _, view = items.get_item(ctx, item.id)
+        if not items.may_handle(ctx, view):
+            log.info(
+                "reaction by %s on item %s ignored: not in team %s", user, item.id, view.team.key
+            )
+            return None
+        items.close_item(ctx, item.id, Status.ANSWERED)
+        item_id = item.id
+    refresh_card(deps, item_id)
+    return item_id
+
+
+def _values(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = body["view"]["state"]["values"]
+    return values
+
+
+def _field(values: dict[str, dict[str, Any]], block: str) -> dict[str, Any]:
+    return dict(values.get(block, {}).get(block) or {})
+
+
+def _selected(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    option = _field(values, block).get("selected_option") or {}
+    value = option.get("value")
+    return str(value) if value else None
+
+
+def _url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    if not url.startswith(("https://", "http://")) or len(url) > 1000 or " " in url:
+        raise UserInputError("error.bad_url", value=url[:80])
+    return url
+
+
+def register(app: App, deps: Deps) -> None:
+    """Wire the item listeners."""
+
+    @app.event("message")
+    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        handle_message(deps, body, event)
+
+    @app.event("reaction_added")
+    def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
+        handle_reaction(deps, body, event)
+
+    # ------------------------------------------------------------ outcome buttons
+
+    def outcome(status: Status | None) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            now = deps.clock()
+            user = body["user"]["id"]
+            lang = user_language(deps, user, now)
+            try:
+                item_id = int(body["actions"][0]["value"])
+            except (KeyError, ValueError):
+                respond(text=t(lang, "error.bad_button"), replace_original=False)
+                return
+            container = body.get("container") or {}
+            clicked = (str(container.get("channel_id", "")), str(container.get("message_ts", "")))
+            try:
+                with request_ctx(deps, user, now) as ctx:
+                    if status is None:
+                        item, account, view = items.reopen_item(ctx, item_id)
+                    else:
+                        item, account, view = items.close_item(ctx, item_id, status)
+                    is_card = items.card_location(ctx.session, item_id) == clicked
+                    if is_card:
+                        text, new_blocks = item_notify.card_content(ctx, item, account, view)
+                    else:
+                        text = t(lang, f"item.done_{status or 'open'}", id=item_id)
+                        line = ib.line_of(item, account)
+                        new_blocks = ib.item_row(lang, ctx.calendar, now, line)
+            except VaktError as error:
+                message = t(lang, error.key, **error.params)
+                respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+                return
+            message_blocks = (body.get("message") or {}).get("blocks")
+            if is_card:
+                respond(text=text, blocks=new_blocks, replace_original=True)
+            elif message_blocks:
+                respond(
+                    text=str((body.get("message") or {}).get("text") or text),
+                    blocks=ib.replace_item(message_blocks, item_id, new_blocks),
+                    replace_original=True,
+                )
+            else:
+                respond(text=text, blocks=b.text_blocks(text), replace_original=False)
+            refresh_card(deps, item_id, skip=clicked)
+
+        return listener
+
+    app.action(ids.ITEM_ANSWERED)(outcome(Status.ANSWERED))
+    app.action(ids.ITEM_NO_REPLY)(outcome(Status.NO_REPLY))
+    app.action(ids.ITEM_REFERRED)(outcome(Status.REFERRED))
+    app.action(ids.ITEM_REOPEN)(outcome(None))
+
+    @app.action(ids.UNANSWERED_MORE)
+    def on_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            offset_text, overdue, query = str(body["actions"][0]["value"]).split("|", 2)
+            offset = int(offset_text)
+            with request_ctx(deps, user, now) as ctx:
+                words = [w for w in (query, "overdue" if overdue == "1" else "") if w]
+                reply = unanswered_page(ctx, lang, words, offset)
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            message = t(lang, error.key, **error.params)
+            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            return
+        respond(text=reply.text, blocks=reply.blocks, replace_original=False)
+
+    # ------------------------------------------------------------ registration
+
+    @app.action(ids.ITEM_REGISTER)
+    def on_register(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            item_id = int(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                item, account, view = items.get_item(ctx, item_id)
+                if not items.may_handle(ctx, view):
+                    raise NotAllowed("error.not_your_item", team=view.team.name)
+                line = ib.line_of(item, account)
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            message = t(lang, error.key, **error.params)
+            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            return
+        metadata = json.dumps({"item": item_id})
+        try:
+            deps.client.views_open(
+                trigger_id=body["trigger_id"], view=ib.register_modal(lang, line, metadata)
+            )
+        except SlackApiError as exc:
+            log.info("views.open failed: %s", exc.response.get("error"))
+            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+
+    @app.view(ids.REGISTER_VIEW)
+    def on_register_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        values = _values(body)
+        reference = _field(values, ids.FIELD_REFERENCE).get("value")
+        try:
+            item_id = int(json.loads(body["view"]["private_metadata"])["item"])
+            with request_ctx(deps, user, now) as ctx:
+                item, _, _ = items.set_registration(ctx, item_id, must=True, reference=reference)
+                done = (
+                    t(lang, "item.reference_saved", id=item_id, reference=item.registration_ref)
+                    if item.registration_ref
+                    else t(lang, "item.flagged", id=item_id)
+                )
+        except (KeyError, ValueError, TypeError):
+            ack(response_action="errors", errors={ids.FIELD_REFERENCE: t(lang, "error.bad_button")})
+            return
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_REFERENCE: t(lang, error.key, **error.params)},
+            )
+            return
+        ack(
+            response_action="update",
+            view=ib.done_modal(lang, t(lang, "modal.register_title"), done),
+        )
+        refresh_card(deps, item_id)
+
+    # ------------------------------------------------------------ /vakt new and the shortcut
+
+    def _created_text(lang: str, ctx: Ctx, created: items.Created) -> str:
+        item = created.item
+        key = "item.created" if created.created else "item.already"
+        return t(
+            lang,
+            key,
+            id=item.id,
+            deadline=fmt_moment(item.deadline, ctx.calendar.tz, lang),
+        )
+
+    @app.view(ids.NEW_ITEM_VIEW)
+    def on_new_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        values = _values(body)
+        errors: dict[str, str] = {}
+        account_key = _selected(values, ids.FIELD_ACCOUNT)
+        try:
+            url = _url(_field(values, ids.FIELD_URL).get("value"))
+        except UserInputError as error:
+            errors[ids.FIELD_URL] = t(lang, error.key, **error.params)
+            url = None
+        if url is None and ids.FIELD_URL not in errors:
+            errors[ids.FIELD_URL] = t(lang, "error.url_needed")
+        stamp = _field(values, ids.FIELD_RECEIVED).get("selected_date_time")
+        received = datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int) else None
+        if received is None:
+            errors[ids.FIELD_RECEIVED] = t(lang, "error.received_needed")
+        if account_key is None:
+            errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
+        note = _field(values, ids.FIELD_NOTE).get("value")
+        register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        assert url is not None and received is not None and account_key is not None
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                account = items.account_by_key(ctx.session, account_key)
+                created = items.create_item(
+                    ctx,
+                    items.NewItem(
+                        account=account,
+                        source="command",
+                        external_id=url,
+                        received_at=received,
+                        url=url,
+                        text=note,
+                        must_register=True if register_box else None,
+                    ),
+                )
+                done = _created_text(lang, ctx, created)
+        except NotFound as error:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_ACCOUNT: t(lang, error.key, **error.params)},
+            )
+            return
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_RECEIVED: t(lang, error.key, **error.params)},
+            )
+            return
+        ack(response_action="update", view=ib.done_modal(lang, t(lang, "modal.new_title"), done))
+        _deliver_now(deps)
+
+    @app.shortcut(ids.TRACK_SHORTCUT)
+    def on_track(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        ts = str(message.get("ts") or body.get("message_ts") or "")
+        text = message_text(message)
+        with request_ctx(deps, user, now) as ctx:
+            accounts = sorted(
+                (a for v in ctx.teams() for a in v.accounts), key=lambda a: a.name.lower()
+            )
+            guess = items.account_for_channel(ctx.session, channel, text)
+        if not accounts or not channel or not ts:
+            key = "error.no_accounts" if not accounts else "error.bad_button"
+            respond(text=t(lang, key), response_type="ephemeral")
+            return
+        excerpt = excerpt_of(text, deps.config.items.excerpt_chars)
+        metadata = json.dumps({"c": channel, "ts": ts, "x": excerpt, "l": first_link(text)})
+        try:
+            deps.client.views_open(
+                trigger_id=body["trigger_id"],
+                view=ib.track_modal(lang, accounts, guess, metadata[:3000], excerpt),
+            )
+        except SlackApiError as exc:
+            log.info("views.open failed: %s", exc.response.get("error"))
+            respond(text=t(lang, "error.modal_failed"), response_type="ephemeral")
+
+    @app.view(ids.TRACK_VIEW)
+    def on_track_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        values = _values(body)
+        account_key = _selected(values, ids.FIELD_ACCOUNT)
+        register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
+        try:
+            url = _url(_field(values, ids.FIELD_URL).get("value"))
+        except UserInputError as error:
+            ack(
+                response_action="errors", errors={ids.FIELD_URL: t(lang, error.key, **error.params)}
+            )
+            return
+        if account_key is None:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_ACCOUNT: t(lang, "error.account_needed")},
+            )
+            return
+        try:
+            meta = json.loads(body["view"]["private_metadata"])
+            channel, ts = str(meta["c"]), str(meta["ts"])
+            received = _instant(ts)
+        except (KeyError, ValueError, TypeError):
+            ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.bad_button")})
+            return
+        link = url or meta.get("l") or deps.gateway.permalink(channel, ts)
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                account = items.account_by_key(ctx.session, account_key)
+                created = items.create_item(
+                    ctx,
+                    items.NewItem(
+                        account=account,
+                        source="shortcut",
+                        external_id=f"slack:{channel}:{ts}",
+                        received_at=received,
+                        url=link,
+                        text=meta.get("x"),
+                        slack_channel=channel,
+                        slack_ts=ts,
+                        must_register=True if register_box else None,
+                    ),
+                )
+                done = _created_text(lang, ctx, created)
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_ACCOUNT: t(lang, error.key, **error.params)},
+            )
+            return
+        ack(response_action="update", view=ib.done_modal(lang, t(lang, "modal.track_title"), done))
+        _deliver_now(deps)
