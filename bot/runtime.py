@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -44,9 +45,11 @@ class Runtime:
             dry_run=dry_run,
         )
 
-    def app(self, *, signing_secret: str | None) -> App:
-        """The Bolt app over this runtime."""
-        return build_app(self.deps, signing_secret=signing_secret)
+    def app(self, *, signing_secret: str | None, listener_executor: Executor | None = None) -> App:
+        """The Bolt app over this runtime (the executor runs listeners after their ack)."""
+        return build_app(
+            self.deps, signing_secret=signing_secret, listener_executor=listener_executor
+        )
 
 
 def build_runtime(

@@ -29,7 +29,7 @@ class VaktServer(BaseApplication):
         runtime = build_runtime(self.settings)
         app = runtime.app(signing_secret=self.settings.require_signing_secret())
         start_scheduler(runtime)
-        return WebApp(app, runtime.engine)
+        return WebApp(app, runtime.deps, intake_token=self.settings.intake_token)
 
 
 def serve(settings: Settings, *, workers: int | None = None) -> int:

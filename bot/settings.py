@@ -25,6 +25,7 @@ class Settings:
     data_dir: Path
     port: int
     log_level: str
+    intake_token: str | None = None  # Bearer token of the HTTP intake; None: intake is off
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -62,6 +63,23 @@ class Settings:
                 "put it in .env"
             )
         return secret
+
+
+MIN_INTAKE_TOKEN = 16
+
+
+def _intake_token(value: str | None) -> str | None:
+    """The HTTP intake's token, refused when it is a placeholder or too short to be secret."""
+    token = (value or "").strip()
+    if not token:
+        return None
+    if "change-me" in token or len(token) < MIN_INTAKE_TOKEN:
+        raise SettingsError(
+            f"VAKT_INTAKE_TOKEN is too short or a placeholder: use at least {MIN_INTAKE_TOKEN} "
+            "random characters, for example from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return token
 
 
 def redact_url(url: str) -> str:
@@ -107,4 +125,5 @@ def load_settings(
         data_dir=data_dir,
         port=port,
         log_level=(values.get("VAKT_LOG_LEVEL") or "INFO").upper(),
+        intake_token=_intake_token(values.get("VAKT_INTAKE_TOKEN")),
     )

@@ -1,33 +1,305 @@
-"""HTTP mode: a WSGI app with Slack at /slack/events and a health check at /healthz."""
+"""HTTP mode: a WSGI app with Slack at /slack/events, a health check at /healthz, and the HTTP
+intake for automations (Zapier, Make, Power Automate) at /intake and /intake/answered.
+
+The intake's request parsing is pure (`parse_intake`, `parse_answered`, `check_token`, ...):
+each refusal is an `IntakeError` carrying the HTTP status and the JSON answer, raised before
+anything is stored. The routing below only reads the request, calls one service inside one
+transaction (actor "http") and writes the answer.
+"""
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy.engine import Engine
+
+from bot.core.errors import NotFound, VaktError
+from bot.core.items import Status
+from bot.i18n import t
+from bot.services import items
+from bot.services.rota import Ctx
+from bot.slack.app import Deps, _deliver_now, request_ctx
+from bot.store.models import Account
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
+log = logging.getLogger(__name__)
+
+ACTOR = "http"
+MAX_BODY = 64 * 1024
+MAX_ACCOUNT = 40
+MAX_EXTERNAL_ID = 200
+MAX_URL = 1000
+MAX_TEXT = 10_000
+MAX_INSTANT = 40
+# Characters that would break the Slack link the card makes of the URL, or its line.
+URL_FORBIDDEN = frozenset("<>|\"'` ")
+
+
+# ---------------------------------------------------------------- parsing (pure)
+
+
+class IntakeError(Exception):
+    """A refused intake request: the HTTP status and what the JSON answer says."""
+
+    def __init__(
+        self, status: int, error: str, field: str | None = None, message: str = ""
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.field = field
+        self.message = message
+
+    def answer(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.field is not None:
+            body["field"] = self.field
+        if self.message:
+            body["message"] = self.message
+        return body
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """A question an automation reports: `POST /intake`."""
+
+    account: str
+    external_id: str
+    url: str
+    received_at: datetime
+    text: str | None = None
+    must_register: bool | None = None  # None: the account's default
+
+
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """A question answered on the platform: `POST /intake/answered`."""
+
+    account: str
+    external_id: str
+    answered_at: datetime
+
+
+def check_token(authorization: str | None, token: str | None) -> None:
+    """Let a request in only with `Authorization: Bearer <token>`, compared in constant time."""
+    if token is None:
+        raise IntakeError(
+            404, "intake_disabled", message="The HTTP intake is off: VAKT_INTAKE_TOKEN is not set."
+        )
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    # WSGI hands header values over decoded as Latin-1: encoding back gives the bytes as sent.
+    sent = given.strip().encode("latin-1", errors="replace")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent, token.encode()):
+        raise IntakeError(
+            401, "unauthorized", message="Send the intake token as 'Authorization: Bearer <token>'."
+        )
+
+
+def check_content_type(content_type: str | None) -> None:
+    """JSON only: `application/json`, with or without `charset=utf-8`."""
+    media, *params = (content_type or "").split(";")
+    charsets = [
+        value.strip().strip('"').lower()
+        for name, _, value in (p.partition("=") for p in params)
+        if name.strip().lower() == "charset"
+    ]
+    if media.strip().lower() != "application/json" or any(
+        c not in ("utf-8", "utf8") for c in charsets
+    ):
+        raise IntakeError(
+            415,
+            "unsupported_media_type",
+            message="Send the body as JSON with 'Content-Type: application/json'.",
+        )
+
+
+def declared_length(content_length: str | None) -> int | None:
+    """The body length the client declared (None: not declared)."""
+    if not content_length:
+        return None
+    try:
+        length = int(content_length)
+        if length < 0:
+            raise ValueError
+    except ValueError:
+        raise IntakeError(
+            400, "invalid_length", message="Content-Length is not a number."
+        ) from None
+    return length
+
+
+def check_size(body: bytes | None, limit: int = MAX_BODY) -> bytes:
+    """The body, refused when it is over the limit or its length was not declared."""
+    if body is None:
+        raise IntakeError(411, "length_required", message="Send a Content-Length header.")
+    if len(body) > limit:
+        raise IntakeError(413, "body_too_large", message=f"The body is over {limit // 1024} KiB.")
+    return body
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        data = None
+    if not isinstance(data, dict):
+        raise IntakeError(400, "invalid_json", message="The body must be a JSON object.")
+    return data
+
+
+def _missing(name: str) -> IntakeError:
+    return IntakeError(400, "missing_field", name, f"The field '{name}' is required.")
+
+
+def _invalid(name: str, message: str) -> IntakeError:
+    return IntakeError(400, "invalid_field", name, message)
+
+
+def _string(data: dict[str, Any], name: str, limit: int) -> str:
+    """A required, non-empty string of at most `limit` characters, trimmed."""
+    value = data.get(name)
+    if value is None:
+        raise _missing(name)
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
+        raise _invalid(name, f"'{name}' must be a non-empty string of at most {limit} characters.")
+    return value.strip()
+
+
+def _url(data: dict[str, Any]) -> str:
+    url = _string(data, "url", MAX_URL)
+    if (
+        not url.lower().startswith(("http://", "https://"))
+        or any(c in URL_FORBIDDEN or not c.isprintable() for c in url)
+        or len(url) <= len("https://")
+    ):
+        raise _invalid(
+            "url",
+            f"'url' must be an http:// or https:// address of at most {MAX_URL} characters, "
+            "without spaces.",
+        )
+    return url
+
+
+def _text(data: dict[str, Any]) -> str | None:
+    value = data.get("text")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise _invalid("text", f"'text' must be a string of at most {MAX_TEXT} characters.")
+    return value.strip() or None
+
+
+def _flag(data: dict[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise _invalid(name, f"'{name}' must be true or false.")
+    return value
+
+
+def _instant(data: dict[str, Any], name: str) -> datetime:
+    """An ISO 8601 instant that states its UTC offset: a naive time is ambiguous."""
+    value = data.get(name)
+    if value is None:
+        raise _missing(name)
+    instant = None
+    if isinstance(value, str) and len(value) <= MAX_INSTANT:
+        try:
+            instant = datetime.fromisoformat(value.strip())
+        except ValueError:
+            instant = None
+    if instant is None or instant.tzinfo is None or instant.utcoffset() is None:
+        raise _invalid(
+            name,
+            f"'{name}' must be an ISO 8601 time with a UTC offset, like "
+            "2026-11-23T09:15:00+01:00 or 2026-11-23T08:15:00Z.",
+        )
+    return instant
+
+
+def parse_intake(body: bytes) -> IntakeRequest:
+    """The body of `POST /intake`; unknown fields are ignored."""
+    data = parse_object(body)
+    return IntakeRequest(
+        account=_string(data, "account", MAX_ACCOUNT),
+        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
+        url=_url(data),
+        received_at=_instant(data, "received_at"),
+        text=_text(data),
+        must_register=_flag(data, "must_register"),
+    )
+
+
+def parse_answered(body: bytes) -> AnsweredRequest:
+    """The body of `POST /intake/answered`; unknown fields are ignored."""
+    data = parse_object(body)
+    return AnsweredRequest(
+        account=_string(data, "account", MAX_ACCOUNT),
+        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
+        answered_at=_instant(data, "answered_at"),
+    )
+
+
+def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
+    """A service's refusal as an answer: 422 with the error key's last part and, where the key
+    names one, the field it is about."""
+    code = error.key.rsplit(".", 1)[-1]
+    try:
+        message = t("en", error.key, **error.params)
+    except KeyError:
+        message = ""
+    return IntakeError(422, code, fields.get(code), message)
+
+
+# ---------------------------------------------------------------- routing
+
+
+Answer = tuple[int, dict[str, Any]]
+
 
 class WebApp:
-    """Routes requests; everything Slack sends goes through Bolt's signature check."""
+    """Routes requests; everything Slack sends goes through Bolt's signature check, and the
+    intake through its bearer token."""
 
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, deps: Deps, *, intake_token: str | None = None) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
-        self.engine = engine
+        self.deps = deps
+        self.engine = deps.engine
+        self._intake_token = intake_token
+        self.intake_routes: dict[str, Callable[[bytes], Answer]] = {
+            "/intake": self._intake,
+            "/intake/answered": self._answered,
+        }
+
+    def __repr__(self) -> str:
+        return f"WebApp(intake={'on' if self._intake_token else 'off'})"
 
     def _json(
-        self, start_response: StartResponse, status: str, body: dict[str, Any]
+        self,
+        start_response: StartResponse,
+        status: int,
+        body: dict[str, Any],
+        headers: Iterable[tuple[str, str]] = (),
     ) -> Iterable[bytes]:
         data = json.dumps(body).encode()
         start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            f"{status} {HTTPStatus(status).phrase}",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                *headers,
+            ],
         )
         return [data]
 
@@ -39,12 +311,148 @@ class WebApp:
                 with self.engine.connect() as conn:
                     conn.execute(sa.text("SELECT 1"))
             except sa.exc.SQLAlchemyError:
-                return self._json(
-                    start_response, "503 Service Unavailable", {"ok": False, "database": "down"}
-                )
-            return self._json(start_response, "200 OK", {"ok": True})
+                return self._json(start_response, 503, {"ok": False, "database": "down"})
+            return self._json(start_response, 200, {"ok": True})
         if path == "/slack/events":
             if method != "POST":
-                return self._json(start_response, "405 Method Not Allowed", {"ok": False})
+                return self._json(start_response, 405, {"ok": False}, [("Allow", "POST")])
             return self.slack(environ, start_response)
-        return self._json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
+        route = self.intake_routes.get(path)
+        if route is not None:
+            return self._intake_call(route, environ, start_response)
+        return self._json(start_response, 404, {"ok": False, "error": "not_found"})
+
+    # ------------------------------------------------------------ the intake
+
+    def _intake_call(
+        self,
+        route: Callable[[bytes], Answer],
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        headers: list[tuple[str, str]] = []
+        try:
+            if self._intake_token is not None and environ.get("REQUEST_METHOD") != "POST":
+                headers.append(("Allow", "POST"))
+                raise IntakeError(405, "method_not_allowed", message="Use POST.")
+            # Read (at most the limit) before answering anything, so the answer is not cut off
+            # by a connection reset over an unread body.
+            raw = self._read_body(environ)
+            try:
+                check_token(environ.get("HTTP_AUTHORIZATION"), self._intake_token)
+            except IntakeError as error:
+                if error.status == 401:
+                    headers.append(("WWW-Authenticate", 'Bearer realm="vakt"'))
+                raise
+            body = check_size(raw)
+            check_content_type(environ.get("CONTENT_TYPE"))
+            status, answer = route(body)
+        except IntakeError as error:
+            status, answer = error.status, error.answer()
+        except Exception:
+            # Logs the path and the traceback, never the request's headers or body.
+            log.exception("HTTP intake failed on %s", environ.get("PATH_INFO"))
+            status, answer = 500, {"ok": False, "error": "internal"}
+        return self._json(start_response, status, answer, headers)
+
+    @staticmethod
+    def _read_body(environ: WSGIEnvironment) -> bytes | None:
+        """At most MAX_BODY + 1 bytes of the body; None when its end cannot be told."""
+        length = declared_length(environ.get("CONTENT_LENGTH"))
+        if length is None and not environ.get("wsgi.input_terminated"):
+            return None  # a plain WSGI stream without a length would block at its end
+        # gunicorn ends a chunked body itself (wsgi.input_terminated).
+        want = MAX_BODY + 1 if length is None else min(length, MAX_BODY + 1)
+        return bytes(environ["wsgi.input"].read(want))
+
+    def _account(self, ctx: Ctx, key: str) -> Account:
+        try:
+            return items.account_by_key(ctx.session, key)
+        except NotFound:
+            raise IntakeError(
+                422, "unknown_account", "account", f"There is no account '{key}' in Vakt."
+            ) from None
+
+    def _intake(self, body: bytes) -> Answer:
+        request = parse_intake(body)
+        now = self.deps.clock()
+        try:
+            with request_ctx(self.deps, ACTOR, now) as ctx:
+                created = items.create_item(
+                    ctx,
+                    items.NewItem(
+                        account=self._account(ctx, request.account),
+                        source="http",
+                        external_id=request.external_id,
+                        received_at=request.received_at,
+                        url=request.url,
+                        text=request.text,
+                        must_register=request.must_register,
+                    ),
+                )
+                item = created.item
+                answer = {
+                    "ok": True,
+                    "id": item.id,
+                    "created": created.created,
+                    "deadline": item.deadline.astimezone(self.deps.calendar.tz).isoformat(),
+                }
+        except VaktError as error:
+            raise domain_error(error, INTAKE_FIELDS) from None
+        if created.created:
+            log.info("HTTP intake: item %s for %r", item.id, request.account)
+            self._after(lambda: _deliver_now(self.deps), "sending its card")
+        return (201 if created.created else 200), answer
+
+    def _answered(self, body: bytes) -> Answer:
+        request = parse_answered(body)
+        now = self.deps.clock()
+        try:
+            with request_ctx(self.deps, ACTOR, now) as ctx:
+                item, changed = items.close_external(
+                    ctx,
+                    self._account(ctx, request.account),
+                    request.external_id,
+                    Status.ANSWERED,
+                    request.answered_at,
+                )
+                item_id = item.id
+        except NotFound as error:
+            if error.key != "error.no_item_external":
+                raise domain_error(error, ANSWERED_FIELDS) from None
+            raise IntakeError(
+                404,
+                "unknown_item",
+                "external_id",
+                "No question with that external_id on that account.",
+            ) from None
+        except VaktError as error:
+            raise domain_error(error, ANSWERED_FIELDS) from None
+        if changed and item_id is not None:
+            log.info("HTTP intake: item %s answered", item_id)
+            self._after(lambda: self._refresh_card(item_id), "refreshing its card")
+        return 200, {"ok": True, "id": item_id, "changed": changed}
+
+    def _refresh_card(self, item_id: int) -> None:
+        from bot.slack.item_listeners import refresh_card
+
+        refresh_card(self.deps, item_id)
+
+    @staticmethod
+    def _after(action: Callable[[], None], what: str) -> None:
+        """Slack work after the commit: best effort, since the outbox retries what is not sent
+        and the answer must tell the automation the truth about what was stored. Slack's own
+        errors are handled inside; what is left is the database."""
+        try:
+            action()
+        except (sa.exc.SQLAlchemyError, VaktError) as exc:
+            log.warning("HTTP intake: stored, but %s failed: %s", what, type(exc).__name__)
+
+
+# Which request field a service error is about, by the error key's last part.
+INTAKE_FIELDS = {
+    "received_naive": "received_at",
+    "received_future": "received_at",
+    "received_too_old": "received_at",
+}
+ANSWERED_FIELDS = {"received_future": "answered_at"}

@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.web import WebApp
 from tests.fakeslack import FakeSlack, block_actions_body, signed_request, slash_command_body
 
 SECRET = "test-signing-secret"
+INTAKE_TOKEN = "test-intake-token"
 OSLO = ZoneInfo("Europe/Oslo")
 
 CONFIG = """
@@ -71,6 +73,28 @@ class Clock:
         return self.now
 
 
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt runs listeners here after their ack; tests wait for them to finish."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8)
+        self._futures: list[Future[Any]] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def idle(self, timeout: float = 10.0) -> None:
+        """Wait until every listener started so far has finished."""
+        with self._lock:
+            pending = list(self._futures)
+            self._futures.clear()
+        wait(pending, timeout=timeout)
+
+
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
@@ -100,6 +124,7 @@ class Vakt:
         tmp: Path,
         now: datetime,
         config_text: str = CONFIG,
+        intake_token: str | None = INTAKE_TOKEN,
     ) -> None:
         self.fake = fake
         self.clock = Clock(now)
@@ -113,14 +138,16 @@ class Vakt:
                 "DATABASE_URL": database_url,
                 "VAKT_CONFIG": str(config_path),
                 "VAKT_DATA_DIR": str(tmp / "data"),
+                "VAKT_INTAKE_TOKEN": intake_token or "",
             },
             env_file=tmp / "no.env",
         )
         self.config: OrgConfig = parse_config(config_text, str(config_path))
         self.runtime: Runtime = build_runtime(self.settings, self.config, clock=self.clock)
         prepare_database(self.runtime)
-        self.app = self.runtime.app(signing_secret=SECRET)
-        self.web = WebApp(self.app, self.runtime.engine)
+        self.executor = TrackingExecutor()
+        self.app = self.runtime.app(signing_secret=SECRET, listener_executor=self.executor)
+        self.web = WebApp(self.app, self.runtime.deps, intake_token=self.settings.intake_token)
         self.server = make_server(
             "127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
@@ -132,7 +159,13 @@ class Vakt:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}"
 
+    def idle(self) -> None:
+        """Wait for listeners still running after their ack (deliveries, card updates)."""
+        self.executor.idle()
+
     def close(self) -> None:
+        self.executor.idle()
+        self.executor.shutdown(wait=True)
         self.server.shutdown()
         self.server.server_close()
         self.runtime.engine.dispose()
@@ -168,7 +201,9 @@ class Vakt:
         )
         reply = self.signed_post(body)
         assert reply.status == 200, reply.body
-        return self.reply_text(self._next_response())
+        text = self.reply_text(self._next_response())
+        self.idle()
+        return text
 
     def press(self, action_id: str, value: str, user: str) -> str:
         """Press a button as a user; return the text of the answer."""
@@ -180,7 +215,9 @@ class Vakt:
         )
         reply = self.signed_post(body)
         assert reply.status == 200, reply.body
-        return self.reply_text(self._next_response())
+        text = self.reply_text(self._next_response())
+        self.idle()
+        return text
 
     @staticmethod
     def reply_text(args: dict[str, Any]) -> str:

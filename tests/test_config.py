@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
+from bot.core.items import ItemRules
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = """
@@ -129,3 +130,152 @@ def test_team_account_and_calendar_errors(extra: str, key: str) -> None:
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"copy config/vakt\.example\.toml"):
         load_config(tmp_path / "nope.toml")
+
+
+# --- [items] -----------------------------------------------------------------------------------
+
+TEAM = """
+[[team]]
+key = "komm"
+name = "Kommunikasjon"
+members = ["U0A1", "U0B2"]
+start = "2026-11-02"
+"""
+ACCOUNT = """
+[[account]]
+key = "fb"
+platform = "facebook"
+name = "Facebook"
+url = "https://facebook.com/kommune"
+team = "komm"
+"""
+
+
+def test_items_defaults_when_absent() -> None:
+    config = parse_config(MINIMAL, "vakt.toml")
+    assert config.items == ItemRules()
+    assert config.items.deadline_working_days == 1
+    assert config.items.reminder_times == (time(9), time(13))
+
+
+def test_items_table_is_read() -> None:
+    extra = """
+[items]
+reminder_times = ["14:30", "08:15", "9:00", "08:15"]
+deadline_working_days = 2
+escalate_after_working_days = 0
+retention_days = 30
+excerpt_chars = 0
+digest_items = 5
+"""
+    items = parse_config(MINIMAL + extra, "vakt.toml").items
+    assert items == ItemRules(
+        deadline_working_days=2,
+        reminder_times=(time(8, 15), time(9), time(14, 30)),
+        escalate_after_working_days=0,
+        retention_days=30,
+        excerpt_chars=0,
+        digest_items=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ('reminder_times = ["09:00", "25:00"]', "items.reminder_times", "not a time of day"),
+        ('reminder_times = ["09:60"]', "items.reminder_times", "not a time of day"),
+        ('reminder_times = ["nine"]', "items.reminder_times", "not a time like"),
+        ('reminder_times = "09:00"', "items.reminder_times", "must be a list"),
+        ("reminder_times = []", "items.reminder_times", "must be a list"),
+        ('reminder_times = ["09:00", 13]', "items.reminder_times", "13 is not a time"),
+        ("reminder_times = [09:00:00]", "items.reminder_times", "is not a time"),
+        ("deadline_working_days = 0", "items.deadline_working_days", "from 1 to 10"),
+        ("deadline_working_days = 11", "items.deadline_working_days", "from 1 to 10"),
+        ('deadline_working_days = "1"', "items.deadline_working_days", "whole number"),
+        ("escalate_after_working_days = -1", "items.escalate_after_working_days", "from 0 to 20"),
+        ("excerpt_chars = 501", "items.excerpt_chars", "from 0 to 500"),
+        ("digest_items = 0", "items.digest_items", "from 1 to 20"),
+        ("retention_days = true", "items.retention_days", "whole number"),
+        ('reminder_time = ["09:00"]', "items.reminder_time", "not a setting"),
+    ],
+)
+def test_items_errors_name_the_key(setting: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + "\n[items]\n" + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem
+    message = str(caught.value)
+    assert message.startswith(f"vakt.toml: {key}: ")
+    assert "\n" not in message
+
+
+def test_items_must_be_a_table() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("items = 3\n" + MINIMAL, "vakt.toml")
+    assert caught.value.key == "items"
+    assert "must be a table" in caught.value.problem
+
+
+def test_account_item_settings() -> None:
+    extra = (
+        TEAM
+        + 'intake_channel = "C0TEAMIN"\n'
+        + ACCOUNT
+        + 'intake_channel = "C0FBIN"\ndeadline_working_days = 3\nmust_register = true\n'
+        + ACCOUNT.replace('"fb"', '"ig"').replace('"facebook"', '"instagram"')
+    )
+    config = parse_config(MINIMAL + extra, "vakt.toml")
+    assert config.teams[0].intake_channel == "C0TEAMIN"
+    fb, ig = config.accounts
+    assert (fb.intake_channel, fb.deadline_working_days, fb.must_register) == ("C0FBIN", 3, True)
+    # Left out: no intake channel, the organisation's deadline, no registration.
+    assert (ig.intake_channel, ig.deadline_working_days, ig.must_register) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ("deadline_working_days = 0", "account.fb.deadline_working_days", "from 1 to 10"),
+        ("deadline_working_days = 11", "account.fb.deadline_working_days", "from 1 to 10"),
+        ('must_register = "yes"', "account.fb.must_register", "true or false"),
+        ('intake_channel = "general"', "account.fb.intake_channel", "not a Slack channel id"),
+    ],
+)
+def test_account_item_setting_errors(setting: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem
+
+
+def test_team_intake_channel_must_be_a_channel_id() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + 'intake_channel = "U0A1"\n', "vakt.toml")
+    assert caught.value.key == "team.komm.intake_channel"
+
+
+def test_intake_channel_used_by_team_and_account() -> None:
+    extra = TEAM + 'intake_channel = "C0INTAKE"\n' + ACCOUNT + 'intake_channel = "C0INTAKE"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + extra, "vakt.toml")
+    assert caught.value.key == "account.fb.intake_channel"
+    assert "C0INTAKE" in caught.value.problem
+    assert "team.komm" in caught.value.problem
+    assert "\n" not in str(caught.value)
+
+
+def test_intake_channel_used_by_two_accounts() -> None:
+    second = ACCOUNT.replace('"fb"', '"ig"').replace('"facebook"', '"instagram"')
+    extra = (
+        TEAM + ACCOUNT + 'intake_channel = "C0INTAKE"\n' + second + 'intake_channel = "C0INTAKE"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + extra, "vakt.toml")
+    assert caught.value.key == "account.ig.intake_channel"
+    assert "account.fb" in caught.value.problem
+
+
+def test_distinct_intake_channels_are_accepted() -> None:
+    extra = TEAM + 'intake_channel = "C0TEAM"\n' + ACCOUNT + 'intake_channel = "C0FB"\n'
+    config = parse_config(MINIMAL + extra, "vakt.toml")
+    assert {config.teams[0].intake_channel, config.accounts[0].intake_channel} == {"C0TEAM", "C0FB"}

@@ -34,3 +34,21 @@ def test_manifest_declares_the_command_scopes_and_interactivity() -> None:
     scopes = manifest["oauth_config"]["scopes"]["bot"]  # type: ignore[index]
     for scope in ("commands", "chat:write", "im:write", "users:read"):
         assert scope in scopes
+
+
+def test_manifest_declares_the_intake_events_and_the_shortcut() -> None:
+    from bot.slack import ids
+
+    manifest = _manifest()
+    settings = manifest["settings"]
+    assert isinstance(settings, dict)
+    events = settings["event_subscriptions"]["bot_events"]
+    for event in ("message.channels", "message.groups", "reaction_added"):
+        assert event in events
+    scopes = manifest["oauth_config"]["scopes"]["bot"]  # type: ignore[index]
+    for scope in ("channels:history", "groups:history", "reactions:read"):
+        assert scope in scopes
+    features = manifest["features"]
+    assert isinstance(features, dict)
+    shortcuts = {s["callback_id"]: s for s in features["shortcuts"]}
+    assert shortcuts[ids.TRACK_SHORTCUT]["type"] == "message"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -10,12 +12,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.fakeslack import FakeSlack, signed_request, slash_command_body
-from tests.harness import CONFIG, SECRET, Vakt
+from tests.harness import CONFIG, INTAKE_TOKEN, SECRET, Vakt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +43,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
             "VAKT_CONFIG": str(tmp_path / "vakt.toml"),
             "VAKT_DATA_DIR": str(tmp_path / "data"),
             "PORT": str(port),
+            "VAKT_INTAKE_TOKEN": INTAKE_TOKEN,
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
@@ -72,6 +76,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
             # Secrets never reach the logs.
             text = output.decode()
             assert "xoxb-serve-test" not in text and SECRET not in text
+            assert INTAKE_TOKEN not in text
 
 
 def test_serve_answers_slack_and_health(server: tuple[str, FakeSlack]) -> None:
@@ -92,3 +97,34 @@ def test_serve_answers_slack_and_health(server: tuple[str, FakeSlack]) -> None:
         raise AssertionError("an unsigned request was accepted")
     except urllib.error.HTTPError as error:
         assert error.code == 401
+
+
+def test_serve_takes_in_a_chunked_intake_request(server: tuple[str, FakeSlack]) -> None:
+    # Automations may stream their body without a Content-Length: gunicorn ends it for us.
+    url, _ = server
+    body = json.dumps(
+        {
+            "account": "fb-main",
+            "external_id": "serve-1",
+            "url": "https://www.facebook.com/testrud/posts/1",
+            "received_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        }
+    ).encode()
+    headers = {"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"}
+    answers = []
+    for _ in range(2):
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
+        try:
+            conn.request(
+                "POST",
+                "/intake",
+                body=iter([body[:20], body[20:]]),
+                headers=headers,
+                encode_chunked=True,
+            )
+            response = conn.getresponse()
+            answers.append((response.status, json.loads(response.read())))
+        finally:
+            conn.close()
+    assert answers[0][0] == 201 and answers[0][1]["created"] is True, answers
+    assert answers[1][0] == 200 and answers[1][1]["id"] == answers[0][1]["id"], answers

@@ -141,13 +141,27 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 _SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
 _BARE_LINK = re.compile(r"https?://[^\s<>|]+")
 _MENTION = re.compile(r"<[@#!][^>]*>")
+# Other links Slack wraps: e-mail addresses and phone numbers are personal data (NB10).
+_OTHER_LINK = re.compile(r"<(?:mailto|tel|sms):[^>]*>")
+_TRAILING = ".,;:!?)]}'\""
 _SPACE = re.compile(r"\s+")
 
 
 def first_link(text: str) -> str | None:
     """The first web link in a Slack message text (`<https://...|label>` or bare)."""
-    match = _SLACK_LINK.search(text) or _BARE_LINK.search(text)
-    return match.group(1) if match and match.groups() else (match.group(0) if match else None)
+    found = [m for m in (_SLACK_LINK.search(text), _BARE_LINK.search(text)) if m is not None]
+    if not found:
+        return None
+    match = min(found, key=lambda m: m.start())  # a Slack link starts before the URL inside it
+    if match.re is _SLACK_LINK:
+        return _unescape(match.group(1))
+    # A bare link ends before the sentence's punctuation: "se https://a.no/x." is .../x
+    return _unescape(match.group(0).rstrip(_TRAILING)) or None
+
+
+def _unescape(text: str) -> str:
+    """Slack escapes &, < and > in message text as HTML entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def excerpt_of(text: str, limit: int) -> str | None:
@@ -158,9 +172,10 @@ def excerpt_of(text: str, limit: int) -> str | None:
     if limit <= 0:
         return None
     plain = _SLACK_LINK.sub("", text)
+    plain = _OTHER_LINK.sub("", plain)
     plain = _MENTION.sub("", plain)
     plain = _BARE_LINK.sub("", plain)
-    plain = _SPACE.sub(" ", plain).strip()
+    plain = _unescape(_SPACE.sub(" ", plain).strip())
     if not plain:
         return None
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

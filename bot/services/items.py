@@ -8,7 +8,7 @@ integration posting twice never makes two items. Each function runs in the calle
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
@@ -160,22 +160,24 @@ def create_item(ctx: Ctx, new: NewItem) -> Created:
     """Record an item (or find the one already recorded) and queue its card."""
     if new.source not in SOURCES:
         raise ValueError(f"unknown source {new.source!r}")
+    new = replace(new, external_id=new.external_id[:200])
+    # Sending the same item again is always fine, however old it is by now.
+    found = _existing(ctx.session, new)
+    if found is not None:
+        return Created(found, False)
     if new.received_at.tzinfo is None:
         raise UserInputError("error.received_naive")
     if new.received_at > ctx.now + CLOCK_SKEW:
         raise UserInputError("error.received_future")
     if new.received_at < ctx.now - MAX_AGE:
         raise UserInputError("error.received_too_old")
-    found = _existing(ctx.session, new)
-    if found is not None:
-        return Created(found, False)
     account = new.account
     assert account.id is not None
     days = account.deadline_working_days or ctx.config.items.deadline_working_days
     item = Item(
         account_id=account.id,
         source=new.source,
-        external_id=new.external_id[:200],
+        external_id=new.external_id,
         url=new.url[:1000] if new.url else None,
         received_at=new.received_at,
         excerpt=core.excerpt_of(new.text or "", ctx.config.items.excerpt_chars),
@@ -239,17 +241,25 @@ def _item_data(item: Item) -> dict[str, object]:
 
 
 def close_item(
-    ctx: Ctx, item_id: int, status: Status, *, at: datetime | None = None
+    ctx: Ctx,
+    item_id: int,
+    status: Status,
+    *,
+    at: datetime | None = None,
+    trusted: bool = False,
 ) -> tuple[Item, Account, TeamView]:
-    """Mark an item answered, no reply needed, referred to case handling, or deleted."""
+    """Mark an item answered, no reply needed, referred to case handling, or deleted.
+
+    `trusted`: the caller has authenticated otherwise (the HTTP intake's token), so the team
+    membership check does not apply."""
     if status == Status.OPEN:
         raise ValueError("use reopen_item")
     item, account, view = get_item(ctx, item_id)
-    _check_handler(ctx, view)
+    if not trusted:
+        _check_handler(ctx, view)
     if item.status != Status.OPEN:
-        raise Conflict(
-            "error.item_closed", id=item_id, status=item.status, by=item.closed_by or "?"
-        )
+        by = item.closed_by or "?"
+        raise Conflict("error.item_closed", id=item_id, by=f"<@{by}>" if by[:1] in "UW" else by)
     before = _item_data(item)
     item.status = status
     item.closed_by = ctx.actor
@@ -322,7 +332,7 @@ def close_external(
     """Close an item named by its platform id (HTTP intake); (item, changed). Closing an item
     that is already closed changes nothing, so an automation may safely send it twice."""
     item = ctx.session.exec(
-        select(Item).where(Item.account_id == account.id, Item.external_id == external_id)
+        select(Item).where(Item.account_id == account.id, Item.external_id == external_id[:200])
     ).first()
     if item is None:
         raise NotFound("error.no_item_external", id=external_id[:80])
@@ -331,7 +341,7 @@ def close_external(
     if at > ctx.now + CLOCK_SKEW:
         raise UserInputError("error.received_future")
     assert item.id is not None
-    close_item(ctx, item.id, status, at=max(at, item.received_at))
+    close_item(ctx, item.id, status, at=max(at, item.received_at), trusted=True)
     return item, True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -166,9 +167,12 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.ABSENCE_CANCEL)(_button(rota.cancel_absence, "away.cancelled", False))
 
 
-def build_app(deps: Deps, *, signing_secret: str | None) -> App:
+def build_app(
+    deps: Deps, *, signing_secret: str | None, listener_executor: Executor | None = None
+) -> App:
     """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
     app = App(
+        listener_executor=listener_executor,
         client=deps.client,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,

@@ -57,14 +57,20 @@ def _md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
+def escape(text: str) -> str:
+    """Text as Slack shows it literally: &, < and > escaped, so a citizen's words or a link
+    from an automation can never become markup (a mention, a channel ping, a fake link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _quote(excerpt: str | None) -> str:
-    return f"\n> {excerpt}" if excerpt else ""
+    return f"\n> {escape(excerpt)}" if excerpt else ""
 
 
 def _link(line: ItemLine) -> str:
-    if line.url:
-        return f"<{line.url}|{line.account}>"
-    return f"<{line.account_url}|{line.account}>"
+    url = line.url or line.account_url
+    label = escape(line.account).replace("|", "¦")
+    return f"<{escape(url).replace('|', '%7C')}|{label}>"
 
 
 def _buttons(lang: str, line: ItemLine) -> list[ButtonElement]:
@@ -95,8 +101,9 @@ def _outcome(lang: str, line: ItemLine, calendar: WorkCalendar) -> str:
     if line.status == Status.OPEN:
         return ""
     when = fmt_moment(line.closed_at, calendar.tz, lang) if line.closed_at else ""
-    who = f"<@{line.closed_by}>" if line.closed_by and line.closed_by[0] in "UW" else ""
-    return t(lang, f"item.closed_{line.status}", who=who or "–", when=when)
+    by = line.closed_by or ""
+    who = f"<@{by}>" if by[:1] in ("U", "W") and by[1:].isalnum() else t(lang, "item.automation")
+    return t(lang, f"item.closed_{line.status}", who=who, when=when)
 
 
 def _registration(lang: str, line: ItemLine) -> str:

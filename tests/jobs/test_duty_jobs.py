@@ -92,7 +92,7 @@ def test_gap_alert_once_and_closed_message(vakt: Vakt) -> None:
     # Week 49: Bo is primary and Carl substitute; both away leaves Anna without a substitute.
     vakt.command("away v49 ferie", user="U0BO")
     vakt.command("away v49 ferie", user="U0CARL")
-    vakt.runtime.sweep(at(2026, 11, 23, 9, 0))
+    vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
     for channel in ("C0COMMS", "C0TEAM1"):
         alerts = [t for t in texts(vakt, channel) if "no substitute" in t]
         assert len(alerts) == 1 and "week 49" in alerts[0], channel
@@ -118,7 +118,7 @@ def test_gap_alert_once_and_closed_message(vakt: Vakt) -> None:
 def test_nobody_available_gap(vakt: Vakt) -> None:
     for user in ("U0ANNA", "U0BO", "U0CARL"):
         vakt.command("away 2026-12-02 2026-12-02", user=user)
-    vakt.runtime.sweep(at(2026, 11, 23, 9, 0))
+    vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
     alerts = [t for t in texts(vakt, "C0COMMS") if "nobody" in t]
     assert len(alerts) == 1 and "2 Dec" in alerts[0]
 
@@ -131,7 +131,7 @@ def test_failed_send_is_retried_not_lost(vakt: Vakt) -> None:
     pending = [r for r in outbox(vakt) if r.status == "pending"]
     assert pending and all(r.last_error for r in pending)
     # Later sweeps send them, each exactly once.
-    vakt.runtime.sweep(at(2026, 11, 23, 9, 0))
+    vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
     vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
     assert all(r.status == "sent" for r in outbox(vakt))
     assert len(texts(vakt, "U0ANNA")) == 1 and len(texts(vakt, "C0TEAM1")) == 1
