@@ -52,3 +52,45 @@ def test_slash_command_over_socket_mode_and_reconnect(
         server.stop()
         harness.close()
     fake.assert_no_errors()
+
+
+def test_intake_event_over_socket_mode_and_its_retry(
+    fake: FakeSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    from sqlmodel import Session, select
+
+    from bot.store.models import Item
+    from tests.fakeslack import event_payload
+    from tests.slack.test_items_slack import INTAKE, INTAKE_CONFIG, message_event, ts_of
+
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
+    harness = Vakt(fake, sqlite_url, tmp_path, now, config_text=INTAKE_CONFIG)
+    server = FakeSocketModeServer().start()
+    fake.socket_mode = server
+    app = harness.runtime.app(signing_secret=None, listener_executor=harness.executor)
+    handler = SocketModeHandler(app, app_token="xapp-1-test")
+    try:
+        handler.connect()
+        server.wait_connected(1)
+        payload = event_payload(
+            message_event("Når er biblioteket åpent?", ts_of(now)), event_id="EvS"
+        )
+        first = socket_mode_envelope(payload, "events_api")
+        server.send_envelope(first)
+        server.wait_ack(first["envelope_id"])
+        card = fake.wait_for("chat.postMessage")[0]
+        assert card.args["channel"] == INTAKE and card.args["thread_ts"] == ts_of(now)
+        # Slack redelivers the event (retry_attempt 1): still one item, one card.
+        retry = socket_mode_envelope(payload, "events_api", retry_attempt=1, retry_reason="timeout")
+        server.send_envelope(retry)
+        server.wait_ack(retry["envelope_id"])
+        fake.wait_for("chat.getPermalink", 2)
+        harness.idle()
+        with Session(harness.runtime.engine) as session:
+            assert len(session.exec(select(Item)).all()) == 1
+        assert len(fake.calls_to("chat.postMessage")) == 1
+    finally:
+        close_socket_mode_client(handler.client, server)
+        server.stop()
+        harness.close()
+    fake.assert_no_errors()
