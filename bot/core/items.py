@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.core.calendar import WorkCalendar
 
@@ -119,8 +120,12 @@ def age_working_days(calendar: WorkCalendar, received_at: datetime, now: datetim
 
     Counted on dates, not hours: an item received Friday is 1 working day old on Monday.
     """
-    start = calendar.local_date(received_at)
-    end = calendar.local_date(now)
+    return _working_days_after(calendar, calendar.local_date(received_at), calendar.local_date(now))
+
+
+@lru_cache(maxsize=4096)
+def _working_days_after(calendar: WorkCalendar, start: date, end: date) -> int:
+    # Cached: a digest or list shows many items received the same day.
     if end <= start:
         return 0
     return len(calendar.working_days_between(start + timedelta(days=1), end))

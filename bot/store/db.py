@@ -44,6 +44,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # 64 MB of page cache instead of 2 MB: the reminder sweep reads every open item.
+            cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")

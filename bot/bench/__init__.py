@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that build a large database and time what matters (not unit tests)."""
