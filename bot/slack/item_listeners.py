@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot.core.errors import NotAllowed, NotFound, UserInputError, VaktError
+from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.core.items import Status, excerpt_of, first_link
 from bot.i18n import fmt_moment, t
 from bot.services import item_notify, items
@@ -87,9 +88,12 @@ def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> i
     if event.get("thread_ts") and event.get("thread_ts") != ts:
         return None  # a reply in a thread: the conversation about an item, not a new one
     now = deps.clock()
+    event_id = body.get("event_id")
     with session_scope(deps.engine) as session:
         if not items.is_intake_channel(session, channel):
             return None
+        if event_id and session.get(SlackEvent, str(event_id)[:40]) is not None:
+            return None  # a retry of an event already handled: no Slack call, no work
     if _own(deps, event):
         return None
     text = message_text(event)
@@ -97,7 +101,7 @@ def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> i
     actor = str(event.get("user") or event.get("bot_id") or "integration")[:40]
     try:
         with request_ctx(deps, actor, now) as ctx:
-            if _seen(ctx, body.get("event_id")):
+            if _seen(ctx, event_id):
                 return None
             account = items.account_for_channel(ctx.session, channel, text)
             if account is None:
@@ -350,6 +354,30 @@ def register(app: App, deps: Deps) -> None:
             deadline=fmt_moment(item.deadline, ctx.calendar.tz, lang),
         )
 
+    def _submit(
+        ack: Ack,
+        user: str,
+        lang: str,
+        now: datetime,
+        account_key: str,
+        new: Callable[..., items.NewItem],
+        title_key: str,
+    ) -> None:
+        """Create the item a form describes; a refusal goes back as the form's field error
+        (the account field for a wrong account, the time field for a bad time)."""
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                account = items.account_by_key(ctx.session, account_key)
+                done = _created_text(lang, ctx, items.create_item(ctx, new(account=account)))
+        except VaktError as error:
+            field = (
+                ids.FIELD_RECEIVED if error.key.startswith("error.received") else ids.FIELD_ACCOUNT
+            )
+            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            return
+        ack(response_action="update", view=ib.done_modal(lang, t(lang, title_key), done))
+        _deliver_now(deps)
+
     @app.view(ids.NEW_ITEM_VIEW)
     def on_new_submit(ack: Ack, body: dict[str, Any]) -> None:
         now = deps.clock()
@@ -377,36 +405,16 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         assert url is not None and received is not None and account_key is not None
-        try:
-            with request_ctx(deps, user, now) as ctx:
-                account = items.account_by_key(ctx.session, account_key)
-                created = items.create_item(
-                    ctx,
-                    items.NewItem(
-                        account=account,
-                        source="command",
-                        external_id=url,
-                        received_at=received,
-                        url=url,
-                        text=note,
-                        must_register=True if register_box else None,
-                    ),
-                )
-                done = _created_text(lang, ctx, created)
-        except NotFound as error:
-            ack(
-                response_action="errors",
-                errors={ids.FIELD_ACCOUNT: t(lang, error.key, **error.params)},
-            )
-            return
-        except VaktError as error:
-            ack(
-                response_action="errors",
-                errors={ids.FIELD_RECEIVED: t(lang, error.key, **error.params)},
-            )
-            return
-        ack(response_action="update", view=ib.done_modal(lang, t(lang, "modal.new_title"), done))
-        _deliver_now(deps)
+        new = partial(
+            items.NewItem,
+            source="command",
+            external_id=url,
+            received_at=received,
+            url=url,
+            text=note,
+            must_register=True if register_box else None,
+        )
+        _submit(ack, user, lang, now, account_key, new, "modal.new_title")
 
     @app.shortcut(ids.TRACK_SHORTCUT)
     def on_track(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -467,29 +475,15 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.bad_button")})
             return
         link = url or meta.get("l") or deps.gateway.permalink(channel, ts)
-        try:
-            with request_ctx(deps, user, now) as ctx:
-                account = items.account_by_key(ctx.session, account_key)
-                created = items.create_item(
-                    ctx,
-                    items.NewItem(
-                        account=account,
-                        source="shortcut",
-                        external_id=f"slack:{channel}:{ts}",
-                        received_at=received,
-                        url=link,
-                        text=meta.get("x"),
-                        slack_channel=channel,
-                        slack_ts=ts,
-                        must_register=True if register_box else None,
-                    ),
-                )
-                done = _created_text(lang, ctx, created)
-        except VaktError as error:
-            ack(
-                response_action="errors",
-                errors={ids.FIELD_ACCOUNT: t(lang, error.key, **error.params)},
-            )
-            return
-        ack(response_action="update", view=ib.done_modal(lang, t(lang, "modal.track_title"), done))
-        _deliver_now(deps)
+        new = partial(
+            items.NewItem,
+            source="shortcut",
+            external_id=f"slack:{channel}:{ts}",
+            received_at=received,
+            url=link,
+            text=meta.get("x"),
+            slack_channel=channel,
+            slack_ts=ts,
+            must_register=True if register_box else None,
+        )
+        _submit(ack, user, lang, now, account_key, new, "modal.track_title")

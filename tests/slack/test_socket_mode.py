@@ -84,7 +84,6 @@ def test_intake_event_over_socket_mode_and_its_retry(
         retry = socket_mode_envelope(payload, "events_api", retry_attempt=1, retry_reason="timeout")
         server.send_envelope(retry)
         server.wait_ack(retry["envelope_id"])
-        fake.wait_for("chat.getPermalink", 2)
         harness.idle()
         with Session(harness.runtime.engine) as session:
             assert len(session.exec(select(Item)).all()) == 1
