@@ -1,12 +1,14 @@
-"""The `vakt` command: run, serve, migrate, check-config, sweep."""
+"""The `vakt` command: run, serve, migrate, check-config, sweep, export."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -138,6 +140,60 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if current == head else 1
 
 
+def _parse_day(flag: str, text: str) -> date:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise CliError(f"{flag} {text!r} is not a date like 2026-11-01")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.services.export import ExportError, export_archive, manifest_files, verify_export
+
+    asked = (args.start, args.end, args.out)
+    if args.verify and any(asked):
+        raise CliError("--verify DIR checks an export and takes no --from, --to or --out")
+    if not args.verify and not all(asked):
+        raise CliError("export needs --from, --to and --out (or --verify DIR)")
+    try:
+        if args.verify:
+            problems = verify_export(Path(args.verify))
+            for problem in problems:
+                print(f"{problem.kind}: {problem.path}")
+            if problems:
+                return 1
+            print(f"OK: {len(manifest_files(Path(args.verify)))} files match the manifest")
+            return 0
+        start, end = _parse_day("--from", args.start), _parse_day("--to", args.end)
+        settings = _settings()
+        config = load_config(settings.config_path)
+        engine = make_engine(settings.database_url)
+        # Alembic announces every look at the revision; stderr is for the one line that matters.
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+        try:
+            current, head = current_revision(engine), head_revision()
+            if current != head:
+                raise CliError(
+                    f"database {redact_url(settings.database_url)} is at {current or 'empty'}, "
+                    f"not {head}: run `vakt migrate` first"
+                )
+            summary = export_archive(
+                engine, settings.archive_dir, Path(args.out), start, end, ZoneInfo(config.timezone)
+            )
+        finally:
+            engine.dispose()
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"exported {summary.deletions} deletion(s), {summary.snapshots} snapshot(s), "
+        f"{summary.items} item(s), {summary.audit_log} audit log entr(ies) and "
+        f"{summary.files} archived file(s) from {start} to {end} into {args.out}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vakt",
@@ -162,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would be sent; send and record nothing"
     )
     sw.set_defaults(func=cmd_sweep)
+    ex = sub.add_parser(
+        "export", help="export a period's archive for the archivist, or verify an export"
+    )
+    ex.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (local)")
+    ex.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (local), included")
+    ex.add_argument("--out", metavar="DIR", help="new or empty directory to write into")
+    ex.add_argument("--verify", metavar="DIR", help="check an export against its manifest")
+    ex.set_defaults(func=cmd_export)
     return parser
 
 

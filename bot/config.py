@@ -15,6 +15,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from bot.core.archive import ArchiveRules
 from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
 from bot.core.items import ItemRules
 
@@ -73,6 +74,7 @@ class AccountDecl:
     intake_channel: str | None = None
     deadline_working_days: int | None = None  # None: the organisation's setting
     must_register: bool = False  # items on this account must be registered (RK5)
+    snapshot_months: int | None = None  # None: the organisation's [archive] setting
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class OrgConfig:
     calendar_rules: CalendarRules
     schedule: Schedule = field(default_factory=Schedule)
     items: ItemRules = field(default_factory=ItemRules)
+    archive: ArchiveRules = field(default_factory=ArchiveRules)
     teams: tuple[TeamDecl, ...] = ()
     accounts: tuple[AccountDecl, ...] = ()
 
@@ -387,6 +390,7 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
                 intake_channel=r.slack_id("intake_channel", CHANNEL_ID, "Slack channel id"),
                 deadline_working_days=r.optional_number("deadline_working_days", 1, 10),
                 must_register=r.flag("must_register", False),
+                snapshot_months=r.optional_number("snapshot_months", 0, 60),
             )
         )
         r.done()
@@ -425,6 +429,27 @@ def _items(file: str, doc: Mapping[str, Any]) -> ItemRules:
     return rules
 
 
+def _archive(file: str, doc: Mapping[str, Any]) -> ArchiveRules:
+    table = doc.get("archive", {})
+    if not isinstance(table, dict):
+        raise ConfigError(file, "archive", "must be a table")
+    r = _Reader(file, table, "archive")
+    review = r.raw("review_date")
+    review_date = None
+    if review is not None:
+        review_date = _month_day(review, lambda p: r.fail("review_date", p))
+    rules = ArchiveRules(
+        require_approval=r.flag("require_approval", False),
+        require_registration=r.flag("require_registration", False),
+        max_file_mb=r.number("max_file_mb", 25, 1, 1000),
+        escalate_after_working_days=r.number("escalate_after_working_days", 3, 1, 60),
+        snapshot_months=r.number("snapshot_months", 0, 0, 60),
+        review_date=review_date,
+    )
+    r.done()
+    return rules
+
+
 def _check_intake_channels(
     file: str, teams: tuple[TeamDecl, ...], accounts: tuple[AccountDecl, ...]
 ) -> None:
@@ -458,6 +483,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         "half_days",
         "schedule",
         "items",
+        "archive",
         "team",
         "account",
     }
@@ -503,6 +529,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
     sched.done()
 
     items = _items(file, doc)
+    archive = _archive(file, doc)
     teams = _teams(file, doc)
     accounts = _accounts(file, doc)
     _check_intake_channels(file, teams, accounts)
@@ -518,6 +545,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         calendar_rules=rules,
         schedule=schedule,
         items=items,
+        archive=archive,
         teams=teams,
         accounts=accounts,
     )

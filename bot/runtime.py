@@ -12,7 +12,9 @@ from slack_bolt import App
 from sqlalchemy.engine import Engine
 
 from bot.config import OrgConfig, load_config
+from bot.jobs.archive import fetch_files
 from bot.jobs.runner import SweepResult, sweep
+from bot.services.archive_files import Outcome
 from bot.services.config_sync import apply_config
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
@@ -43,6 +45,19 @@ class Runtime:
             None if dry_run else self.deps.gateway,
             now or self.deps.clock(),
             dry_run=dry_run,
+            fetch=self.fetch_files,
+        )
+
+    def fetch_files(self, now: datetime) -> list[Outcome]:
+        """Fetch the files waiting to be archived (retries of failed downloads)."""
+        return fetch_files(
+            self.engine,
+            self.config,
+            self.deps.calendar,
+            self.deps.gateway,
+            self.deps.downloader(),
+            self.deps.archive_dir,
+            now,
         )
 
     def app(self, *, signing_secret: str | None, listener_executor: Executor | None = None) -> App:
@@ -70,6 +85,8 @@ def build_runtime(
         client=client,
         gateway=SlackGateway(client),
         clock=clock,
+        archive_dir=settings.archive_dir,
+        bot_token=settings.slack_bot_token,
     )
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)
 

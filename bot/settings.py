@@ -26,6 +26,7 @@ class Settings:
     port: int
     log_level: str
     intake_token: str | None = None  # Bearer token of the HTTP intake; None: intake is off
+    archive_dir: Path = Path("data/archive")  # evidence and snapshots, with JSON sidecars
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -126,4 +127,5 @@ def load_settings(
         port=port,
         log_level=(values.get("VAKT_LOG_LEVEL") or "INFO").upper(),
         intake_token=_intake_token(values.get("VAKT_INTAKE_TOKEN")),
+        archive_dir=Path(values.get("VAKT_ARCHIVE_DIR") or data_dir / "archive"),
     )

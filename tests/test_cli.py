@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.store.db import head_revision
 from tests.harness import CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,9 @@ def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -
     db = tmp_path / "data" / "vakt.sqlite3"
     env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
     migrated = vakt("migrate", env=env, cwd=tmp_path)
-    assert migrated.returncode == 0 and "migrated from empty to 0002" in migrated.stdout
+    assert (
+        migrated.returncode == 0 and f"migrated from empty to {head_revision()}" in migrated.stdout
+    )
     assert "already at" in vakt("migrate", env=env, cwd=tmp_path).stdout
     swept = vakt("sweep", "--at", "2026-11-23T08:05", "--dry-run", env=env, cwd=tmp_path)
     assert swept.returncode == 0, swept.stderr

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,6 +25,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.webhook import WebhookClient
 
 from tests.fakeslack import (
+    FILE_DOWNLOAD,
     MAX_MESSAGE_BLOCKS,
     RESPONSE_URL,
     FakeSlack,
@@ -648,3 +651,165 @@ def test_bolt_socket_mode_handler_acks_with_payload(
     ack = socket_mode_server.wait_ack(envelope_id)
     assert ack["payload"]["text"] == "on duty: who"
     fake_slack.assert_no_errors()
+
+
+# ---------------------------------------------------------------------- files shared in Slack
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+BOT_TOKEN = "xoxb-test"
+
+
+def download(url: str, token: str | None = BOT_TOKEN) -> tuple[int, str, bytes]:
+    """GET ``url`` like the app would: status, Content-Type and body (also for 4xx/5xx)."""
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=5) as response:
+            body = response.read()
+            assert int(response.headers["Content-Length"]) == len(body)
+            return response.status, response.headers["Content-Type"], body
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers["Content-Type"], exc.read()
+
+
+def test_add_file_is_answered_by_files_info(fake_slack: FakeSlack, client: WebClient) -> None:
+    file = fake_slack.add_file(PNG)
+    file_id = file["id"]
+    assert file_id.startswith("F")
+    assert file["name"] == "screenshot.png" and file["title"] == "screenshot.png"
+    assert (file["mimetype"], file["filetype"], file["pretty_type"]) == ("image/png", "png", "PNG")
+    assert (file["user"], file["user_team"], file["size"]) == ("U0ANNA", "T111", len(PNG))
+    assert (file["mode"], file["is_external"], file["is_public"]) == ("hosted", False, False)
+    assert file["url_private"] == f"{fake_slack.url}files-pri/T111-{file_id}/screenshot.png"
+    assert file["url_private_download"] == (
+        f"{fake_slack.url}files-pri/T111-{file_id}/download/screenshot.png"
+    )
+    assert file["permalink"] == f"https://vakt-test.slack.com/files/U0ANNA/{file_id}/screenshot.png"
+
+    answer = client.files_info(file=file_id)
+    assert answer.data == {
+        "ok": True,
+        "file": file,
+        "comments": [],
+        "response_metadata": {"next_cursor": ""},
+    }
+    fake_slack.assert_no_errors()
+
+
+def test_add_file_options(fake_slack: FakeSlack, client: WebClient) -> None:
+    file = fake_slack.add_file(
+        b"%PDF-1.4",
+        name="rota.pdf",
+        mimetype="application/pdf",
+        user="U111",
+        file_id="F123",
+        size=99,
+    )
+    assert (file["id"], file["filetype"], file["pretty_type"]) == ("F123", "pdf", "PDF")
+    assert (file["user"], file["size"]) == ("U111", 99)  # size may lie about the content
+    assert fake_slack.add_file(b"x", name="notes.txt", mimetype="text/plain")["filetype"] == "text"
+    assert fake_slack.add_file(b"x", name="a.heic", filetype="heic")["filetype"] == "heic"
+    assert client.files_info(file="F123")["file"] == file
+
+    status, content_type, body = download(file["url_private"])
+    assert (status, content_type, body) == (200, "application/pdf", b"%PDF-1.4")
+
+
+def test_download_with_bearer_token(fake_slack: FakeSlack) -> None:
+    file = fake_slack.add_file(PNG)
+    for url in (file["url_private_download"], file["url_private"]):
+        assert download(url) == (200, "image/png", PNG)
+    calls = fake_slack.calls_to(FILE_DOWNLOAD)
+    assert [c.args for c in calls] == [{"file_id": file["id"], "authorized": True}] * 2
+    assert [(c.status, c.ok, c.http_method, c.token) for c in calls] == [
+        (200, True, "GET", "xoxb-test")
+    ] * 2
+    assert calls[0].path == f"/files-pri/T111-{file['id']}/download/screenshot.png"
+    fake_slack.assert_no_errors()
+
+
+def test_download_without_or_with_bad_token_is_refused(fake_slack: FakeSlack) -> None:
+    url = fake_slack.add_file(PNG)["url_private_download"]
+    for token in (None, "xapp-1-test", "not-a-token"):
+        status, content_type, body = download(url, token)
+        assert (status, content_type) == (403, "text/html; charset=utf-8")
+        assert b"Sign in" in body and PNG not in body
+    calls = fake_slack.calls_to(FILE_DOWNLOAD)
+    assert [(c.args["authorized"], c.error) for c in calls] == [
+        (False, "not_authed"),
+        (False, "invalid_auth"),
+        (False, "invalid_auth"),
+    ]
+    fake_slack.assert_no_errors()  # a refusal is an answer, not a rejected call
+
+
+def test_unknown_file_is_not_found_but_not_an_error(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    status, content_type, _ = download(f"{fake_slack.url}files-pri/T111-F0NOPE/download/x.png")
+    assert (status, content_type) == (404, "text/html; charset=utf-8")
+    with pytest.raises(SlackApiError) as exc:
+        client.files_info(file="F0NOPE")
+    assert api_error(exc) == {"ok": False, "error": "file_not_found"}
+    assert [c.error for c in fake_slack.calls] == ["file_not_found", "file_not_found"]
+    fake_slack.assert_no_errors()
+
+
+def test_made_up_file_urls_are_rejected(fake_slack: FakeSlack) -> None:
+    file = fake_slack.add_file(PNG)
+    bad = [
+        f"{fake_slack.url}files-pri/T999-{file['id']}/screenshot.png",
+        f"{fake_slack.url}files-pri/T111-{file['id']}/other.png",
+        f"{fake_slack.url}files-pri/screenshot.png",
+    ]
+    for url in bad:
+        assert download(url)[0] == 404
+    assert [c.method for c in fake_slack.errors] == [FILE_DOWNLOAD] * 3
+
+
+def test_download_faults(fake_slack: FakeSlack) -> None:
+    url = fake_slack.add_file(PNG)["url_private_download"]
+    fake_slack.fail_next(FILE_DOWNLOAD, status=500)
+    assert download(url)[0] == 500
+    assert download(url) == (200, "image/png", PNG)
+
+    fake_slack.fail_next(FILE_DOWNLOAD, status=200, error="login_page")  # Slack's sign-in trap
+    status, content_type, body = download(url)
+    assert (status, content_type) == (200, "text/html; charset=utf-8") and b"<html>" in body
+
+    fake_slack.fail_next(FILE_DOWNLOAD, hang_up=True)
+    with pytest.raises(http.client.IncompleteRead) as exc:
+        download(url)
+    assert exc.value.partial == PNG[: len(PNG) // 2]
+    assert download(url)[2] == PNG
+
+    statuses = [(c.status, c.error) for c in fake_slack.calls_to(FILE_DOWNLOAD)]
+    assert statuses == [
+        (500, "internal_error"),
+        (200, None),
+        (200, "login_page"),
+        (200, "connection_closed"),
+        (200, None),
+    ]
+    fake_slack.assert_no_errors()  # programmed faults are not validation errors
+    with pytest.raises(ValueError, match="add_file"):
+        fake_slack.set_handler(FILE_DOWNLOAD, lambda args: {"ok": True})
+
+
+def test_files_the_app_uploads_are_known_to_files_info(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    uploaded = client.files_upload_v2(channel="C111", content="rota", filename="rota.txt")
+    file_id = uploaded["file"]["id"]
+    assert client.files_info(file=file_id)["file"] == uploaded["file"]
+    fake_slack.assert_no_errors()
+
+
+def test_add_file_needs_a_running_fake() -> None:
+    with pytest.raises(RuntimeError, match="not started"):
+        FakeSlack().add_file(PNG)

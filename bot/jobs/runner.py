@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
+from bot.jobs.archive import deletion_job, review_job, snapshot_job
 from bot.jobs.duty import gap_job, handover_job
 from bot.jobs.items import reminder_job, retention_job
 from bot.services.outbox import Message, Sender, deliver
@@ -26,6 +27,9 @@ JOBS: dict[str, Job] = {
     "gaps": gap_job,
     "reminders": reminder_job,
     "retention": retention_job,
+    "deletions": deletion_job,
+    "snapshots": snapshot_job,
+    "review": review_job,
 }
 
 
@@ -77,9 +81,17 @@ def sweep(
     now: datetime,
     *,
     dry_run: bool = False,
+    fetch: Callable[[datetime], object] | None = None,
 ) -> SweepResult:
-    """Run the jobs, then send whatever the outbox holds that is due."""
+    """Run the jobs, retry the files waiting to be archived (`fetch`), then send whatever the
+    outbox holds that is due."""
     result = run_jobs(engine, config, calendar, now, dry_run=dry_run)
+    if not dry_run and fetch is not None:
+        try:
+            fetch(now)
+        except Exception:
+            log.exception("fetching files into the archive failed at %s", now.isoformat())
+            result.failed_jobs.append("files")
     if not dry_run and sender is not None:
         result.delivery = deliver(engine, sender, now)
     return result

@@ -82,6 +82,7 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
         account.intake_channel = acc.intake_channel
         account.deadline_working_days = acc.deadline_working_days
         account.must_register = acc.must_register
+        account.snapshot_months = acc.snapshot_months
         after_acc = _account_data(session, account)
         if before_acc != after_acc:
             account.updated_at = now
@@ -115,4 +116,5 @@ def _account_data(session: Session, account: Account) -> dict[str, object]:
         "intake_channel": account.intake_channel,
         "deadline_working_days": account.deadline_working_days,
         "must_register": account.must_register,
+        "snapshot_months": account.snapshot_months,
     }

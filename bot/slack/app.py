@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +23,12 @@ from bot.core.errors import UserInputError, VaktError
 from bot.core.parse import tokens
 from bot.i18n import language_of_locale, t
 from bot.services import rota
+from bot.services.archive_files import Downloader, slack_downloader
 from bot.services.outbox import deliver
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, ids
-from bot.slack.gateway import SlackGateway
+from bot.slack.gateway import SlackGateway, SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import Person
 
@@ -45,6 +47,12 @@ class Deps:
     gateway: SlackGateway
     clock: Callable[[], datetime]
     identity: tuple[str, str] | None = None  # (bot user id, bot id), asked of Slack once
+    archive_dir: Path = Path("data/archive")
+    bot_token: str | None = None  # for downloading files shared with Vakt
+
+    def downloader(self) -> Downloader:
+        """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
+        return slack_downloader(self.bot_token, str(self.client.base_url))
 
     def bot_identity(self) -> tuple[str, str]:
         """Who Vakt is in Slack, to recognise (and skip) its own messages."""
@@ -108,6 +116,29 @@ def _deliver_now(deps: Deps) -> None:
     deliver(deps.engine, deps.gateway, deps.clock())
 
 
+def _send_upload(
+    deps: Deps,
+    user: str,
+    upload: commands.Upload,
+    done: str,
+    respond: Respond,
+    now: datetime,
+) -> None:
+    """Send a file a command made (an export) to the user as a direct message."""
+    lang = user_language(deps, user, now)
+    try:
+        channel = deps.gateway.open_dm(user)
+        deps.gateway.upload_file(
+            channel, upload.filename, upload.content, upload.title, upload.comment
+        )
+    except SlackSendError as exc:
+        log.warning("upload of %s failed: %s", upload.filename, exc.code)
+        message = t(lang, "error.upload_failed")
+        respond(text=message, blocks=b.error_blocks(message, None), response_type="ephemeral")
+        return
+    respond(text=done, blocks=b.text_blocks(done), response_type="ephemeral")
+
+
 def register(app: App, deps: Deps) -> None:
     """Wire every listener."""
 
@@ -129,6 +160,9 @@ def register(app: App, deps: Deps) -> None:
                     text=message, blocks=b.error_blocks(message, None), response_type="ephemeral"
                 )
                 return
+        if reply.upload is not None:
+            _send_upload(deps, body["user_id"], reply.upload, reply.text, respond, now)
+            return
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         _deliver_now(deps)
 
@@ -183,4 +217,7 @@ def build_app(
     from bot.slack import item_listeners
 
     item_listeners.register(app, deps)
+    from bot.slack import archive_listeners
+
+    archive_listeners.register(app, deps)
     return app

@@ -6,16 +6,28 @@ subcommand, and returns a Reply; domain errors are rendered by the listener with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.core import rota as rota_core
+from bot.core.archive import SnapshotKind
 from bot.core.errors import NotAllowed, NotFound, UserInputError
-from bot.core.parse import channel_id, parse_range, parse_when, user_id
+from bot.core.parse import (
+    ISO_DATE,
+    NORDIC_DATE,
+    channel_id,
+    parse_range,
+    parse_when,
+    user_id,
+)
 from bot.i18n import fmt_date, fmt_range, t
-from bot.services import items, rota
+from bot.services import archive, items, rota
 from bot.services.rota import Ctx
+from bot.services.store import audit
+from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
 
@@ -25,6 +37,15 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]]
     view: dict[str, Any] | None = None  # a modal to open instead of answering
+    upload: Upload | None = None  # a file to send the user as a direct message
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    title: str
+    comment: str
 
 
 Handler = Callable[[Ctx, str, list[str]], Reply]
@@ -337,6 +358,104 @@ def cmd_new(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
 
 
+def cmd_deleted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    from bot.slack.archive_listeners import deletion_modal_for
+
+    if len(words) > 1:
+        raise UserInputError("error.unexpected", value=words[1][:40])
+    view = deletion_modal_for(ctx, lang, account_key=words[0] if words else None)
+    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
+
+
+SNAPSHOT_KINDS = {
+    **dict.fromkeys(
+        (
+            "before-change",
+            "before",
+            "change",
+            "før-endring",
+            "for-endring",
+            "endring",
+            "före-ändring",
+            "fore-andring",
+            "ändring",
+        ),
+        SnapshotKind.BEFORE_CHANGE,
+    ),
+    **dict.fromkeys(
+        ("final", "last", "closing", "siste", "avslutning", "slutlig", "sista"),
+        SnapshotKind.FINAL,
+    ),
+    **dict.fromkeys(("periodic", "periodisk", "regular", "vanlig"), SnapshotKind.PERIODIC),
+}
+
+
+def cmd_snapshot(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    if not words:
+        plans = archive.plans(ctx.session, ctx.config.archive.snapshot_months, ctx.calendar)
+        return Reply(t(lang, "snapshot.plans_head"), ab.snapshot_plans(lang, plans, ctx.today))
+    account = items.account_by_key(ctx.session, words[0])
+    kind = SnapshotKind.PERIODIC
+    if len(words) > 1:
+        found = SNAPSHOT_KINDS.get(words[1].lower())
+        if found is None:
+            raise UserInputError("error.bad_snapshot_kind", value=words[1][:40])
+        kind = found
+    if len(words) > 2:
+        raise UserInputError("error.unexpected", value=words[2][:40])
+    view = items.team_view_of(ctx, account)
+    if not archive.may_handle(ctx, view):
+        raise NotAllowed("error.not_your_account", team=view.team.name)
+    modal = ab.snapshot_modal(
+        lang, ctx.config.archive, account, kind, json.dumps({"account": account.key})
+    )
+    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=modal)
+
+
+def _full_date(word: str) -> date:
+    """A date with its year (2026-11-23 or 23.11.2026): exports look back, so a date without
+    a year would be ambiguous."""
+    nordic = NORDIC_DATE.match(word)
+    with_year = bool(ISO_DATE.match(word)) or bool(nordic and nordic.group(3))
+    found = parse_when([word], 0, date(2000, 1, 1)) if with_year else None
+    if found is None:
+        raise UserInputError("error.bad_full_date", value=word[:40])
+    return found[0].start
+
+
+def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    ctx.require_coordinator()
+    if len(words) != 3 or words[0].lower() not in (
+        "deletions",
+        "slettinger",
+        "raderingar",
+        "sletting",
+    ):
+        raise UserInputError("error.export_usage")
+    start, end = _full_date(words[1]), _full_date(words[2])
+    if start > end:
+        raise UserInputError("error.export_order")
+    from bot.services.export import deletions_csv
+
+    content = deletions_csv(ctx.session, start, end, ctx.calendar.tz)
+    rows = max(content.count(b"\n") - 1, 0)
+    name = f"deletions_{start.isoformat()}_{end.isoformat()}.csv"
+    text = t(lang, "export.sent", count=rows, start=fmt_date(start, lang), end=fmt_date(end, lang))
+    audit(
+        ctx.session,
+        actor=ctx.actor,
+        action="export.deletions",
+        target=name,
+        now=ctx.now,
+        after={"from": start.isoformat(), "to": end.isoformat(), "rows": rows},
+    )
+    return Reply(
+        text,
+        b.text_blocks(text),
+        upload=Upload(name, content, name, t(lang, "export.comment", start=start, end=end)),
+    )
+
+
 def cmd_help(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     return Reply(t(lang, "help.header"), b.help_blocks(lang, ctx.is_coordinator))
 
@@ -366,6 +485,17 @@ COMMANDS = (
     ),
     Command("status", cmd_status, ("status", "oversikt", "översikt", "overview")),
     Command("new", cmd_new, ("new", "ny", "nytt", "nyhenvendelse", "track")),
+    Command(
+        "deleted",
+        cmd_deleted,
+        ("deleted", "delete", "slettet", "slett", "raderad", "radera", "borttagen", "ta-bort"),
+    ),
+    Command(
+        "snapshot",
+        cmd_snapshot,
+        ("snapshot", "snapshots", "øyeblikksbilde", "ögonblicksbild", "skjermbilde", "skärmbild"),
+    ),
+    Command("export", cmd_export, ("export", "eksport", "eksporter", "exportera")),
     Command("help", cmd_help, ("help", "hjelp", "hjälp", "?")),
 )
 BY_WORD = {word: command for command in COMMANDS for word in command.words}
@@ -378,7 +508,7 @@ def find(word: str) -> Command | None:
 
 def check_allowed(ctx: Ctx, command: Command) -> None:
     """Coordinator-only subcommands are refused before anything is parsed."""
-    if command.name in ("cover", "uncover") and not ctx.is_coordinator:
+    if command.name in ("cover", "uncover", "export") and not ctx.is_coordinator:
         raise NotAllowed("error.coordinators_only")
 
 

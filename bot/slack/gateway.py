@@ -31,6 +31,8 @@ PERMANENT = {
     "msg_too_long",
     "no_text",
     "restricted_action",
+    "file_not_found",
+    "file_deleted",
 }
 
 
@@ -109,6 +111,35 @@ class SlackGateway:
             return None
         link = data.get("permalink")
         return str(link) if link else None
+
+    def file_info(self, file_id: str) -> dict[str, Any]:
+        """A shared file's details (name, type, size, private download URL)."""
+        data = self._call("files.info", file=file_id)
+        file = data.get("file")
+        return dict(file) if isinstance(file, dict) else {}
+
+    def open_dm(self, user: str) -> str:
+        """The id of the direct message channel with a user."""
+        data = self._call("conversations.open", users=user)
+        return str((data.get("channel") or {}).get("id") or "")
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str
+    ) -> None:
+        """Share a file Vakt made (an export) in a channel."""
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            raise SlackSendError(code, permanent=code in PERMANENT) from None
+        except (OSError, TimeoutError) as exc:
+            raise SlackSendError(type(exc).__name__, permanent=False) from None
 
     def identity(self) -> tuple[str, str]:
         """(bot user id, bot id) from auth.test: how Vakt recognises its own messages."""

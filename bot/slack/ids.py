@@ -26,3 +26,20 @@ FIELD_RECEIVED = "received"
 FIELD_NOTE = "note"
 FIELD_REGISTER = "register"
 FIELD_REFERENCE = "reference"
+
+# Archiving: deletions and snapshots
+ITEM_DELETED = "vakt_item_deleted"  # opens the deletion modal for an item
+DELETION_EDIT = "vakt_deletion_edit"  # opens the deletion modal to fill in the rest
+DELETION_NOTIFIED = "vakt_deletion_notified"
+DELETION_IMPOSSIBLE = "vakt_deletion_impossible"
+DELETION_VIEW = "vakt_deletion_view"
+SNAPSHOT_VIEW = "vakt_snapshot_view"
+FIELD_DELETED_AT = "deleted_at"
+FIELD_REASON = "reason"
+FIELD_REASON_TEXT = "reason_text"
+FIELD_SUMMARY = "summary"
+FIELD_FILES = "files"
+FIELD_ARCHIVE_LINK = "archive_link"
+FIELD_APPROVED_BY = "approved_by"
+FIELD_NOTIFIED = "notified"
+FIELD_KIND = "kind"

@@ -86,6 +86,7 @@ def _buttons(lang: str, line: ItemLine) -> list[ButtonElement]:
             ),
             ButtonElement(text=t(lang, "item.no_reply"), action_id=ids.ITEM_NO_REPLY, value=value),
             ButtonElement(text=t(lang, "item.referred"), action_id=ids.ITEM_REFERRED, value=value),
+            ButtonElement(text=t(lang, "item.deleted"), action_id=ids.ITEM_DELETED, value=value),
         ]
     if line.registration_ref is None:
         label = "item.add_reference" if line.must_register else "item.must_register"

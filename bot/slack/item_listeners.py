@@ -199,12 +199,19 @@ def _url(raw: str | None) -> str | None:
 def register(app: App, deps: Deps) -> None:
     """Wire the item listeners."""
 
+    from bot.slack import archive_listeners
+
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if archive_listeners.handle_thread_files(deps, body, event):
+            return
         handle_message(deps, body, event)
 
     @app.event("reaction_added")
     def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("reaction") in archive_listeners.DELETE_REACTIONS:
+            archive_listeners.handle_wastebasket(deps, body, event)
+            return
         handle_reaction(deps, body, event)
 
     # ------------------------------------------------------------ outcome buttons

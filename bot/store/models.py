@@ -79,6 +79,7 @@ class Account(SQLModel, table=True):
     must_register: bool = Field(  # items here must be registered (RK5)
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    snapshot_months: int | None = None  # None: the organisation's setting; 0: no snapshots
     managed: bool = Field(default=False)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -148,6 +149,7 @@ class Outbox(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_slack_message", "slack_channel", "slack_ts"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True, index=True)
     kind: str = Field(max_length=40, index=True)
@@ -230,3 +232,91 @@ class SlackEvent(SQLModel, table=True):
     __tablename__ = "slack_event"
     event_id: str = Field(primary_key=True, max_length=40)
     received_at: datetime = _utc(index=True)
+
+
+class Deletion(SQLModel, table=True):
+    """A comment or post removed from one of the municipality's accounts, and its checklist:
+    evidence archived, poster told, approval and registration reference where required."""
+
+    __tablename__ = "deletion"
+    __table_args__ = (
+        sa.UniqueConstraint("source_channel", "source_ts", name="uq_deletion_source"),
+        sa.Index("ix_deletion_open", "completed_at", "logged_by"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    deleted_at: datetime = _utc(index=True)
+    reason: str | None = Field(default=None, max_length=20)  # see bot.core.archive.Reason
+    reason_text: str | None = Field(default=None, max_length=500)
+    summary: str | None = Field(default=None, max_length=500)  # what was removed, in short
+    url: str | None = Field(default=None, max_length=1000)
+    approved_by: str | None = Field(default=None, max_length=100)
+    registration_ref: str | None = Field(default=None, max_length=100)
+    poster_notified: str = Field(default="not_yet", max_length=12)  # yes|impossible|not_yet
+    archive_link: str | None = Field(default=None, max_length=1000)  # the archive system's
+    logged_by: str = Field(max_length=40)
+    logged_at: datetime = _utc()
+    completed_at: datetime | None = _utc(default=None)
+    source_channel: str | None = Field(default=None, max_length=20)  # the message it was on
+    source_ts: str | None = Field(default=None, max_length=30)
+    thread_channel: str | None = Field(default=None, max_length=20)  # where its checklist is
+    thread_ts: str | None = Field(default=None, max_length=30)
+
+
+class Snapshot(SQLModel, table=True):
+    """A snapshot of an account (screenshots or a PDF of the whole page), archived."""
+
+    __tablename__ = "snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=15)  # periodic | before_change | final
+    taken_at: datetime = _utc(index=True)
+    recorded_by: str = Field(max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+    archive_link: str | None = Field(default=None, max_length=1000)
+    thread_channel: str | None = Field(default=None, max_length=20)
+    thread_ts: str | None = Field(default=None, max_length=30)
+
+
+class ArchivedFile(SQLModel, table=True):
+    """A file kept in the archive directory (evidence of a deletion, or a snapshot), with the
+    facts of its JSON sidecar."""
+
+    __tablename__ = "archived_file"
+    __table_args__ = (sa.UniqueConstraint("path", name="uq_archived_file_path"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deletion_id: int | None = Field(default=None, foreign_key="deletion.id", index=True)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id", index=True)
+    path: str = Field(max_length=300)  # relative to the archive directory
+    sha256: str = Field(max_length=64)
+    size: int
+    original_name: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    slack_file_id: str | None = Field(default=None, max_length=20, index=True)
+    uploaded_by: str = Field(max_length=40)
+    uploaded_at: datetime = _utc()
+    archived_at: datetime = _utc()
+
+
+class FileFetch(SQLModel, table=True):
+    """A file to fetch from Slack into the archive: tried at once, retried by the sweep when
+    the download fails, reported when it keeps failing."""
+
+    __tablename__ = "file_fetch"
+    __table_args__ = (
+        sa.UniqueConstraint("slack_file_id", "target", name="uq_file_fetch_target"),
+        sa.Index("ix_file_fetch_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    slack_file_id: str = Field(max_length=20)
+    target: str = Field(max_length=40)  # deletion:<id> | snapshot:<id>
+    uploaded_by: str = Field(max_length=40)
+    channel: str | None = Field(default=None, max_length=20)  # where to answer
+    thread_ts: str | None = Field(default=None, max_length=30)
+    status: str = Field(default="pending", max_length=10)  # pending|done|refused|failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _utc()
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _utc()
+    archived_file_id: int | None = Field(default=None, foreign_key="archived_file.id")

@@ -36,9 +36,10 @@ from .signing import sign, signed_request
 from .socket_mode import FakeSocketModeServer, close_socket_mode_client
 from .spec import MethodSpec, WebApiSpec
 from .validation import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_TEXT, MAX_VIEW_BLOCKS
-from .web import FILE_UPLOAD, RESPONSE_URL, Call, FakeSlack
+from .web import FILE_DOWNLOAD, FILE_UPLOAD, RESPONSE_URL, Call, FakeSlack
 
 __all__ = [
+    "FILE_DOWNLOAD",
     "FILE_UPLOAD",
     "MAX_MESSAGE_BLOCKS",
     "MAX_MESSAGE_TEXT",

@@ -6,11 +6,13 @@ Shapes follow Slack's docs and the java-slack-sdk field-coverage samples in
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TEAM_ID = "T111"
@@ -37,6 +39,10 @@ class Workspace:
         self.channels: dict[str, dict[str, Any]] = {}
         self.base_url = ""
         """``http://127.0.0.1:<port>/`` once the server runs (for upload URLs)."""
+        self.files: dict[str, dict[str, Any]] = {}
+        """File objects ``files.info`` knows, by id (added files and the app's uploads)."""
+        self.file_contents: dict[str, bytes] = {}
+        """Bytes served at ``url_private``/``url_private_download`` of added files, by id."""
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -52,6 +58,27 @@ class Workspace:
         with self._lock:
             number = next(self._ids)
         return f"{prefix}0FAKE{number:04d}"
+
+    def register_file(self, file: dict[str, Any], content: bytes | None = None) -> None:
+        """Make ``file`` known to ``files.info`` (and downloadable when ``content`` is given)."""
+        with self._lock:
+            self.files[str(file["id"])] = copy.deepcopy(file)
+            if content is not None:
+                self.file_contents[str(file["id"])] = content
+
+    def file(self, file_id: str) -> dict[str, Any] | None:
+        """A copy of the known file object ``file_id``, or None."""
+        with self._lock:
+            file = self.files.get(file_id)
+            return copy.deepcopy(file) if file is not None else None
+
+    def file_content(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """The file object and bytes of a downloadable (added) file, or None."""
+        with self._lock:
+            file, content = self.files.get(file_id), self.file_contents.get(file_id)
+            if file is None or content is None:
+                return None
+            return copy.deepcopy(file), content
 
 
 Responder = Callable[[Workspace, dict[str, Any]], dict[str, Any]]
@@ -394,15 +421,105 @@ def _file_object(ws: Workspace, file_id: str, args: dict[str, Any]) -> dict[str,
     }
 
 
+FILETYPES: dict[str, tuple[str, str]] = {
+    "png": ("png", "PNG"),
+    "jpg": ("jpg", "JPEG"),
+    "jpeg": ("jpg", "JPEG"),
+    "gif": ("gif", "GIF"),
+    "webp": ("webp", "WebP"),
+    "heic": ("heic", "HEIC"),
+    "bmp": ("bmp", "BMP"),
+    "svg": ("svg", "SVG"),
+    "pdf": ("pdf", "PDF"),
+    "txt": ("text", "Plain Text"),
+    "csv": ("csv", "CSV"),
+    "json": ("json", "JSON"),
+    "zip": ("zip", "Zip"),
+    "mp4": ("mp4", "MPEG 4 Video"),
+    "mov": ("mov", "QuickTime Movie"),
+}
+"""Slack's ``filetype`` and ``pretty_type`` by file name extension."""
+
+
+def filetype_for(name: str) -> str:
+    """Slack's ``filetype`` for a file name: ``png``, ``jpg``, ``text``, ... or ``binary``."""
+    _, dot, extension = name.rpartition(".")
+    if not dot or not extension:
+        return "binary"
+    known = FILETYPES.get(extension.lower())
+    return known[0] if known else extension.lower()
+
+
+def pretty_type_for(filetype: str) -> str:
+    for known, pretty in FILETYPES.values():
+        if known == filetype:
+            return pretty
+    return "Binary" if filetype == "binary" else filetype.upper()
+
+
+def hosted_file_object(
+    ws: Workspace,
+    file_id: str,
+    *,
+    name: str,
+    mimetype: str,
+    filetype: str | None,
+    user: str,
+    size: int,
+) -> dict[str, Any]:
+    """A file a user shared in Slack, as ``files.info`` answers it (Slack's documented shape).
+
+    ``url_private``/``url_private_download`` point at the fake (``ws.base_url``).
+    """
+    filetype = filetype or filetype_for(name)
+    quoted = quote(name)
+    private = f"{ws.base_url}files-pri/{TEAM_ID}-{file_id}"
+    return {
+        "id": file_id,
+        "created": FIRST_TS_SECONDS,
+        "timestamp": FIRST_TS_SECONDS,
+        "name": name,
+        "title": name,
+        "mimetype": mimetype,
+        "filetype": filetype,
+        "pretty_type": pretty_type_for(filetype),
+        "user": user,
+        "user_team": TEAM_ID,
+        "editable": False,
+        "size": size,
+        "mode": "hosted",
+        "is_external": False,
+        "external_type": "",
+        "is_public": False,
+        "public_url_shared": False,
+        "display_as_bot": False,
+        "username": "",
+        "url_private": f"{private}/{quoted}",
+        "url_private_download": f"{private}/download/{quoted}",
+        "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file_id}/{quoted}",
+        "permalink_public": f"https://slack-files.com/{TEAM_ID}-{file_id}-0000000000",
+        "is_starred": False,
+        "has_rich_preview": False,
+        "file_access": "visible",
+    }
+
+
 def files_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    file_id = str(args.get("file") or "")
-    if not file_id:
+    file = ws.file(str(args.get("file") or ""))
+    if file is None:
         return {"ok": False, "error": "file_not_found"}
-    return {"ok": True, "file": _file_object(ws, file_id, args)}
+    return {
+        "ok": True,
+        "file": file,
+        "comments": [],
+        "response_metadata": {"next_cursor": ""},
+    }
 
 
 def files_upload(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    return {"ok": True, "file": _file_object(ws, ws.next_id("F"), args)}
+    file = _file_object(ws, ws.next_id("F"), args)
+    ws.register_file(file)
+    return {"ok": True, "file": file}
 
 
 def files_get_upload_url_external(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
@@ -414,10 +531,10 @@ def files_complete_upload_external(ws: Workspace, args: dict[str, Any]) -> dict[
     files = args.get("files") or []
     if not isinstance(files, list):
         return {"ok": False, "error": "invalid_arguments"}
-    return {
-        "ok": True,
-        "files": [_file_object(ws, str(f.get("id")), f) for f in files if isinstance(f, dict)],
-    }
+    completed = [_file_object(ws, str(f.get("id")), f) for f in files if isinstance(f, dict)]
+    for file in completed:
+        ws.register_file(file)
+    return {"ok": True, "files": completed}
 
 
 def team_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:

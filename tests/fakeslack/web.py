@@ -5,11 +5,17 @@ built with ``client=``) at it. Every call is checked against Slack's published O
 ``WebClient``'s signatures and Block Kit (through slack_sdk's models), recorded as a
 :class:`Call`, and answered with a realistic default response, a programmed fault
 (:meth:`FakeSlack.fail_next`) or a custom handler (:meth:`FakeSlack.set_handler`).
+
+Files added with :meth:`FakeSlack.add_file` are answered by ``files.info`` and downloadable
+from their ``url_private``/``url_private_download`` (which point at the fake) with a bearer
+token, like from ``files.slack.com``.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -20,9 +26,9 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .responses import DEFAULT_RESPONDERS, Workspace
+from .responses import DEFAULT_RESPONDERS, TEAM_DOMAIN, TEAM_ID, Workspace, hosted_file_object
 from .spec import WebApiSpec, default_spec
 from .validation import (
     MESSAGE_METHODS,
@@ -57,6 +63,11 @@ RESPONSE_URL = "response_url"
 """Pseudo-method name of calls to ``/response/<id>``."""
 FILE_UPLOAD = "file_upload"
 """Pseudo-method name of uploads to the URL returned by ``files.getUploadURLExternal``."""
+FILE_DOWNLOAD = "file_download"
+"""Pseudo-method name of GETs of ``url_private``/``url_private_download`` of added files."""
+PSEUDO_METHODS = frozenset({RESPONSE_URL, FILE_UPLOAD, FILE_DOWNLOAD})
+HTML = "text/html; charset=utf-8"
+FILES_PRI = re.compile(r"^/files-pri/(?P<team>[^/-]+)-(?P<id>[^/]+)/(?:download/)?(?P<name>[^/]+)$")
 RESPONSE_URL_MAX_USES = 5
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -67,9 +78,11 @@ class Call:
     """One request the fake received, with the answer it gave."""
 
     method: str
-    """Slack method (``chat.postMessage``), or ``response_url`` / ``file_upload``."""
+    """Slack method (``chat.postMessage``), or ``response_url`` / ``file_upload`` /
+    ``file_download``."""
     args: dict[str, Any]
-    """Arguments as Slack parses them (JSON-in-form fields decoded; for response_url the body)."""
+    """Arguments as Slack parses them (JSON-in-form fields decoded; for response_url the body;
+    for file_download ``{"file_id": ..., "authorized": bool}``)."""
     headers: dict[str, str]
     response: dict[str, Any]
     status: int
@@ -114,6 +127,7 @@ class _Fault:
     error: str
     headers: dict[str, str]
     remaining: int
+    hang_up: bool = False
 
 
 @dataclass
@@ -122,6 +136,17 @@ class _Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
+    hang_up: bool = False
+    """Announce the whole body but close the connection after half of it."""
+
+
+def _html_page(title: str, text: str) -> bytes:
+    return (
+        f"<!DOCTYPE html><html><head><title>{html.escape(title)} | Slack</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+        f'<a href="https://{TEAM_DOMAIN}.slack.com/">Sign in to {TEAM_DOMAIN}</a>'
+        "</body></html>"
+    ).encode()
 
 
 class _BadRequest(ValueError):
@@ -195,6 +220,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if reply.hang_up:
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -281,6 +311,40 @@ class FakeSlack:
     def response_url(self, id: str = "1") -> str:
         """A response_url served by the fake (calls recorded as method ``response_url``)."""
         return f"{self.url}response/{id}"
+
+    def add_file(
+        self,
+        content: bytes,
+        *,
+        name: str = "screenshot.png",
+        mimetype: str = "image/png",
+        filetype: str | None = None,
+        user: str = "U0ANNA",
+        file_id: str | None = None,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """Put a file "into Slack", as if ``user`` had shared it; return its file object.
+
+        The object is exactly what ``files.info`` answers for it. Its ``url_private`` and
+        ``url_private_download`` point at the fake, which serves ``content`` there to requests
+        with ``Authorization: Bearer xox...`` (recorded as ``file_download`` calls).
+        ``filetype`` defaults from the name's extension, ``size`` to ``len(content)`` (give
+        another to make the object lie). Files stay across :meth:`reset`.
+        """
+        if self._httpd is None:
+            raise RuntimeError("FakeSlack is not started")
+        file_id = file_id or self.workspace.next_id("F")
+        file = hosted_file_object(
+            self.workspace,
+            file_id,
+            name=name,
+            mimetype=mimetype,
+            filetype=filetype,
+            user=user,
+            size=len(content) if size is None else size,
+        )
+        self.workspace.register_file(file, bytes(content))
+        return file
 
     # ------------------------------------------------------------------ workspace
 
@@ -371,13 +435,20 @@ class FakeSlack:
         error: str | None = None,
         headers: Mapping[str, str] | None = None,
         times: int = 1,
+        hang_up: bool = False,
     ) -> None:
         """Answer the next ``times`` valid calls to ``method`` with an error.
 
         ``status=429`` answers ``ratelimited`` with ``Retry-After: 1`` unless ``headers`` says
         otherwise; ``status>=500`` answers ``internal_error``; with ``status=200`` give
-        ``error`` (e.g. ``"channel_not_found"``). Works for ``"response_url"`` too.
+        ``error`` (e.g. ``"channel_not_found"``). Works for ``"response_url"``,
+        ``"file_upload"`` and ``"file_download"`` too; a ``file_download`` fault answers an
+        HTML page with ``status`` (200 imitates the sign-in page Slack serves instead of the
+        file). ``hang_up=True`` sends the headers of the normal answer (for ``file_download``
+        the file's) and half the body, then closes the connection.
         """
+        if hang_up and error is None:
+            error = "connection_closed"
         if error is None:
             if status == 429:
                 error = "ratelimited"
@@ -392,10 +463,12 @@ class FakeSlack:
             fault_headers["Retry-After"] = "1"
         self._check_known(method)
         with self._cond:
-            self._faults[method].append(_Fault(status, error, fault_headers, times))
+            self._faults[method].append(_Fault(status, error, fault_headers, times, hang_up))
 
     def set_handler(self, method: str, fn: Handler | None) -> None:
         """Answer valid calls to ``method`` with ``fn(args)`` (None restores the default)."""
+        if method == FILE_DOWNLOAD:
+            raise ValueError("downloads serve bytes: use add_file() and fail_next() instead")
         self._check_known(method)
         with self._cond:
             if fn is None:
@@ -404,7 +477,7 @@ class FakeSlack:
                 self._handlers[method] = fn
 
     def _check_known(self, method: str) -> None:
-        if method not in (RESPONSE_URL, FILE_UPLOAD) and self.spec.lookup(method) is None:
+        if method not in PSEUDO_METHODS and self.spec.lookup(method) is None:
             raise ValueError(f"unknown Slack method {method!r}")
 
     # ------------------------------------------------------------------ HTTP handling
@@ -420,6 +493,8 @@ class FakeSlack:
             return self._handle_response_url(path, headers, body)
         if path.startswith("/upload/") and verb == "POST":
             return self._handle_upload(path, headers, body)
+        if path.startswith("/files-pri/") and verb == "GET":
+            return self._handle_download(path, headers)
         rejection = Rejection("not_found", [f"[ERROR] no such endpoint: {verb} {path}"], status=404)
         return self._record(path, {}, headers, rejection, verb=verb, path=path)
 
@@ -442,20 +517,25 @@ class FakeSlack:
             reply_headers = dict(outcome.headers)
         else:
             response, status = outcome, 200
-        call = Call(
-            method=method,
-            args=args,
-            headers=headers,
-            response=response,
-            status=status,
-            rejected=rejected,
-            http_method=verb,
-            path=path,
+        self._append(
+            Call(
+                method=method,
+                args=args,
+                headers=headers,
+                response=response,
+                status=status,
+                rejected=rejected,
+                http_method=verb,
+                path=path,
+            )
         )
+        hang_up = isinstance(outcome, _Fault) and outcome.hang_up
+        return _Reply(status, json.dumps(response).encode("utf-8"), reply_headers, hang_up=hang_up)
+
+    def _append(self, call: Call) -> None:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
-        return _Reply(status, json.dumps(response).encode("utf-8"), reply_headers)
 
     def _take_fault(self, method: str) -> _Fault | None:
         with self._cond:
@@ -591,8 +671,63 @@ class FakeSlack:
         args = {"file_id": file_id, "length": len(body)}
         outcome = self._answer(FILE_UPLOAD, args)
         reply = self._record(FILE_UPLOAD, args, headers, outcome, path=path)
-        if reply.status == 200:  # Slack answers the upload URL with plain text
+        if reply.status == 200 and not reply.hang_up:  # Slack answers with plain text
             return _Reply(200, f"OK - {len(body)}".encode(), content_type="text/plain")
+        return reply
+
+    def _handle_download(self, path: str, headers: dict[str, str]) -> _Reply:
+        """``GET /files-pri/T111-<id>[/download]/<name>``: the bytes of an added file."""
+        match = FILES_PRI.match(path)
+        file_id = match["id"] if match else ""
+        auth = _header(headers, "Authorization")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        args: dict[str, Any] = {"file_id": file_id, "authorized": token.startswith("xox")}
+        found = self.workspace.file_content(file_id) if match else None
+        problem = ""
+        if match is None or match["team"] != TEAM_ID:
+            problem = f"[ERROR] not a file URL the fake hands out: {path}"
+        elif found is not None and unquote(match["name"]) != found[0]["name"]:
+            problem = f"[ERROR] file {file_id} is named {found[0]['name']!r}, not {match['name']!r}"
+        if problem:  # a URL the app made up: a rejected call, unlike a 403/404 answer
+            rejection = Rejection("not_found", [problem], status=404)
+            return self._record(FILE_DOWNLOAD, args, headers, rejection, verb="GET", path=path)
+
+        reply: _Reply
+        fault = self._take_fault(FILE_DOWNLOAD)
+        if fault is not None:
+            response: dict[str, Any] = {"ok": False, "error": fault.error}
+            status = fault.status
+            if fault.hang_up and found is not None:
+                file, content = found
+                reply = _Reply(status, content, dict(fault.headers), file["mimetype"], True)
+            else:
+                page = _html_page("Sign in" if status == 200 else "Error", fault.error)
+                reply = _Reply(status, page, dict(fault.headers), HTML, fault.hang_up)
+        elif not args["authorized"]:
+            response = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+            status = 403
+            page = _html_page("Sign in", "Sign in to see this file.")
+            reply = _Reply(status, page, content_type=HTML)
+        elif found is None:
+            response, status = {"ok": False, "error": "file_not_found"}, 404
+            page = _html_page("File not found", "There is no such file.")
+            reply = _Reply(status, page, content_type=HTML)
+        else:
+            file, content = found
+            response = {"ok": True, "mimetype": file["mimetype"], "length": len(content)}
+            status = 200
+            reply = _Reply(status, content, content_type=file["mimetype"])
+        self._append(
+            Call(
+                method=FILE_DOWNLOAD,
+                args=args,
+                headers=headers,
+                response=response,
+                status=status,
+                http_method="GET",
+                path=path,
+            )
+        )
         return reply
 
 

@@ -1,0 +1,216 @@
+"""Archiving duties as plain functions: what a deletion still lacks, when a snapshot falls due,
+which files the archive accepts, and the names they are kept under.
+
+Public-records law makes a municipality keep what it removes from its own accounts (VT3, KG2,
+NB5); some organisations require approval and a registration reference for every deletion (RK1),
+all of them for confidential content (KG3); each account is snapshot periodically (KG5, NB6).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from bot.core.calendar import WorkCalendar
+
+
+class Reason(StrEnum):
+    """Why a comment was removed: the list the seeds give, in this order."""
+
+    ATTACK = "attack"  # personal attack or defamation
+    HATE = "hate"  # hate speech or harassment
+    VIOLENCE = "violence"  # violence or pornography
+    CRIME = "crime"  # incitement to crime
+    COPYRIGHT = "copyright"
+    PROFANITY = "profanity"  # profanity or obscenity
+    CONFIDENTIAL = "confidential"  # confidential or sensitive personal data (KG3)
+    SPAM = "spam"  # spam or off-topic
+    OTHER = "other"  # with a text
+
+
+class Notified(StrEnum):
+    """Whether the poster was told why their comment was removed (RK1, NB5)."""
+
+    YES = "yes"
+    IMPOSSIBLE = "impossible"
+    NOT_YET = "not_yet"
+
+
+class Step(StrEnum):
+    """A step of a deletion's checklist, in the order people do them."""
+
+    DETAILS = "details"  # the reason (and its text when "other")
+    EVIDENCE = "evidence"  # a screenshot archived, or a link to the archive system
+    NOTIFIED = "notified"
+    APPROVAL = "approval"
+    REGISTRATION = "registration"
+
+
+class SnapshotKind(StrEnum):
+    PERIODIC = "periodic"
+    BEFORE_CHANGE = "before_change"  # NB6: before a big change
+    FINAL = "final"  # before closing the account
+
+
+@dataclass(frozen=True)
+class ArchiveRules:
+    """The organisation's archiving settings ([archive] in the configuration)."""
+
+    require_approval: bool = False  # RK1: deleting is agreed with the information officer
+    require_registration: bool = False  # RK1: every deletion is journaled
+    max_file_mb: int = 25
+    escalate_after_working_days: int = 3  # incomplete this long: the coordinators hear
+    snapshot_months: int = 0  # 0: no periodic snapshots unless an account sets its own
+    review_date: tuple[int, int] | None = None  # KG7: (month, day) of the yearly review
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DeletionState:
+    """What the checklist looks at."""
+
+    reason: str | None
+    reason_text: str | None
+    has_evidence: bool
+    poster_notified: str
+    approved_by: str | None
+    registration_ref: str | None
+
+
+def needs_reference(rules: ArchiveRules, reason: str | None) -> bool:
+    """Confidential content is always registered (KG3); everything is where required."""
+    return rules.require_registration or reason == Reason.CONFIDENTIAL
+
+
+def steps(rules: ArchiveRules, reason: str | None) -> list[Step]:
+    """The steps a deletion with this reason has under these rules."""
+    wanted = [Step.DETAILS, Step.EVIDENCE, Step.NOTIFIED]
+    if rules.require_approval:
+        wanted.append(Step.APPROVAL)
+    if needs_reference(rules, reason):
+        wanted.append(Step.REGISTRATION)
+    return wanted
+
+
+def missing_steps(rules: ArchiveRules, state: DeletionState) -> list[Step]:
+    """The steps still open; empty when the deletion is complete."""
+    done = {
+        Step.DETAILS: state.reason is not None
+        and (state.reason != Reason.OTHER or bool(state.reason_text)),
+        Step.EVIDENCE: state.has_evidence,
+        Step.NOTIFIED: state.poster_notified in (Notified.YES, Notified.IMPOSSIBLE),
+        Step.APPROVAL: bool(state.approved_by),
+        Step.REGISTRATION: bool(state.registration_ref),
+    }
+    return [step for step in steps(rules, state.reason) if not done[step]]
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Aug + 6 → 28
+    or 29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))
+
+
+def snapshot_due(last: date | None, registered: date, months: int) -> date | None:
+    """When the next snapshot falls due: `months` after the last one, or after the account was
+    registered when there is none yet. None when the account has no interval."""
+    if months <= 0:
+        return None
+    return add_months(last or registered, months)
+
+
+REMIND_EVERY = timedelta(days=7)
+
+
+def snapshot_reminder_day(cal: WorkCalendar, due: date, today: date) -> date | None:
+    """The day whose reminder is the one to send today, if any: the first working day on or
+    after the due date, then the same weekday each week until the snapshot is taken."""
+    first = cal.add_working_days(due, 0)
+    if today < first:
+        return None
+    if not cal.is_working_day(today):
+        return None
+    weeks = (today - first).days // 7
+    candidate = first + REMIND_EVERY * weeks
+    # A week later may fall on a holiday: the reminder moves to the next working day.
+    if cal.add_working_days(candidate, 0) == today:
+        return candidate
+    return None
+
+
+def review_day(cal: WorkCalendar, year: int, month_day: tuple[int, int]) -> date:
+    """The working day of the yearly guideline review (KG7): the date, or the next working
+    day when it is closed. 29 February falls on 28 February in other years."""
+    month, day = month_day
+    day = min(day, _cal.monthrange(year, month)[1])
+    return cal.add_working_days(date(year, month, day), 0)
+
+
+# ---------------------------------------------------------------- files
+
+# What the archive keeps: images and PDF, recognised by their first bytes, not by their name.
+CONTENT_TYPES = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+}
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type the first bytes of a file show, among those the archive keeps."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "image/heic"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def declared_type(mimetype: str | None) -> str | None:
+    """The archive's name for the type Slack says a file has, or None when it is not kept."""
+    value = (mimetype or "").split(";")[0].strip().lower()
+    if value == "image/jpg":
+        value = "image/jpeg"
+    return value if value in CONTENT_TYPES else None
+
+
+SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def archive_path(
+    owner: str, owner_id: int, file_id: str, sha256: str, content_type: str, day: date
+) -> str:
+    """Where an archived file is kept, relative to the archive directory: by year and month,
+    named by what it belongs to, Slack's file id and the start of its hash, so two files can
+    never share a name (and the same file for the same owner always has the same one)."""
+    ext = CONTENT_TYPES[content_type]
+    name = f"{owner}-{owner_id}_{SAFE.sub('_', file_id)[:20]}_{sha256[:16]}.{ext}"
+    return f"{day.year:04d}/{day.month:02d}/{name}"
+
+
+def clean_name(name: str) -> str:
+    """An uploaded file's original name, fit to keep in a sidecar (no paths, no controls)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base.strip()[:255] or "file"

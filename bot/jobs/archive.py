@@ -1,0 +1,243 @@
+"""Archiving reminders: incomplete deletions (a daily digest to whoever logged them, the
+coordinators after N working days), snapshots falling due, and the yearly guideline review;
+and the fetching of shared files into the archive, retried until it succeeds or is reported.
+
+Everything goes out at the first reminder time of the day, in office hours, keyed per day and
+recipient in the outbox, so a second sweep, a restart or a second replica sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, time
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.config import OrgConfig
+from bot.core import archive as core
+from bot.core import rota
+from bot.core.calendar import WorkCalendar
+from bot.core.items import age_working_days, reminder_slot
+from bot.i18n import t
+from bot.services import archive
+from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
+from bot.services.archive_notify import checklist_content, fetch_notice
+from bot.services.notify import lang_for
+from bot.services.outbox import Message, enqueue
+from bot.services.rota import Ctx
+from bot.services.store import absences_from, all_teams, overrides_from
+from bot.slack import archive_blocks as ab
+from bot.slack import blocks as b
+from bot.slack.gateway import SlackSendError
+from bot.store.db import session_scope
+from bot.store.models import Account, Deletion
+
+log = logging.getLogger(__name__)
+DIGEST_ROWS = 20
+
+
+def _slot(calendar: WorkCalendar, config: OrgConfig, now: datetime) -> tuple[str, datetime] | None:
+    """Today's archiving slot (the first reminder time) when it has come, in office hours."""
+    first: tuple[time, ...] = config.items.reminder_times[:1]
+    slot = reminder_slot(calendar, now, first)
+    if slot is None:
+        return None
+    return slot[0].isoformat(), datetime.combine(slot[0], time(0), tzinfo=calendar.tz)
+
+
+def _coordinator_targets(config: OrgConfig) -> list[str]:
+    if config.coordinator_channel:
+        return [config.coordinator_channel]
+    return list(config.coordinators)
+
+
+def deletion_job(
+    session: Session, config: OrgConfig, calendar: WorkCalendar, now: datetime
+) -> list[Message]:
+    """Each person's incomplete deletions once a day; the coordinators hear of those still
+    incomplete after `escalate_after_working_days`."""
+    slot = _slot(calendar, config, now)
+    if slot is None:
+        return []
+    day, midnight = slot
+    rules = config.archive
+    rows = archive.incomplete(session, logged_before=midnight)
+    if not rows:
+        return []
+    accounts = {a.id: a for a in session.exec(select(Account)).all()}
+    by_logger: dict[str, list[tuple[Deletion, Account, list[core.Step]]]] = defaultdict(list)
+    late: list[tuple[Deletion, Account, list[core.Step]]] = []
+    for deletion in rows:
+        assert deletion.id is not None
+        account = accounts[deletion.account_id]
+        files = archive.files_of(session, deletion.id)
+        missing = core.missing_steps(rules, archive.state_of(deletion, files))
+        if not missing:
+            continue  # completed by a file archived since (completion is set on the next change)
+        row = (deletion, account, missing)
+        by_logger[deletion.logged_by].append(row)
+        if age_working_days(calendar, deletion.logged_at, now) >= rules.escalate_after_working_days:
+            late.append(row)
+    messages: list[Message] = []
+    for user, mine in sorted(by_logger.items()):
+        if user[:1] not in ("U", "W"):
+            continue  # logged by an integration: nobody to remind but the coordinators
+        lang = lang_for(session, config, user)
+        text, blocks = ab.deletion_digest(lang, calendar, mine[:DIGEST_ROWS], len(mine))
+        messages.append(
+            Message(
+                key=f"deletions:{user}:{day}",
+                kind="deletion_digest",
+                channel=user,
+                text=text,
+                blocks=blocks,
+            )
+        )
+    if late:
+        for target in _coordinator_targets(config):
+            lang = (
+                lang_for(session, config, target) if target[:1] in ("U", "W") else config.language
+            )
+            text, blocks = ab.deletion_escalation(
+                lang, calendar, late[:DIGEST_ROWS], len(late), rules.escalate_after_working_days
+            )
+            messages.append(
+                Message(
+                    key=f"deletions-escalation:{target}:{day}",
+                    kind="deletion_escalation",
+                    channel=target,
+                    text=text,
+                    blocks=blocks,
+                )
+            )
+    return [m for m in messages if enqueue(session, m, now)]
+
+
+def snapshot_job(
+    session: Session, config: OrgConfig, calendar: WorkCalendar, now: datetime
+) -> list[Message]:
+    """Ask the on-duty administrator of an account's team for its snapshot when it falls due,
+    and again each week until one is archived."""
+    slot = _slot(calendar, config, now)
+    if slot is None:
+        return []
+    today = calendar.local_date(now)
+    plans = [
+        p
+        for p in archive.plans(session, config.archive.snapshot_months, calendar)
+        if p.due is not None
+    ]
+    if not plans:
+        return []
+    views = {v.team.id: v for v in all_teams(session)}
+    absences = absences_from(session, today)
+    overrides = overrides_from(session, today)
+    messages: list[Message] = []
+    for plan in plans:
+        assert plan.due is not None
+        reminder = core.snapshot_reminder_day(calendar, plan.due, today)
+        if reminder is None:
+            continue
+        view = views[plan.account.team_id]
+        duty = rota.duty_at(view.rota, now, calendar, absences, overrides) if view.members else None
+        recipient = (duty.primary if duty else None) or view.team.manager or view.team.channel
+        if recipient is None:
+            log.warning("snapshot of %s is due but its team has nobody to ask", plan.account.key)
+            continue
+        lang = (
+            lang_for(session, config, recipient) if recipient[:1] in ("U", "W") else config.language
+        )
+        text, blocks = ab.snapshot_reminder(lang, plan, config.archive)
+        messages.append(
+            Message(
+                key=f"snapshot:{plan.account.id}:{plan.due.isoformat()}:{reminder.isoformat()}",
+                kind=archive.SNAPSHOT_KIND,
+                channel=recipient,
+                text=text,
+                blocks=blocks,
+            )
+        )
+    return [m for m in messages if enqueue(session, m, now)]
+
+
+def review_job(
+    session: Session, config: OrgConfig, calendar: WorkCalendar, now: datetime
+) -> list[Message]:
+    """KG7: once a year, on the configured day, the coordinators are reminded to review the
+    social media guideline."""
+    month_day = config.archive.review_date
+    slot = _slot(calendar, config, now)
+    if month_day is None or slot is None:
+        return []
+    today = calendar.local_date(now)
+    if core.review_day(calendar, today.year, month_day) != today:
+        return []
+    messages: list[Message] = []
+    for target in _coordinator_targets(config):
+        lang = lang_for(session, config, target) if target[:1] in ("U", "W") else config.language
+        text = t(lang, "review.reminder", year=today.year, org=config.name)
+        messages.append(
+            Message(
+                key=f"review:{today.year}:{target}",
+                kind="guideline_review",
+                channel=target,
+                text=text,
+                blocks=b.text_blocks(text),
+            )
+        )
+    return [m for m in messages if enqueue(session, m, now)]
+
+
+# ---------------------------------------------------------------- fetching files
+
+
+class Checklists:
+    """Updates a deletion's checklist message in place (chat.update) after a change."""
+
+    def __init__(self, engine: Engine, config: OrgConfig, calendar: WorkCalendar, gateway: object):
+        self.engine, self.config, self.calendar, self.gateway = engine, config, calendar, gateway
+
+    def refresh(self, deletion_id: int, now: datetime) -> None:
+        with session_scope(self.engine) as session:
+            ctx = Ctx(session, self.config, self.calendar, now, "vakt")
+            where = archive.checklist_location(session, deletion_id)
+            if where is None:
+                return
+            text, blocks = checklist_content(ctx, archive.view_of(ctx, deletion_id))
+        try:
+            self.gateway.update_message(where[0], where[1], text, blocks)  # type: ignore[attr-defined]
+        except SlackSendError as exc:
+            log.info("checklist of deletion %s not updated: %s", deletion_id, exc.code)
+
+
+def fetch_files(
+    engine: Engine,
+    config: OrgConfig,
+    calendar: WorkCalendar,
+    slack: Slack,
+    download: Downloader,
+    archive_dir: Path,
+    now: datetime,
+    fetch_ids: list[int] | None = None,
+) -> list[Outcome]:
+    """Fetch the given files (default: every fetch that is due) into the archive, and show
+    the result on the deletions' checklists."""
+    todo = fetch_ids if fetch_ids is not None else due_fetches(engine, now)
+    notice = fetch_notice(config)
+    outcomes = [
+        run_fetch(engine, slack, download, archive_dir, config.archive, fetch_id, now, notice)
+        for fetch_id in todo
+    ]
+    checklists = Checklists(engine, config, calendar, slack)
+    for deletion_id in sorted(
+        {
+            int(o.target.split(":")[1])
+            for o in outcomes
+            if o.status == "done" and o.target.startswith("deletion:")
+        }
+    ):
+        checklists.refresh(deletion_id, now)
+    return outcomes

@@ -1,0 +1,68 @@
+"""Messages about deletions and snapshots that Vakt posts on its own, for the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import OrgConfig
+from bot.i18n import t
+from bot.services.archive import DeletionView, checklist_place
+from bot.services.notify import lang_for
+from bot.services.outbox import Message
+from bot.services.rota import Ctx
+from bot.slack import archive_blocks as ab
+from bot.slack import blocks as b
+from bot.store.models import Deletion, FileFetch
+
+
+def checklist_language(
+    session: Session, config: OrgConfig, deletion: Deletion, channel: str
+) -> str:
+    """A checklist in a channel speaks the organisation's language; one in a direct message
+    its reader's."""
+    if channel == deletion.logged_by:
+        return lang_for(session, config, deletion.logged_by)
+    return config.language
+
+
+def checklist_content(ctx: Ctx, view: DeletionView) -> tuple[str, list[dict[str, Any]]]:
+    channel, _ = checklist_place(ctx, view.deletion, view.team)
+    lang = checklist_language(ctx.session, ctx.config, view.deletion, channel)
+    return ab.checklist(lang, ctx.calendar, view, ctx.config.archive)
+
+
+def fetch_notice(config: OrgConfig) -> Any:
+    """What people hear when a shared file was archived, refused, or could not be fetched:
+    a reply in the thread it was shared in, else a direct message to whoever shared it."""
+
+    def notice(
+        session: Session, fetch: FileFetch, status: str, params: dict[str, Any]
+    ) -> list[Message]:
+        if status not in ("done", "refused", "failed", "retry"):
+            return []
+        if status == "retry":
+            return []  # the first failure is silent; the retries are the sweep's business
+        in_thread = bool(fetch.channel and fetch.thread_ts)
+        channel = fetch.channel if in_thread and fetch.channel else fetch.uploaded_by
+        lang = config.language if in_thread else lang_for(session, config, fetch.uploaded_by)
+        if status == "done":
+            text = t(lang, "archive.stored", **params)
+        elif status == "refused":
+            reason = t(lang, str(params.get("detail") or "error.file_type"), **params)
+            text = t(lang, "archive.refused", reason=reason, who=fetch.uploaded_by)
+        else:
+            text = t(lang, "archive.failed", who=fetch.uploaded_by, **params)
+        return [
+            Message(
+                key=f"fetch:{fetch.id}:{status}",
+                kind="archive_notice",
+                channel=channel,
+                text=text,
+                blocks=b.text_blocks(text),
+                thread_ts=fetch.thread_ts if in_thread else None,
+            )
+        ]
+
+    return notice

@@ -1,0 +1,529 @@
+"""Listeners for archiving: files shared into a deletion's or a snapshot reminder's thread, the
+wastebasket reaction, the Deleted button on items, the checklist buttons, and the deletion and
+snapshot modals."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+from sqlmodel import select
+
+from bot.core import archive as core
+from bot.core.archive import Notified, SnapshotKind
+from bot.core.errors import NotAllowed, UserInputError, VaktError
+from bot.i18n import t
+from bot.jobs.archive import Checklists, fetch_files
+from bot.services import archive, items
+from bot.services.archive_files import SlackFile, check_declared, record_fetch
+from bot.services.archive_notify import checklist_content
+from bot.services.rota import Ctx
+from bot.slack import archive_blocks as ab
+from bot.slack import blocks as b
+from bot.slack import ids
+from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.item_blocks import done_modal
+from bot.slack.item_listeners import _field, _selected, _values, refresh_card
+from bot.store.db import session_scope
+from bot.store.models import Account, Item, SlackEvent
+
+log = logging.getLogger(__name__)
+DELETE_REACTIONS = ("wastebasket",)
+
+
+def _is_user(value: str | None) -> bool:
+    return bool(value) and str(value)[:1] in ("U", "W")
+
+
+def _fetch_now(deps: Deps, fetch_ids: list[int]) -> None:
+    """Archive the files just recorded (a failed download is left to the sweep's retries)."""
+    if not fetch_ids:
+        return
+    fetch_files(
+        deps.engine,
+        deps.config,
+        deps.calendar,
+        deps.gateway,
+        deps.downloader(),
+        deps.archive_dir,
+        deps.clock(),
+        fetch_ids,
+    )
+    _deliver_now(deps)
+
+
+def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Files shared in the thread of a deletion's checklist or of a snapshot reminder are
+    archived for it. True when the thread was one of ours (the message needs nothing more)."""
+    channel, root, user = event.get("channel"), event.get("thread_ts"), event.get("user")
+    files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
+    if not isinstance(channel, str) or not isinstance(root, str) or not files:
+        return False
+    if root == event.get("ts"):
+        return False
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        target = archive.for_thread(session, channel, root)
+        event_id = body.get("event_id")
+        if target is None:
+            return False
+        if event_id and session.get(SlackEvent, str(event_id)[:40]) is not None:
+            return True  # a retry of a delivery already handled
+    if not _is_user(user):
+        return True
+    assert isinstance(user, str)
+    fetch_ids: list[int] = []
+    try:
+        with request_ctx(deps, user, now) as ctx:
+            if event_id:
+                ctx.session.add(SlackEvent(event_id=str(event_id)[:40], received_at=now))
+            kind, number = target
+            if kind == "deletion":
+                view = archive.view_of(ctx, number)
+                if not archive.may_handle(ctx, view.team):
+                    raise NotAllowed("error.not_your_account", team=view.team.team.name)
+                owner = f"deletion:{number}"
+            else:
+                account = ctx.session.get(Account, number)
+                if account is None:
+                    return True
+                snapshot = archive.record_snapshot(
+                    ctx, account, SnapshotKind.PERIODIC, thread=(channel, root)
+                )
+                owner = f"snapshot:{snapshot.id}"
+            for data in files:
+                fetch = record_fetch(
+                    ctx.session,
+                    str(data["id"]),
+                    owner,
+                    user,
+                    now,
+                    channel=channel,
+                    thread_ts=root,
+                )
+                if fetch is not None and fetch.id is not None:
+                    fetch_ids.append(fetch.id)
+    except VaktError as error:
+        log.info("files in %s/%s by %s not archived: %s", channel, root, user, error.key)
+        _ephemeral(deps, channel, user, error, root)
+        return True
+    _fetch_now(deps, fetch_ids)
+    return True
+
+
+def _ephemeral(deps: Deps, channel: str, user: str, error: VaktError, thread: str | None) -> None:
+    lang = user_language(deps, user, deps.clock())
+    try:
+        kwargs: dict[str, Any] = {"channel": channel, "user": user}
+        if thread:
+            kwargs["thread_ts"] = thread
+        deps.client.chat_postEphemeral(text=t(lang, error.key, **error.params), **kwargs)
+    except SlackApiError as exc:
+        log.info("chat.postEphemeral failed: %s", exc.response.get("error"))
+
+
+def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
+    """A wastebasket on an intake message (or a tracked item's message) logs a deletion of
+    it, closes the item as deleted, and posts the checklist in the message's thread."""
+    if event.get("reaction") not in DELETE_REACTIONS:
+        return None
+    target = event.get("item") or {}
+    channel, ts, user = target.get("channel"), target.get("ts"), event.get("user")
+    if target.get("type") != "message" or not channel or not ts or not _is_user(user):
+        return None
+    now = deps.clock()
+    try:
+        with request_ctx(deps, str(user), now) as ctx:
+            item = ctx.session.exec(
+                select(Item).where(Item.slack_channel == channel, Item.slack_ts == ts)
+            ).first()
+            if item is not None:
+                account = ctx.session.get(Account, item.account_id)
+            elif items.is_intake_channel(ctx.session, channel):
+                account = items.account_for_channel(ctx.session, channel, "")
+            else:
+                return None
+            if account is None:
+                return None
+            event_id = body.get("event_id")
+            if event_id:
+                if ctx.session.get(SlackEvent, str(event_id)[:40]) is not None:
+                    return None
+                ctx.session.add(SlackEvent(event_id=str(event_id)[:40], received_at=now))
+            view = archive.log_deletion(
+                ctx,
+                archive.NewDeletion(
+                    account=account,
+                    deleted_at=now,
+                    reason=None,
+                    summary=item.excerpt if item else None,
+                    url=item.url if item else None,
+                    item_id=item.id if item else None,
+                    source_channel=channel,
+                    source_ts=ts,
+                ),
+                require_reason=False,
+            )
+            deletion_id = view.deletion.id
+            item_id = item.id if item else None
+    except VaktError as error:
+        log.info("wastebasket by %s on %s/%s ignored: %s", user, channel, ts, error.key)
+        return None
+    _deliver_now(deps)
+    if item_id is not None:
+        refresh_card(deps, item_id)
+    return deletion_id
+
+
+# ---------------------------------------------------------------- modal fields
+
+
+def _text_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    value = _field(values, block).get("value")
+    return str(value) if value else None
+
+
+def _files(values: dict[str, dict[str, Any]]) -> list[SlackFile]:
+    raw = _field(values, ids.FIELD_FILES).get("files") or []
+    return [SlackFile.of(f) for f in raw if isinstance(f, dict) and f.get("id")]
+
+
+def _check_files(lang: str, rules: core.ArchiveRules, files: list[SlackFile]) -> str | None:
+    for file in files:
+        try:
+            check_declared(rules, file)
+        except UserInputError as error:
+            return t(lang, error.key, **error.params)
+    return None
+
+
+def _deletion_fields(
+    lang: str, values: dict[str, dict[str, Any]], errors: dict[str, str]
+) -> dict[str, Any]:
+    """The deletion modal's values; problems go into `errors` by field."""
+    fields: dict[str, Any] = {
+        "reason": _selected(values, ids.FIELD_REASON),
+        "reason_text": _text_value(values, ids.FIELD_REASON_TEXT),
+        "summary": _text_value(values, ids.FIELD_SUMMARY),
+        "approved_by": _field(values, ids.FIELD_APPROVED_BY).get("selected_user") or None,
+        "registration_ref": _text_value(values, ids.FIELD_REFERENCE),
+        "poster_notified": _selected(values, ids.FIELD_NOTIFIED) or Notified.NOT_YET,
+    }
+    for block, name in ((ids.FIELD_URL, "url"), (ids.FIELD_ARCHIVE_LINK, "archive_link")):
+        try:
+            fields[name] = archive.link(_text_value(values, block))
+        except UserInputError as error:
+            errors[block] = t(lang, error.key, **error.params)
+    stamp = _field(values, ids.FIELD_DELETED_AT).get("selected_date_time")
+    fields["deleted_at"] = (
+        datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int) else None
+    )
+    if fields["deleted_at"] is None:
+        errors[ids.FIELD_DELETED_AT] = t(lang, "error.deleted_at_needed")
+    if fields["reason"] is None:
+        errors[ids.FIELD_REASON] = t(lang, "error.reason_needed")
+    elif fields["reason"] == core.Reason.OTHER and not fields["reason_text"]:
+        errors[ids.FIELD_REASON_TEXT] = t(lang, "error.reason_text_needed")
+    return fields
+
+
+ERROR_FIELDS = {
+    "error.reason_needed": ids.FIELD_REASON,
+    "error.bad_reason": ids.FIELD_REASON,
+    "error.reason_text_needed": ids.FIELD_REASON_TEXT,
+    "error.deleted_future": ids.FIELD_DELETED_AT,
+    "error.deleted_too_old": ids.FIELD_DELETED_AT,
+    "error.reference_too_long": ids.FIELD_REFERENCE,
+    "error.reference_required": ids.FIELD_REFERENCE,
+    "error.approval_required": ids.FIELD_APPROVED_BY,
+    "error.bad_url": ids.FIELD_URL,
+    "error.bad_notified": ids.FIELD_NOTIFIED,
+}
+
+
+def _accounts_for(ctx: Ctx) -> list[Account]:
+    accounts = [a for v in ctx.teams() if archive.may_handle(ctx, v) for a in v.accounts]
+    return sorted(accounts, key=lambda a: a.name.lower())
+
+
+def deletion_modal_for(
+    ctx: Ctx, lang: str, *, account_key: str | None = None, item_id: int | None = None
+) -> dict[str, Any]:
+    """The modal of a new deletion, for an account (or an item) when one is given."""
+    accounts = _accounts_for(ctx)
+    if not accounts:
+        raise NotAllowed("error.no_accounts_of_yours")
+    account: Account | None = None
+    url = summary = None
+    if item_id is not None:
+        item, account, view = items.get_item(ctx, item_id)
+        if not archive.may_handle(ctx, view):
+            raise NotAllowed("error.not_your_item", team=view.team.name)
+        url, summary = item.url, item.excerpt
+    elif account_key:
+        account = items.account_by_key(ctx.session, account_key)
+        if account not in accounts:
+            raise NotAllowed("error.not_your_account", team=account.key)
+    metadata = json.dumps({"item": item_id} if item_id is not None else {})
+    return ab.deletion_modal(
+        lang,
+        ctx.config.archive,
+        accounts if account is None else [account, *[a for a in accounts if a is not account]],
+        ctx.now,
+        metadata,
+        account=account,
+        url=url,
+        summary=summary,
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    """Wire the archiving listeners."""
+
+    def _open(body: dict[str, Any], view: dict[str, Any], respond: Respond, lang: str) -> None:
+        try:
+            deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        except (SlackApiError, KeyError) as exc:
+            log.info("views.open failed: %s", exc)
+            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+
+    def _refuse(respond: Respond, lang: str, error: VaktError) -> None:
+        message = t(lang, error.key, **error.params)
+        respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+
+    @app.action(ids.ITEM_DELETED)
+    def on_item_deleted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            item_id = int(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                view = deletion_modal_for(ctx, lang, item_id=item_id)
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            _refuse(respond, lang, error)
+            return
+        _open(body, view, respond, lang)
+
+    @app.action(ids.DELETION_EDIT)
+    def on_edit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            deletion_id = int(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                current = archive.view_of(ctx, deletion_id)
+                if not archive.may_handle(ctx, current.team):
+                    raise NotAllowed("error.not_your_account", team=current.team.team.name)
+                view = ab.deletion_modal(
+                    lang,
+                    ctx.config.archive,
+                    [current.account],
+                    now,
+                    json.dumps({"deletion": deletion_id}),
+                    account=current.account,
+                    deletion=current.deletion,
+                )
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            _refuse(respond, lang, error)
+            return
+        _open(body, view, respond, lang)
+
+    def notified(value: str) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            now = deps.clock()
+            user = body["user"]["id"]
+            lang = user_language(deps, user, now)
+            container = body.get("container") or {}
+            clicked = (str(container.get("channel_id", "")), str(container.get("message_ts", "")))
+            try:
+                deletion_id = int(body["actions"][0]["value"])
+                with request_ctx(deps, user, now) as ctx:
+                    view = archive.update_deletion(ctx, deletion_id, poster_notified=value)
+                    on_checklist = archive.checklist_location(ctx.session, deletion_id) == clicked
+                    text, blocks = checklist_content(ctx, view)
+            except (KeyError, ValueError):
+                respond(text=t(lang, "error.bad_button"), replace_original=False)
+                return
+            except VaktError as error:
+                _refuse(respond, lang, error)
+                return
+            if on_checklist:
+                respond(text=text, blocks=blocks, replace_original=True)
+            else:
+                done = t(lang, f"deletion.saved_{value}", id=deletion_id)
+                respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+                Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
+                    deletion_id, now
+                )
+
+        return listener
+
+    app.action(ids.DELETION_NOTIFIED)(notified(Notified.YES))
+    app.action(ids.DELETION_IMPOSSIBLE)(notified(Notified.IMPOSSIBLE))
+
+    @app.view(ids.DELETION_VIEW)
+    def on_deletion_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        values = _values(body)
+        errors: dict[str, str] = {}
+        try:
+            meta = json.loads(body["view"].get("private_metadata") or "{}")
+            deletion_id = int(meta["deletion"]) if meta.get("deletion") is not None else None
+            item_id = int(meta["item"]) if meta.get("item") is not None else None
+        except (ValueError, TypeError, KeyError):
+            ack(response_action="errors", errors={ids.FIELD_REASON: t(lang, "error.bad_button")})
+            return
+        fields = _deletion_fields(lang, values, errors)
+        files = _files(values)
+        problem = _check_files(lang, deps.config.archive, files)
+        if problem:
+            errors[ids.FIELD_FILES] = problem
+        account_key = _selected(values, ids.FIELD_ACCOUNT)
+        rules = deps.config.archive
+        if deletion_id is None:
+            if account_key is None and item_id is None:
+                errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
+            if rules.require_approval and not fields["approved_by"]:
+                errors[ids.FIELD_APPROVED_BY] = t(lang, "error.approval_required")
+            if core.needs_reference(rules, fields["reason"]) and not fields["registration_ref"]:
+                key = (
+                    "error.reference_confidential"
+                    if fields["reason"] == core.Reason.CONFIDENTIAL
+                    else "error.reference_required"
+                )
+                errors[ids.FIELD_REFERENCE] = t(lang, key)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        fetch_ids: list[int] = []
+        item_closed: int | None = None
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                if deletion_id is None:
+                    if item_id is not None:
+                        _, account, _ = items.get_item(ctx, item_id)
+                    else:
+                        assert account_key is not None
+                        account = items.account_by_key(ctx.session, account_key)
+                    view = archive.log_deletion(
+                        ctx, archive.NewDeletion(account=account, item_id=item_id, **fields)
+                    )
+                    item_closed = item_id
+                    done_key = "deletion.logged"
+                else:
+                    view = archive.update_deletion(ctx, deletion_id, **fields)
+                    done_key = "deletion.updated"
+                deletion = view.deletion
+                assert deletion.id is not None
+                for file in files:
+                    fetch = record_fetch(
+                        ctx.session,
+                        file.id,
+                        f"deletion:{deletion.id}",
+                        user,
+                        now,
+                        channel=deletion.thread_channel,
+                        thread_ts=deletion.thread_ts,
+                    )
+                    if fetch is not None and fetch.id is not None:
+                        fetch_ids.append(fetch.id)
+                done = t(
+                    lang,
+                    done_key,
+                    id=deletion.id,
+                    missing=", ".join(t(lang, f"step.{s}") for s in view.missing) or "-",
+                    files=len(fetch_ids),
+                )
+        except VaktError as error:
+            field = ERROR_FIELDS.get(error.key, ids.FIELD_ACCOUNT)
+            if field == ids.FIELD_ACCOUNT and deletion_id is not None:
+                field = ids.FIELD_REASON  # the edit form has no account field
+            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            return
+        ack(
+            response_action="update",
+            view=done_modal(lang, t(lang, "modal.deletion_title"), done),
+        )
+        _deliver_now(deps)
+        if item_closed is not None:
+            refresh_card(deps, item_closed)
+        _fetch_now(deps, fetch_ids)
+        assert deletion.id is not None
+        Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
+            deletion.id, deps.clock()
+        )
+
+    @app.view(ids.SNAPSHOT_VIEW)
+    def on_snapshot_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        values = _values(body)
+        errors: dict[str, str] = {}
+        files = _files(values)
+        problem = _check_files(lang, deps.config.archive, files)
+        if problem:
+            errors[ids.FIELD_FILES] = problem
+        try:
+            link = archive.link(_text_value(values, ids.FIELD_ARCHIVE_LINK))
+        except UserInputError as error:
+            errors[ids.FIELD_ARCHIVE_LINK] = t(lang, error.key, **error.params)
+            link = None
+        if not files and not link and ids.FIELD_ARCHIVE_LINK not in errors:
+            errors[ids.FIELD_FILES] = t(lang, "error.snapshot_empty")
+        kind = _selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        fetch_ids: list[int] = []
+        try:
+            account_key = str(json.loads(body["view"]["private_metadata"])["account"])
+            with request_ctx(deps, user, now) as ctx:
+                account = items.account_by_key(ctx.session, account_key)
+                snapshot = archive.record_snapshot(
+                    ctx,
+                    account,
+                    kind,
+                    note=_text_value(values, ids.FIELD_NOTE),
+                    archive_link=link,
+                )
+                for file in files:
+                    fetch = record_fetch(ctx.session, file.id, f"snapshot:{snapshot.id}", user, now)
+                    if fetch is not None and fetch.id is not None:
+                        fetch_ids.append(fetch.id)
+                done = t(
+                    lang,
+                    "snapshot.recorded",
+                    account=account.name,
+                    kind=t(lang, f"snapshot_kind.{kind}"),
+                    files=len(fetch_ids),
+                )
+        except (KeyError, ValueError, TypeError):
+            ack(response_action="errors", errors={ids.FIELD_FILES: t(lang, "error.bad_button")})
+            return
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_FILES: t(lang, error.key, **error.params)},
+            )
+            return
+        ack(response_action="update", view=done_modal(lang, t(lang, "modal.snapshot_title"), done))
+        _fetch_now(deps, fetch_ids)
