@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
+from bot.core.archive import ArchiveRules
 from bot.core.items import ItemRules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,15 @@ monday = "08:00-16:00"
 def test_shipped_configurations_are_valid(path: Path) -> None:
     config = load_config(path)
     assert config.calendar().is_working_day(date(2026, 11, 23))  # an ordinary Monday
+    archive = config.archive
+    assert isinstance(archive, ArchiveRules)
+    assert 1 <= archive.max_file_mb <= 1000
+    assert 1 <= archive.escalate_after_working_days <= 60
+    assert 0 <= archive.snapshot_months <= 60
+    if archive.review_date is not None:
+        assert date(2028, *archive.review_date)  # a real day of a leap year
+    for account in config.accounts:
+        assert account.snapshot_months is None or 0 <= account.snapshot_months <= 60
 
 
 @pytest.mark.parametrize(
@@ -279,3 +289,151 @@ def test_distinct_intake_channels_are_accepted() -> None:
     extra = TEAM + 'intake_channel = "C0TEAM"\n' + ACCOUNT + 'intake_channel = "C0FB"\n'
     config = parse_config(MINIMAL + extra, "vakt.toml")
     assert {config.teams[0].intake_channel, config.accounts[0].intake_channel} == {"C0TEAM", "C0FB"}
+
+
+# --- [archive] ---------------------------------------------------------------------------------
+
+
+def test_archive_defaults_when_absent() -> None:
+    archive = parse_config(MINIMAL, "vakt.toml").archive
+    assert archive == ArchiveRules()
+    assert (archive.require_approval, archive.require_registration) == (False, False)
+    assert (archive.max_file_mb, archive.escalate_after_working_days) == (25, 3)
+    assert (archive.snapshot_months, archive.review_date) == (0, None)
+
+
+def test_archive_empty_table_gives_the_defaults() -> None:
+    assert parse_config(MINIMAL + "\n[archive]\n", "vakt.toml").archive == ArchiveRules()
+
+
+def test_archive_table_is_read() -> None:
+    extra = """
+[archive]
+require_approval = true
+require_registration = true
+max_file_mb = 50
+escalate_after_working_days = 5
+snapshot_months = 6
+review_date = "02-01"
+"""
+    archive = parse_config(MINIMAL + extra, "vakt.toml").archive
+    assert archive == ArchiveRules(
+        require_approval=True,
+        require_registration=True,
+        max_file_mb=50,
+        escalate_after_working_days=5,
+        snapshot_months=6,
+        review_date=(2, 1),
+    )
+    assert archive.max_bytes == 50 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("setting", "field", "value"),
+    [
+        ("max_file_mb = 1", "max_file_mb", 1),
+        ("max_file_mb = 1000", "max_file_mb", 1000),
+        ("escalate_after_working_days = 1", "escalate_after_working_days", 1),
+        ("escalate_after_working_days = 60", "escalate_after_working_days", 60),
+        ("snapshot_months = 0", "snapshot_months", 0),
+        ("snapshot_months = 60", "snapshot_months", 60),
+        ('review_date = "02-29"', "review_date", (2, 29)),  # 28 February in other years
+        ('review_date = "12-31"', "review_date", (12, 31)),
+        ("require_approval = false", "require_approval", False),
+    ],
+)
+def test_archive_limits_are_accepted(setting: str, field: str, value: object) -> None:
+    archive = parse_config(MINIMAL + "\n[archive]\n" + setting + "\n", "vakt.toml").archive
+    assert getattr(archive, field) == value
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ('require_approval = "yes"', "archive.require_approval", "true or false"),
+        ("require_approval = 1", "archive.require_approval", "true or false"),
+        ('require_registration = "true"', "archive.require_registration", "true or false"),
+        ("max_file_mb = 0", "archive.max_file_mb", "from 1 to 1000"),
+        ("max_file_mb = 1001", "archive.max_file_mb", "from 1 to 1000"),
+        ("max_file_mb = 2.5", "archive.max_file_mb", "whole number"),
+        ('max_file_mb = "25"', "archive.max_file_mb", "whole number"),
+        ("max_file_mb = true", "archive.max_file_mb", "whole number"),
+        ("escalate_after_working_days = 0", "archive.escalate_after_working_days", "from 1 to 60"),
+        (
+            "escalate_after_working_days = 61",
+            "archive.escalate_after_working_days",
+            "from 1 to 60",
+        ),
+        ("snapshot_months = -1", "archive.snapshot_months", "from 0 to 60"),
+        ("snapshot_months = 61", "archive.snapshot_months", "from 0 to 60"),
+        ('snapshot_months = "6"', "archive.snapshot_months", "whole number"),
+        ('review_date = "13-01"', "archive.review_date", "not a day of the year"),
+        ('review_date = "02-30"', "archive.review_date", "not a day of the year"),
+        ('review_date = "00-10"', "archive.review_date", "not a day of the year"),
+        ('review_date = "1-6"', "archive.review_date", "MM-DD"),
+        ('review_date = "2026-02-01"', "archive.review_date", "MM-DD"),
+        ('review_date = "12/24"', "archive.review_date", "MM-DD"),
+        ("review_date = 1224", "archive.review_date", "MM-DD"),
+        ("review_date = 2026-02-01", "archive.review_date", "MM-DD"),
+        ("snapshot_month = 6", "archive.snapshot_month", "not a setting"),
+        ("require_aproval = true", "archive.require_aproval", "not a setting"),
+    ],
+)
+def test_archive_errors_name_the_key(setting: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + "\n[archive]\n" + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem
+    message = str(caught.value)
+    assert message.startswith(f"vakt.toml: {key}: ")
+    assert "\n" not in message
+
+
+def test_archive_must_be_a_table() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("archive = true\n" + MINIMAL, "vakt.toml")
+    assert caught.value.key == "archive"
+    assert "must be a table" in caught.value.problem
+
+
+def test_account_snapshot_months() -> None:
+    second = ACCOUNT.replace('"fb"', '"ig"').replace('"facebook"', '"instagram"')
+    third = ACCOUNT.replace('"fb"', '"yt"').replace('"facebook"', '"youtube"')
+    extra = (
+        "[archive]\nsnapshot_months = 12\n"
+        + TEAM
+        + ACCOUNT
+        + "snapshot_months = 6\n"
+        + second
+        + "snapshot_months = 0\n"
+        + third
+    )
+    config = parse_config(MINIMAL + extra, "vakt.toml")
+    assert config.archive.snapshot_months == 12
+    fb, ig, yt = config.accounts
+    assert fb.snapshot_months == 6  # KG5: twice a year for this account
+    assert ig.snapshot_months == 0  # no periodic snapshots for this one
+    assert yt.snapshot_months is None  # left out: the organisation's setting
+
+
+@pytest.mark.parametrize("months", [0, 1, 60])
+def test_account_snapshot_months_limits_are_accepted(months: int) -> None:
+    config = parse_config(MINIMAL + TEAM + ACCOUNT + f"snapshot_months = {months}\n", "vakt.toml")
+    assert config.accounts[0].snapshot_months == months
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("snapshot_months = -1", "from 0 to 60"),
+        ("snapshot_months = 61", "from 0 to 60"),
+        ('snapshot_months = "6"', "whole number"),
+        ("snapshot_months = true", "whole number"),
+        ("snapshot_months = 6.0", "whole number"),
+    ],
+)
+def test_account_snapshot_months_errors(setting: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
+    assert caught.value.key == "account.fb.snapshot_months"
+    assert words in caught.value.problem

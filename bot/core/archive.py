@@ -213,4 +213,5 @@ def clean_name(name: str) -> str:
     """An uploaded file's original name, fit to keep in a sidecar (no paths, no controls)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable())
-    return base.strip()[:255] or "file"
+    base = base[:255].strip()
+    return base if base not in ("", ".", "..") else "file"

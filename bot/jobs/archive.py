@@ -173,15 +173,24 @@ def review_job(
     if month_day is None or slot is None:
         return []
     today = calendar.local_date(now)
-    if core.review_day(calendar, today.year, month_day) != today:
+    # A review day on 31 December may move into the next year: that is last year's review.
+    year = next(
+        (
+            y
+            for y in (today.year, today.year - 1)
+            if core.review_day(calendar, y, month_day) == today
+        ),
+        None,
+    )
+    if year is None:
         return []
     messages: list[Message] = []
     for target in _coordinator_targets(config):
         lang = lang_for(session, config, target) if target[:1] in ("U", "W") else config.language
-        text = t(lang, "review.reminder", year=today.year, org=config.name)
+        text = t(lang, "review.reminder", year=year, org=config.name)
         messages.append(
             Message(
-                key=f"review:{today.year}:{target}",
+                key=f"review:{year}:{target}",
                 kind="guideline_review",
                 channel=target,
                 text=text,

@@ -285,8 +285,9 @@ def run_fetch(
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return Outcome("skipped", fetch_id, fetch.target)
+        session.refresh(fetch)
         target, file_id, uploader = fetch.target, fetch.slack_file_id, fetch.uploaded_by
-        attempts = fetch.attempts + 1
+        attempts = fetch.attempts  # this one included
         owner, owner_id, account = _owner(session, target)
         account_key = account.key
     status, detail = "done", ""
