@@ -57,6 +57,15 @@ def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
     fake.assert_no_errors()
 
 
+@pytest.fixture
+def vakt_any_db(fake: FakeSlack, any_db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    """The same, on SQLite and on PostgreSQL."""
+    harness = Vakt(fake, any_db_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    yield harness
+    harness.close()
+    fake.assert_no_errors()
+
+
 def rows(vakt: Vakt, model: Any) -> list[Any]:
     with Session(vakt.runtime.engine) as session:
         return list(session.exec(select(model).order_by(col(model.id))).all())
@@ -192,8 +201,9 @@ def assert_archived(vakt: Vakt, row: ArchivedFile, content: bytes, *, owner: str
 
 
 def test_deleted_button_logs_the_deletion_archives_the_screenshot_and_completes(
-    vakt: Vakt,
+    vakt_any_db: Vakt,
 ) -> None:
+    vakt = vakt_any_db
     item = intake(vakt, "Du er en idiot, ordfører")
     vakt.wait_sent(INTAKE)
     view = click_open(vakt, ids.ITEM_DELETED, str(item.id), "U0BO")
@@ -257,8 +267,9 @@ def wastebasket(vakt: Vakt, ts: str, user: str = "U0ANNA", event_id: str = "EvW1
 
 
 def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
-    vakt: Vakt,
+    vakt_any_db: Vakt,
 ) -> None:
+    vakt = vakt_any_db
     item = intake(vakt, "Personnummer 010101-12345 og adresse …")
     ts = item.slack_ts or ""
     wastebasket(vakt, ts)
