@@ -169,6 +169,30 @@ def _chosen(options: list[Option], value: str | None) -> Option | None:
     return next((o for o in options if o.value == value), None)
 
 
+def _files_input(lang: str, rules: ArchiveRules, label_key: str) -> InputBlock:
+    """Screenshots or PDF files, several at once, checked again when they arrive."""
+    return InputBlock(
+        block_id=ids.FIELD_FILES,
+        label=t(lang, label_key),
+        optional=True,
+        element=FileInputElement(
+            action_id=ids.FIELD_FILES, filetypes=FILETYPES, max_files=MAX_FILES
+        ),
+        hint=t(lang, "modal.screenshot_hint", max=rules.max_file_mb),
+    )
+
+
+def _archive_link_input(lang: str, initial: str | None) -> InputBlock:
+    """A link to the municipality's own archive system, instead of files."""
+    return InputBlock(
+        block_id=ids.FIELD_ARCHIVE_LINK,
+        label=t(lang, "modal.archive_link"),
+        optional=True,
+        element=UrlInputElement(action_id=ids.FIELD_ARCHIVE_LINK, initial_value=initial or None),
+        hint=t(lang, "modal.archive_link_hint"),
+    )
+
+
 def deletion_modal(
     lang: str,
     rules: ArchiveRules,
@@ -251,25 +275,8 @@ def deletion_modal(
             ),
             hint=t(lang, "modal.summary_hint"),
         ),
-        InputBlock(
-            block_id=ids.FIELD_FILES,
-            label=t(lang, "modal.screenshot"),
-            optional=True,
-            element=FileInputElement(
-                action_id=ids.FIELD_FILES, filetypes=FILETYPES, max_files=MAX_FILES
-            ),
-            hint=t(lang, "modal.screenshot_hint", max=rules.max_file_mb),
-        ),
-        InputBlock(
-            block_id=ids.FIELD_ARCHIVE_LINK,
-            label=t(lang, "modal.archive_link"),
-            optional=True,
-            element=UrlInputElement(
-                action_id=ids.FIELD_ARCHIVE_LINK,
-                initial_value=(deletion.archive_link if deletion else None) or None,
-            ),
-            hint=t(lang, "modal.archive_link_hint"),
-        ),
+        _files_input(lang, rules, "modal.screenshot"),
+        _archive_link_input(lang, deletion.archive_link if deletion else None),
         InputBlock(
             block_id=ids.FIELD_NOTIFIED,
             label=t(lang, "modal.notified"),
@@ -347,22 +354,8 @@ def snapshot_modal(
                     action_id=ids.FIELD_KIND, options=kinds, initial_option=_chosen(kinds, kind)
                 ),
             ),
-            InputBlock(
-                block_id=ids.FIELD_FILES,
-                label=t(lang, "modal.snapshot_files"),
-                optional=True,
-                element=FileInputElement(
-                    action_id=ids.FIELD_FILES, filetypes=FILETYPES, max_files=MAX_FILES
-                ),
-                hint=t(lang, "modal.screenshot_hint", max=rules.max_file_mb),
-            ),
-            InputBlock(
-                block_id=ids.FIELD_ARCHIVE_LINK,
-                label=t(lang, "modal.archive_link"),
-                optional=True,
-                element=UrlInputElement(action_id=ids.FIELD_ARCHIVE_LINK),
-                hint=t(lang, "modal.archive_link_hint"),
-            ),
+            _files_input(lang, rules, "modal.snapshot_files"),
+            _archive_link_input(lang, None),
             InputBlock(
                 block_id=ids.FIELD_NOTE,
                 label=t(lang, "modal.note"),

@@ -296,86 +296,88 @@ def register(app: App, deps: Deps) -> None:
         message = t(lang, error.key, **error.params)
         respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
 
-    @app.action(ids.ITEM_DELETED)
-    def on_item_deleted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
-        try:
-            item_id = int(body["actions"][0]["value"])
-            with request_ctx(deps, user, now) as ctx:
-                view = deletion_modal_for(ctx, lang, item_id=item_id)
-        except (KeyError, ValueError):
-            respond(text=t(lang, "error.bad_button"), replace_original=False)
-            return
-        except VaktError as error:
-            _refuse(respond, lang, error)
-            return
-        _open(body, view, respond, lang)
+    Press = Callable[[dict[str, Any], Respond, Ctx, str, int], Callable[[], None] | None]
 
-    @app.action(ids.DELETION_EDIT)
-    def on_edit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
-        try:
-            deletion_id = int(body["actions"][0]["value"])
-            with request_ctx(deps, user, now) as ctx:
-                current = archive.view_of(ctx, deletion_id)
-                if not archive.may_handle(ctx, current.team):
-                    raise NotAllowed("error.not_your_account", team=current.team.team.name)
-                view = ab.deletion_modal(
-                    lang,
-                    ctx.config.archive,
-                    [current.account],
-                    now,
-                    json.dumps({"deletion": deletion_id}),
-                    account=current.account,
-                    deletion=current.deletion,
-                )
-        except (KeyError, ValueError):
-            respond(text=t(lang, "error.bad_button"), replace_original=False)
-            return
-        except VaktError as error:
-            _refuse(respond, lang, error)
-            return
-        _open(body, view, respond, lang)
+    def button(press: Press) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        """A button whose value is an id: acked, run in one transaction as the presser, a bad
+        value or a refusal answered in their language; what `press` returns runs after the
+        commit (opening a modal, refreshing a message)."""
 
-    def notified(value: str) -> Callable[[Ack, dict[str, Any], Respond], None]:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             ack()
             now = deps.clock()
             user = body["user"]["id"]
             lang = user_language(deps, user, now)
-            container = body.get("container") or {}
-            clicked = (str(container.get("channel_id", "")), str(container.get("message_ts", "")))
             try:
-                deletion_id = int(body["actions"][0]["value"])
+                value = int(body["actions"][0]["value"])
                 with request_ctx(deps, user, now) as ctx:
-                    view = archive.update_deletion(ctx, deletion_id, poster_notified=value)
-                    on_checklist = archive.checklist_location(ctx.session, deletion_id) == clicked
-                    text, blocks = checklist_content(ctx, view)
+                    after = press(body, respond, ctx, lang, value)
             except (KeyError, ValueError):
                 respond(text=t(lang, "error.bad_button"), replace_original=False)
                 return
             except VaktError as error:
                 _refuse(respond, lang, error)
                 return
-            if on_checklist:
-                respond(text=text, blocks=blocks, replace_original=True)
-            else:
-                done = t(lang, f"deletion.saved_{value}", id=deletion_id)
-                respond(text=done, blocks=b.text_blocks(done), replace_original=False)
-                Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
-                    deletion_id, now
-                )
+            if after is not None:
+                after()
 
         return listener
 
-    app.action(ids.DELETION_NOTIFIED)(notified(Notified.YES))
-    app.action(ids.DELETION_IMPOSSIBLE)(notified(Notified.IMPOSSIBLE))
+    def item_deleted(
+        body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, item_id: int
+    ) -> Callable[[], None]:
+        view = deletion_modal_for(ctx, lang, item_id=item_id)
+        return lambda: _open(body, view, respond, lang)
+
+    app.action(ids.ITEM_DELETED)(button(item_deleted))
+
+    def edit(
+        body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, deletion_id: int
+    ) -> Callable[[], None]:
+        current = archive.view_of(ctx, deletion_id)
+        if not archive.may_handle(ctx, current.team):
+            raise NotAllowed("error.not_your_account", team=current.team.team.name)
+        view = ab.deletion_modal(
+            lang,
+            ctx.config.archive,
+            [current.account],
+            ctx.now,
+            json.dumps({"deletion": deletion_id}),
+            account=current.account,
+            deletion=current.deletion,
+        )
+        return lambda: _open(body, view, respond, lang)
+
+    app.action(ids.DELETION_EDIT)(button(edit))
+
+    def notified(value: str) -> Press:
+        def press(
+            body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, deletion_id: int
+        ) -> Callable[[], None]:
+            container = body.get("container") or {}
+            clicked = (str(container.get("channel_id", "")), str(container.get("message_ts", "")))
+            view = archive.update_deletion(ctx, deletion_id, poster_notified=value)
+            if archive.checklist_location(ctx.session, deletion_id) == clicked:
+                text, blocks = checklist_content(ctx, view)
+
+                def replace() -> None:
+                    respond(text=text, blocks=blocks, replace_original=True)
+
+                return replace
+            done = t(lang, f"deletion.saved_{value}", id=deletion_id)
+
+            def after() -> None:
+                respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+                Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
+                    deletion_id, deps.clock()
+                )
+
+            return after
+
+        return press
+
+    app.action(ids.DELETION_NOTIFIED)(button(notified(Notified.YES)))
+    app.action(ids.DELETION_IMPOSSIBLE)(button(notified(Notified.IMPOSSIBLE)))
 
     @app.view(ids.DELETION_VIEW)
     def on_deletion_submit(ack: Ack, body: dict[str, Any]) -> None:
