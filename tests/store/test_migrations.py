@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 from bot.store.db import _alembic_config, current_revision, head_revision, make_engine, migrate
-from bot.store.models import Outbox, Team, TeamMember
+from bot.store.models import Account, Outbox, Team, TeamMember
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -71,4 +71,41 @@ def test_filled_database_survives_downgrade_and_upgrade(any_db_url: str) -> None
     assert "team" not in sa.inspect(engine).get_table_names()
     migrate(engine)
     assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_archive_migration_upgrades_a_database_holding_items(any_db_url: str) -> None:
+    """0003 (archiving) on a database at 0002 with accounts and items: they stay, accounts get
+    no snapshot interval of their own, and going back to 0002 drops only the new tables."""
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO team (id, key, name, rotation, start, managed, created_at, updated_at)"
+                " VALUES (1, 'komm', 'Komm', 'weekly', '2026-11-02', false, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO account (id, key, platform, name, url, team_id, managed,"
+                " created_at, updated_at) VALUES (1, 'fb', 'facebook', 'FB',"
+                " 'https://facebook.com/x', 1, false, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    with Session(engine) as session:
+        account = session.exec(select(Account)).one()
+        assert account.key == "fb" and account.snapshot_months is None
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"deletion", "snapshot", "archived_file", "file_fetch"} <= tables
+    command.downgrade(_alembic_config(engine), "0002")
+    tables = set(sa.inspect(engine).get_table_names())
+    assert not {"deletion", "snapshot", "archived_file", "file_fetch"} & tables
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT key FROM account")).scalars().all() == ["fb"]
+    migrate(engine)
     engine.dispose()
