@@ -6,6 +6,8 @@ subcommand, and returns a Reply; domain errors are rendered by the listener with
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -438,7 +440,7 @@ def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     from bot.services.export import deletions_csv
 
     content = deletions_csv(ctx.session, start, end, ctx.calendar.tz)
-    rows = max(content.count(b"\n") - 1, 0)
+    rows = max(len(list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))) - 1, 0)
     name = f"deletions_{start.isoformat()}_{end.isoformat()}.csv"
     text = t(lang, "export.sent", count=rows, start=fmt_date(start, lang), end=fmt_date(end, lang))
     audit(
