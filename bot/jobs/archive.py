@@ -83,8 +83,6 @@ def deletion_job(
             late.append(row)
     messages: list[Message] = []
     for user, mine in sorted(by_logger.items()):
-        if user[:1] not in ("U", "W"):
-            continue  # logged by an integration: nobody to remind but the coordinators
         lang = lang_for(session, config, user)
         text, blocks = ab.deletion_digest(lang, calendar, mine[:DIGEST_ROWS], len(mine))
         messages.append(
