@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session as SQLSession
 from sqlmodel import col, select
 
 from bot.services.export import (
@@ -562,3 +563,19 @@ def test_cli_export_wants_a_migrated_database(tmp_path: Path) -> None:
         f"is at empty, not {head_revision()}: run `vakt migrate` first\n"
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_a_cell_that_would_be_a_spreadsheet_formula_is_defused_in_csv_only(
+    engine: Engine, archive_dir: Path, tmp_path: Path
+) -> None:
+    formula = '=HYPERLINK("https://evil.example","klikk")'
+    with SQLSession(engine) as session:
+        deletion = session.get(Deletion, 2)
+        assert deletion is not None
+        deletion.summary = formula
+        session.add(deletion)
+        session.commit()
+    files = export(engine, archive_dir, tmp_path / "out")
+    first = rows(files["deletions.csv"])[0]
+    assert first["summary"] == "'" + formula
+    assert json.loads(files["deletions.json"])[0]["summary"] == formula

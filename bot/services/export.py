@@ -33,6 +33,7 @@ MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 FILES = "files"
 CHUNK = 1024 * 1024
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DELETION_COLUMNS = (
     "id",
@@ -141,7 +142,10 @@ def _csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
-    return str(value)
+    text = str(value)
+    # A citizen's "=HYPERLINK(...)" must not become a formula when the CSV is opened in a
+    # spreadsheet: such cells get a leading apostrophe (the JSON keeps the exact text).
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv(columns: Sequence[str], rows: Iterable[Row]) -> bytes:
