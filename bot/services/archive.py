@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from bot.core import archive as core
 from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.core.calendar import WorkCalendar
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.core.errors import NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
 from bot.services import items
 from bot.services.outbox import Message, enqueue
@@ -376,7 +376,7 @@ def for_thread(session: Session, channel: str, root: str) -> tuple[str, int] | N
         select(Outbox).where(
             Outbox.slack_channel == channel,
             Outbox.slack_ts == root,
-            col(Outbox.kind).in_((CHECKLIST_KIND, SNAPSHOT_KIND, "snapshot_recorded")),
+            col(Outbox.kind).in_((CHECKLIST_KIND, SNAPSHOT_KIND)),
         )
     ).first()
     if row is None:
@@ -509,10 +509,3 @@ def has_final_snapshot(session: Session, account_id: int, since: datetime | None
     if since is not None:
         query = query.where(col(Snapshot.taken_at) >= since)
     return session.exec(query).first() is not None
-
-
-def deletion_or_conflict(ctx: Ctx, deletion_id: int) -> DeletionView:
-    view = view_of(ctx, deletion_id)
-    if view.deletion.completed_at is not None and not view.missing:
-        raise Conflict("error.deletion_complete", id=deletion_id)
-    return view
