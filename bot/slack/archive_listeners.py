@@ -28,7 +28,7 @@ from bot.slack import blocks as b
 from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _selected, _values, refresh_card
+from bot.slack.item_listeners import _field, _seen, _selected, _values, refresh_card
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, SlackEvent
 
@@ -80,8 +80,8 @@ def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any])
     fetch_ids: list[int] = []
     try:
         with request_ctx(deps, user, now) as ctx:
-            if event_id:
-                ctx.session.add(SlackEvent(event_id=str(event_id)[:40], received_at=now))
+            if _seen(ctx, event_id):
+                return True
             kind, number = target
             if kind == "deletion":
                 view = archive.view_of(ctx, number)
@@ -150,11 +150,8 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
                 return None
             if account is None:
                 return None
-            event_id = body.get("event_id")
-            if event_id:
-                if ctx.session.get(SlackEvent, str(event_id)[:40]) is not None:
-                    return None
-                ctx.session.add(SlackEvent(event_id=str(event_id)[:40], received_at=now))
+            if _seen(ctx, body.get("event_id")):
+                return None
             view = archive.log_deletion(
                 ctx,
                 archive.NewDeletion(
