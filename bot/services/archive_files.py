@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -50,10 +50,12 @@ class SlackFile:
     size: int | None
     url: str | None  # url_private_download, else url_private
     user: str | None
+    created: datetime | None = None  # when it was uploaded to Slack
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> SlackFile:
         size = data.get("size")
+        created = data.get("created")
         return cls(
             id=str(data.get("id") or "")[:20],
             name=core.clean_name(str(data.get("name") or data.get("title") or "file")),
@@ -61,6 +63,9 @@ class SlackFile:
             size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             url=str(data.get("url_private_download") or data.get("url_private") or "") or None,
             user=str(data["user"]) if data.get("user") else None,
+            created=datetime.fromtimestamp(created, UTC)
+            if isinstance(created, int) and not isinstance(created, bool) and created > 0
+            else None,
         )
 
 
@@ -329,7 +334,7 @@ def run_fetch(
             account=account_key,
             file=file,
             uploaded_by=uploader,
-            uploaded_at=now,
+            uploaded_at=min(file.created or now, now),
             archived_at=now,
         )
     with session_scope(engine) as session:

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,8 @@ def test_deleted_button_logs_the_deletion_archives_the_screenshot_and_completes(
     (archived,) = rows(vakt, ArchivedFile)
     assert archived.deletion_id == deletion.id and archived.content_type == "image/png"
     assert_archived(vakt, archived, PNG, owner=f"deletion:{deletion.id}")
+    assert archived.uploaded_at == datetime.fromtimestamp(shot["created"], UTC)  # Slack's time
+    assert archived.archived_at == NOW
     assert deletion.completed_at is not None  # reason, evidence, poster told: complete
     # The checklist went into the question's thread, and was updated in place once complete.
     checklist = [
