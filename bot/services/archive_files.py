@@ -237,6 +237,27 @@ def record_fetch(
     return fetch
 
 
+def record_fetches(
+    session: Session,
+    file_ids: list[str],
+    target: str,
+    uploaded_by: str,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> list[int]:
+    """Record the files shared for one deletion or snapshot; the ids of the new fetches."""
+    found: list[int] = []
+    for file_id in file_ids:
+        fetch = record_fetch(
+            session, file_id, target, uploaded_by, now, channel=channel, thread_ts=thread_ts
+        )
+        if fetch is not None and fetch.id is not None:
+            found.append(fetch.id)
+    return found
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # done | refused | retry | failed | skipped

@@ -20,7 +20,7 @@ from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.i18n import t
 from bot.jobs.archive import Checklists, fetch_files
 from bot.services import archive, items
-from bot.services.archive_files import SlackFile, check_declared, record_fetch
+from bot.services.archive_files import SlackFile, check_declared, record_fetches
 from bot.services.archive_notify import checklist_content
 from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
@@ -96,18 +96,15 @@ def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any])
                     ctx, account, SnapshotKind.PERIODIC, thread=(channel, root)
                 )
                 owner = f"snapshot:{snapshot.id}"
-            for data in files:
-                fetch = record_fetch(
-                    ctx.session,
-                    str(data["id"]),
-                    owner,
-                    user,
-                    now,
-                    channel=channel,
-                    thread_ts=root,
-                )
-                if fetch is not None and fetch.id is not None:
-                    fetch_ids.append(fetch.id)
+            fetch_ids = record_fetches(
+                ctx.session,
+                [str(data["id"]) for data in files],
+                owner,
+                user,
+                now,
+                channel=channel,
+                thread_ts=root,
+            )
     except VaktError as error:
         log.info("files in %s/%s by %s not archived: %s", channel, root, user, error.key)
         _ephemeral(deps, channel, user, error, root)
@@ -432,18 +429,15 @@ def register(app: App, deps: Deps) -> None:
                     done_key = "deletion.updated"
                 deletion = view.deletion
                 assert deletion.id is not None
-                for file in files:
-                    fetch = record_fetch(
-                        ctx.session,
-                        file.id,
-                        f"deletion:{deletion.id}",
-                        user,
-                        now,
-                        channel=deletion.thread_channel,
-                        thread_ts=deletion.thread_ts,
-                    )
-                    if fetch is not None and fetch.id is not None:
-                        fetch_ids.append(fetch.id)
+                fetch_ids = record_fetches(
+                    ctx.session,
+                    [file.id for file in files],
+                    f"deletion:{deletion.id}",
+                    user,
+                    now,
+                    channel=deletion.thread_channel,
+                    thread_ts=deletion.thread_ts,
+                )
                 done = t(
                     lang,
                     done_key,
@@ -504,10 +498,9 @@ def register(app: App, deps: Deps) -> None:
                     note=_text_value(values, ids.FIELD_NOTE),
                     archive_link=link,
                 )
-                for file in files:
-                    fetch = record_fetch(ctx.session, file.id, f"snapshot:{snapshot.id}", user, now)
-                    if fetch is not None and fetch.id is not None:
-                        fetch_ids.append(fetch.id)
+                fetch_ids = record_fetches(
+                    ctx.session, [file.id for file in files], f"snapshot:{snapshot.id}", user, now
+                )
                 done = t(
                     lang,
                     "snapshot.recorded",
