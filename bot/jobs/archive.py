@@ -68,15 +68,16 @@ def deletion_job(
     if not rows:
         return []
     accounts = {a.id: a for a in session.exec(select(Account)).all()}
+    with_files = archive.with_evidence_files(session, [d.id for d in rows if d.id is not None])
     by_logger: dict[str, list[tuple[Deletion, Account, list[core.Step]]]] = defaultdict(list)
     late: list[tuple[Deletion, Account, list[core.Step]]] = []
     for deletion in rows:
-        assert deletion.id is not None
         account = accounts[deletion.account_id]
-        files = archive.files_of(session, deletion.id)
-        missing = core.missing_steps(rules, archive.state_of(deletion, files))
+        missing = core.missing_steps(
+            rules, archive.state_of(deletion, has_files=deletion.id in with_files)
+        )
         if not missing:
-            continue  # completed by a file archived since (completion is set on the next change)
+            continue  # complete under today's rules (the settings changed since it was logged)
         row = (deletion, account, missing)
         by_logger[deletion.logged_by].append(row)
         if age_working_days(calendar, deletion.logged_at, now) >= rules.escalate_after_working_days:
