@@ -18,6 +18,7 @@ from typing import Any
 from bot.core.archive import ArchiveRules
 from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
 from bot.core.items import ItemRules
+from bot.core.register import AccountKind, Approvals, RegisterRules
 
 LANGUAGES = ("nb", "sv", "en")
 COUNTRIES = ("NO", "SE", "DK", "FI")
@@ -75,6 +76,25 @@ class AccountDecl:
     deadline_working_days: int | None = None  # None: the organisation's setting
     must_register: bool = False  # items on this account must be registered (RK5)
     snapshot_months: int | None = None  # None: the organisation's [archive] setting
+    # The register (see bot.core.register):
+    kind: str = "page"
+    unit: str | None = None
+    manager: str | None = None
+    admins: tuple[str, ...] = ()
+    purpose: str | None = None
+    audience: str | None = None
+    dialogue: str | None = None
+    privacy: str | None = None
+    resources: str | None = None
+    plan: str | None = None
+    created: date | None = None
+    end_date: date | None = None
+    cadence_days: int | None = None  # None: the organisation's [register] setting
+    max_posts_week: int | None = None
+    max_posts_day: int | None = None
+    coordinator_admin: bool = False
+    credentials_held: bool = False
+    published_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,7 @@ class OrgConfig:
     schedule: Schedule = field(default_factory=Schedule)
     items: ItemRules = field(default_factory=ItemRules)
     archive: ArchiveRules = field(default_factory=ArchiveRules)
+    register: RegisterRules = field(default_factory=RegisterRules)
     teams: tuple[TeamDecl, ...] = ()
     accounts: tuple[AccountDecl, ...] = ()
 
@@ -363,6 +384,73 @@ def _teams(file: str, doc: Mapping[str, Any]) -> tuple[TeamDecl, ...]:
     return tuple(teams)
 
 
+ACCOUNT_KINDS = tuple(AccountKind)
+MAX_REGISTER_TEXT = 2000
+
+
+def account_decl(r: _Reader) -> AccountDecl:
+    """One `[[account]]` table (the configuration's, or a register import's row)."""
+    key = r.req("key")
+    if not KEY.match(key):
+        raise r.fail("key", f"{key!r} must be lower case letters, digits, - or _")
+    r.prefix = f"account.{key}"
+    platform = r.req("platform")
+    if platform not in PLATFORMS:
+        raise r.fail("platform", f"{platform!r} must be one of {', '.join(PLATFORMS)}")
+    url = r.req("url")
+    if not url.startswith(("https://", "http://")) or len(url) > 500 or " " in url:
+        raise r.fail("url", f"{url!r} must be a web address starting with https://")
+    kind = r.text("kind", required=False, default="page") or "page"
+    if kind not in ACCOUNT_KINDS:
+        raise r.fail("kind", f"{kind!r} must be one of {', '.join(ACCOUNT_KINDS)}")
+    texts: dict[str, str | None] = {}
+    for name in ("purpose", "audience", "dialogue", "privacy", "resources", "plan"):
+        value = r.text(name, required=False)
+        if value is not None and len(value) > MAX_REGISTER_TEXT:
+            raise r.fail(name, f"is longer than {MAX_REGISTER_TEXT} characters")
+        texts[name] = value
+    unit = r.text("unit", required=False)
+    if unit is not None and len(unit) > 200:
+        raise r.fail("unit", "is longer than 200 characters")
+    name = r.req("name")
+    if len(name) > 200:
+        raise r.fail("name", "is longer than 200 characters")
+    created = (
+        _to_date(r.raw("created"), lambda p: r.fail("created", p))
+        if r.raw("created") is not None
+        else None
+    )
+    end_date = (
+        _to_date(r.raw("end_date"), lambda p: r.fail("end_date", p))
+        if r.raw("end_date") is not None
+        else None
+    )
+    return AccountDecl(
+        key=key,
+        platform=platform,
+        name=name,
+        url=url,
+        team=r.req("team"),
+        intake_channel=r.slack_id("intake_channel", CHANNEL_ID, "Slack channel id"),
+        deadline_working_days=r.optional_number("deadline_working_days", 1, 10),
+        must_register=r.flag("must_register", False),
+        snapshot_months=r.optional_number("snapshot_months", 0, 60),
+        kind=kind,
+        unit=unit,
+        manager=r.slack_id("manager", USER_ID, "Slack user id"),
+        admins=r.str_list("admins", USER_ID, "Slack user id"),
+        created=created,
+        end_date=end_date,
+        cadence_days=r.optional_number("cadence_days", 0, 365),
+        max_posts_week=r.optional_number("max_posts_week", 1, 1000),
+        max_posts_day=r.optional_number("max_posts_day", 1, 100),
+        coordinator_admin=r.flag("coordinator_admin", False),
+        credentials_held=r.flag("credentials_held", False),
+        published_channel=r.slack_id("published_channel", CHANNEL_ID, "Slack channel id"),
+        **texts,
+    )
+
+
 def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
     raw = doc.get("account", [])
     if not isinstance(raw, list):
@@ -370,35 +458,39 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
     accounts: list[AccountDecl] = []
     for i, table in enumerate(raw):
         r = _Reader(file, table, f"account[{i}]")
-        key = r.req("key")
-        if not KEY.match(key):
-            raise r.fail("key", f"{key!r} must be lower case letters, digits, - or _")
-        r.prefix = f"account.{key}"
-        platform = r.req("platform")
-        if platform not in PLATFORMS:
-            raise r.fail("platform", f"{platform!r} must be one of {', '.join(PLATFORMS)}")
-        url = r.req("url")
-        if not url.startswith(("https://", "http://")):
-            raise r.fail("url", f"{url!r} must start with https://")
-        accounts.append(
-            AccountDecl(
-                key=key,
-                platform=platform,
-                name=r.req("name"),
-                url=url,
-                team=r.req("team"),
-                intake_channel=r.slack_id("intake_channel", CHANNEL_ID, "Slack channel id"),
-                deadline_working_days=r.optional_number("deadline_working_days", 1, 10),
-                must_register=r.flag("must_register", False),
-                snapshot_months=r.optional_number("snapshot_months", 0, 60),
-            )
-        )
+        accounts.append(account_decl(r))
         r.done()
     keys = [a.key for a in accounts]
     for key in keys:
         if keys.count(key) > 1:
             raise ConfigError(file, f"account.{key}", "is declared twice")
+    feeds = [a.published_channel for a in accounts if a.published_channel]
+    for account in accounts:
+        if account.published_channel and feeds.count(account.published_channel) > 1:
+            raise ConfigError(
+                file,
+                f"account.{account.key}.published_channel",
+                f"{account.published_channel} is the published feed of another account too",
+            )
     return tuple(accounts)
+
+
+def _register(file: str, doc: Mapping[str, Any]) -> RegisterRules:
+    table = doc.get("register", {})
+    if not isinstance(table, dict):
+        raise ConfigError(file, "register", "must be a table")
+    r = _Reader(file, table, "register")
+    approvals = r.text("approvals", required=False, default="either") or "either"
+    if approvals not in tuple(Approvals):
+        raise r.fail("approvals", f"{approvals!r} must be one of {', '.join(Approvals)}")
+    rules = RegisterRules(
+        cadence_days=r.number("cadence_days", 14, 0, 365),
+        approvals=Approvals(approvals),
+        coverage_members=r.number("coverage_members", 2, 1, 10),
+        coverage_days=r.number("coverage_days", 14, 1, 60),
+    )
+    r.done()
+    return rules
 
 
 def _items(file: str, doc: Mapping[str, Any]) -> ItemRules:
@@ -484,6 +576,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         "schedule",
         "items",
         "archive",
+        "register",
         "team",
         "account",
     }
@@ -530,6 +623,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
 
     items = _items(file, doc)
     archive = _archive(file, doc)
+    register = _register(file, doc)
     teams = _teams(file, doc)
     accounts = _accounts(file, doc)
     _check_intake_channels(file, teams, accounts)
@@ -546,6 +640,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         schedule=schedule,
         items=items,
         archive=archive,
+        register=register,
         teams=teams,
         accounts=accounts,
     )

@@ -1,7 +1,8 @@
 """Message catalogs (nb, sv, en) and Nordic date formatting.
 
-Catalogs are TOML files beside this module; `[section] key = "text {placeholder}"` is looked up as
-"section.key". A test keeps the three catalogs' keys and placeholders identical.
+Catalogs are TOML files beside this module (`en.toml`, and one file per feature in `en/`);
+`[section] key = "text {placeholder}"` is looked up as "section.key". A test keeps the three
+catalogs' keys and placeholders identical.
 """
 
 from __future__ import annotations
@@ -32,9 +33,18 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    """All texts of one language, by dotted key."""
-    with (CATALOG_DIR / f"{lang}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+    """All texts of one language, by dotted key: `<lang>.toml` and `<lang>/*.toml` together
+    (a key defined twice is an error, not a silent override)."""
+    files = [CATALOG_DIR / f"{lang}.toml", *sorted((CATALOG_DIR / lang).glob("*.toml"))]
+    texts: dict[str, str] = {}
+    for path in files:
+        with path.open("rb") as fh:
+            part = _flatten(tomllib.load(fh))
+        twice = sorted(set(part) & set(texts))
+        if twice:
+            raise ValueError(f"{path.name}: {twice[0]!r} is defined in another catalog file too")
+        texts.update(part)
+    return texts
 
 
 def placeholders(text: str) -> set[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -20,12 +20,13 @@ from bot.config import OrgConfig
 from bot.core import archive as core
 from bot.core import rota
 from bot.core.calendar import WorkCalendar
-from bot.core.items import age_working_days, reminder_slot
+from bot.core.items import age_working_days
 from bot.i18n import t
+from bot.jobs.slots import daily_slot
 from bot.services import archive
 from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
 from bot.services.archive_notify import checklist_content, fetch_notice
-from bot.services.notify import lang_for
+from bot.services.notify import coordinator_targets, lang_for
 from bot.services.outbox import Message, enqueue
 from bot.services.rota import Ctx
 from bot.services.store import absences_from, all_teams, overrides_from
@@ -40,18 +41,11 @@ DIGEST_ROWS = 20
 
 
 def _slot(calendar: WorkCalendar, config: OrgConfig, now: datetime) -> tuple[str, datetime] | None:
-    """Today's archiving slot (the first reminder time) when it has come, in office hours."""
-    first: tuple[time, ...] = config.items.reminder_times[:1]
-    slot = reminder_slot(calendar, now, first)
-    if slot is None:
-        return None
-    return slot[0].isoformat(), datetime.combine(slot[0], time(0), tzinfo=calendar.tz)
+    return daily_slot(calendar, config, now)
 
 
 def _coordinator_targets(config: OrgConfig) -> list[str]:
-    if config.coordinator_channel:
-        return [config.coordinator_channel]
-    return list(config.coordinators)
+    return coordinator_targets(config)
 
 
 def deletion_job(

@@ -12,9 +12,12 @@ from sqlmodel import Session
 
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
+from bot.jobs.activity import activity_job, volume_job
 from bot.jobs.archive import deletion_job, review_job, snapshot_job
 from bot.jobs.duty import gap_job, handover_job
+from bot.jobs.flags import flag_job
 from bot.jobs.items import reminder_job, retention_job
+from bot.jobs.requests import request_reminder_job
 from bot.services.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,10 @@ JOBS: dict[str, Job] = {
     "deletions": deletion_job,
     "snapshots": snapshot_job,
     "review": review_job,
+    "requests": request_reminder_job,
+    "activity": activity_job,
+    "volume": volume_job,
+    "flags": flag_job,
 }
 
 

@@ -15,6 +15,7 @@ from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.core.calendar import WorkCalendar
 from bot.core.errors import NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
+from bot.core.register import LIVE
 from bot.services import items
 from bot.services.outbox import Message, enqueue
 from bot.services.rota import Ctx
@@ -450,20 +451,23 @@ def last_snapshots(session: Session) -> dict[int, datetime]:
 
 
 def plans(session: Session, config_months: int, calendar: WorkCalendar) -> list[SnapshotPlan]:
-    """Every account's snapshot interval, last snapshot and next due date."""
+    """Every live account's snapshot interval, last snapshot and next due date (counted from
+    its creation on the platform when the register knows it)."""
     last = last_snapshots(session)
     to_date = calendar.local_date
     result: list[SnapshotPlan] = []
-    for account in session.exec(select(Account).order_by(col(Account.key))).all():
+    live = select(Account).where(col(Account.status).in_(LIVE)).order_by(col(Account.key))
+    for account in session.exec(live).all():
         assert account.id is not None
         months = interval(config_months, account)
         last_day = to_date(last[account.id]) if account.id in last else None
+        created = account.created_on or to_date(account.created_at)
         result.append(
             SnapshotPlan(
                 account=account,
                 months=months,
                 last=last_day,
-                due=core.snapshot_due(last_day, to_date(account.created_at), months),
+                due=core.snapshot_due(last_day, created, months),
             )
         )
     return result

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.config import ConfigError, OrgConfig
+from bot.config import AccountDecl, ConfigError, OrgConfig
+from bot.core.register import join_users
 from bot.services.store import audit, members_of, set_members, team_snapshot
 from bot.store.models import Account, Team
 
@@ -83,6 +84,7 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
         account.deadline_working_days = acc.deadline_working_days
         account.must_register = acc.must_register
         account.snapshot_months = acc.snapshot_months
+        apply_register_fields(account, acc)
         after_acc = _account_data(session, account)
         if before_acc != after_acc:
             account.updated_at = now
@@ -106,9 +108,48 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
     return changes
 
 
+REGISTER_FIELDS = (
+    "kind",
+    "unit",
+    "manager",
+    "purpose",
+    "audience",
+    "dialogue",
+    "privacy",
+    "resources",
+    "plan",
+    "end_date",
+    "cadence_days",
+    "max_posts_week",
+    "max_posts_day",
+    "coordinator_admin",
+    "credentials_held",
+    "published_channel",
+)
+
+
+def apply_register_fields(account: Account, decl: AccountDecl) -> None:
+    """Copy a declaration's register fields onto the row (the lifecycle status is not
+    declared: flags and closures change it)."""
+    for name in REGISTER_FIELDS:
+        setattr(account, name, getattr(decl, name))
+    account.admins = join_users(decl.admins)
+    if decl.created is not None:
+        account.created_on = decl.created
+
+
+def account_data(session: Session, account: Account) -> dict[str, object]:
+    """An account's register entry as plain data (the audit log's before and after)."""
+    return _account_data(session, account)
+
+
 def _account_data(session: Session, account: Account) -> dict[str, object]:
     team = session.get(Team, account.team_id)
     return {
+        **{name: getattr(account, name) for name in REGISTER_FIELDS},
+        "admins": account.admins,
+        "created": account.created_on,
+        "status": account.status,
         "platform": account.platform,
         "name": account.name,
         "url": account.url,

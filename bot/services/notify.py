@@ -18,6 +18,18 @@ def lang_for(session: Session, config: OrgConfig, user: str) -> str:
     return language_of_locale(person.locale if person else None, config.language)
 
 
+def lang_of_target(session: Session, config: OrgConfig, target: str) -> str:
+    """The language for a recipient: a person's own, a channel's is the organisation's."""
+    return lang_for(session, config, target) if target[:1] in ("U", "W") else config.language
+
+
+def coordinator_targets(config: OrgConfig) -> list[str]:
+    """Where the coordinators are told things: their channel, else each of them directly."""
+    if config.coordinator_channel:
+        return [config.coordinator_channel]
+    return list(config.coordinators)
+
+
 def swap_requested(
     session: Session, config: OrgConfig, request: SwapRequest, team: Team
 ) -> list[Message]:

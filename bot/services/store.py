@@ -12,6 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot.core import rota
 from bot.core.errors import NotFound
+from bot.core.register import LIVE
 from bot.store.models import Absence, Account, AuditLog, Override, Team, TeamMember
 
 
@@ -90,13 +91,14 @@ def set_members(session: Session, team: Team, members: Sequence[str]) -> None:
 
 
 def all_teams(session: Session) -> list[TeamView]:
-    """Every team with members and accounts, ordered by key."""
+    """Every team with members and its live accounts (not closed), ordered by key."""
     teams = session.exec(select(Team).order_by(col(Team.key))).all()
     members: dict[int, list[str]] = {}
     for row in session.exec(select(TeamMember).order_by(col(TeamMember.position))).all():
         members.setdefault(row.team_id, []).append(row.user_id)
     accounts: dict[int, list[Account]] = {}
-    for account in session.exec(select(Account).order_by(col(Account.key))).all():
+    live = select(Account).where(col(Account.status).in_(LIVE)).order_by(col(Account.key))
+    for account in session.exec(live).all():  # closed accounts have left the rotas
         accounts.setdefault(account.team_id, []).append(account)
     return [
         TeamView(t, tuple(members.get(t.id or 0, ())), tuple(accounts.get(t.id or 0, ())))

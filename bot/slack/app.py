@@ -220,4 +220,13 @@ def build_app(
     from bot.slack import archive_listeners
 
     archive_listeners.register(app, deps)
+    from bot.slack import (
+        activity_listeners,
+        lifecycle_listeners,
+        register_listeners,
+        request_listeners,
+    )
+
+    for module in (register_listeners, request_listeners, activity_listeners, lifecycle_listeners):
+        module.register(app, deps)
     return app

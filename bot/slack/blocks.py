@@ -255,8 +255,10 @@ def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
     blocks.extend(_sections(t(lang, "help.members")))
     blocks.extend(_sections(t(lang, "help.items")))
     blocks.extend(_sections(t(lang, "help.archive")))
+    blocks.extend(_sections(t(lang, "help.register")))
     if coordinator:
         blocks.extend(_sections(t(lang, "help.coordinators")))
         blocks.extend(_sections(t(lang, "help.archive_coordinators")))
+        blocks.extend(_sections(t(lang, "help.register_coordinators")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))
     return _dicts(blocks)

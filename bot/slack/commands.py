@@ -7,6 +7,7 @@ subcommand, and returns a Reply; domain errors are rendered by the listener with
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 from collections.abc import Callable
@@ -301,21 +302,48 @@ def _intake_text(lang: str, name: str, channel: str | None) -> str:
     return t(lang, "team.intake_set", name=name, channel=channel)
 
 
+ACCOUNT_ADD = ("add", "new", "ny", "nytt", "legg-til", "lägg-till")
+ACCOUNT_EDIT = ("edit", "endre", "ändra", "rediger", "redigera")
+ACCOUNT_CLOSE = ("close", "avslutt", "avslut", "steng", "stäng", "avsluta")
+
+
 def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt account [<key> | add | edit <key> | close <key> [reason] | intake ... |
+    new <key> <platform> <team> <url> <name>]`."""
     if not words:
-        return cmd_teams(ctx, lang, words)
-    ctx.require_coordinator()
-    if words[0].lower() in ("intake", "innboks", "inkorg"):
+        return _delegate("bot.slack.register_commands", "cmd_accounts", ctx, lang, words)
+    action = words[0].lower()
+    if action in ("intake", "innboks", "inkorg"):
+        ctx.require_coordinator()
         if len(words) < 3:
             raise UserInputError("error.intake_channel_needed")
         channel = _intake_channel(words[2:])
         account = rota.set_account_intake(ctx, words[1], channel)
         return _reply(_intake_text(lang, account.name, channel))
-    if words[0].lower() not in ("new", "ny", "add") or len(words) < 6:
-        raise UserInputError("error.account_usage")
-    _, key, platform, team_key, url, *name = words
-    account = rota.create_account(ctx, key, platform, team_key, url, " ".join(name))
-    return _reply(t(lang, "account.created", name=account.name, key=account.key, team=team_key))
+    if action in ACCOUNT_ADD and len(words) >= 6:
+        ctx.require_coordinator()
+        _, key, platform, team_key, url, *name = words
+        account = rota.create_account(ctx, key, platform, team_key, url, " ".join(name))
+        return _reply(t(lang, "account.created", name=account.name, key=account.key, team=team_key))
+    if action in ACCOUNT_ADD:
+        return _delegate("bot.slack.register_commands", "account_add", ctx, lang, words[1:])
+    if action in ACCOUNT_EDIT:
+        return _delegate("bot.slack.register_commands", "account_edit", ctx, lang, words[1:])
+    if action in ACCOUNT_CLOSE:
+        return _delegate("bot.slack.lifecycle_commands", "account_close", ctx, lang, words[1:])
+    if len(words) == 1:
+        return _delegate("bot.slack.register_commands", "account_show", ctx, lang, words)
+    raise UserInputError("error.account_usage")
+
+
+def _delegate(module: str, name: str, ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """Run a handler that lives in a feature's own module (imported when first used)."""
+    handler: Handler = getattr(importlib.import_module(module), name)
+    return handler(ctx, lang, words)
+
+
+def _lazy(module: str, name: str) -> Handler:
+    return lambda ctx, lang, words: _delegate(module, name, ctx, lang, words)
 
 
 OVERDUE_WORDS = ("overdue", "forfalt", "forfalte", "försenade", "forsenade", "sen", "late")
@@ -477,7 +505,12 @@ COMMANDS = (
     Command("swap", cmd_swap, ("swap", "bytt", "byt", "byte", "bytte")),
     Command("cover", cmd_cover, ("cover", "dekk", "täck")),
     Command("uncover", cmd_uncover, ("uncover",)),
-    Command("teams", cmd_teams, ("teams", "lag", "accounts", "kontoer", "konton")),
+    Command("teams", cmd_teams, ("teams", "lag")),
+    Command(
+        "accounts",
+        _lazy("bot.slack.register_commands", "cmd_accounts"),
+        ("accounts", "kontoer", "konton", "register", "registeret", "registret"),
+    ),
     Command("team", cmd_team, ("team",)),
     Command("account", cmd_account, ("account", "konto")),
     Command(
@@ -496,6 +529,26 @@ COMMANDS = (
         "snapshot",
         cmd_snapshot,
         ("snapshot", "snapshots", "øyeblikksbilde", "ögonblicksbild", "skjermbilde", "skärmbild"),
+    ),
+    Command(
+        "request",
+        _lazy("bot.slack.request_commands", "cmd_request"),
+        ("request", "søknad", "soknad", "ansökan", "ansokan", "bestill", "beställ"),
+    ),
+    Command(
+        "requests",
+        _lazy("bot.slack.request_commands", "cmd_requests"),
+        ("requests", "søknader", "soknader", "ansökningar", "ansokningar"),
+    ),
+    Command(
+        "posted",
+        _lazy("bot.slack.activity_commands", "cmd_posted"),
+        ("posted", "post", "postet", "publisert", "publicerat", "publicerad", "postat"),
+    ),
+    Command(
+        "flags",
+        _lazy("bot.slack.lifecycle_commands", "cmd_flags"),
+        ("flags", "flagg", "flagga", "flaggor", "flagget"),
     ),
     Command("export", cmd_export, ("export", "eksport", "eksporter", "exportera")),
     Command("help", cmd_help, ("help", "hjelp", "hjälp", "?")),

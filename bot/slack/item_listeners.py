@@ -199,11 +199,13 @@ def _url(raw: str | None) -> str | None:
 def register(app: App, deps: Deps) -> None:
     """Wire the item listeners."""
 
-    from bot.slack import archive_listeners
+    from bot.slack import activity_listeners, archive_listeners
 
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if archive_listeners.handle_thread_files(deps, body, event):
+            return
+        if activity_listeners.handle_feed_message(deps, body, event):
             return
         handle_message(deps, body, event)
 

@@ -67,7 +67,10 @@ class TeamMember(SQLModel, table=True):
 
 class Account(SQLModel, table=True):
     __tablename__ = "account"
-    __table_args__ = (sa.UniqueConstraint("intake_channel", name="uq_account_intake_channel"),)
+    __table_args__ = (
+        sa.UniqueConstraint("intake_channel", name="uq_account_intake_channel"),
+        sa.UniqueConstraint("published_channel", name="uq_account_published_channel"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True, index=True)
     platform: str = Field(max_length=30)
@@ -83,6 +86,36 @@ class Account(SQLModel, table=True):
     managed: bool = Field(default=False)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # The register (issue 5): see bot.core.register for the values.
+    kind: str = Field(default="page", max_length=20, sa_column_kwargs={"server_default": "page"})
+    unit: str | None = Field(default=None, max_length=200)  # the owning unit
+    manager: str | None = Field(default=None, max_length=20)  # None: the team's manager
+    admins: str = Field(  # named administrators: Slack user ids, comma separated
+        default="", max_length=400, sa_column_kwargs={"server_default": ""}
+    )
+    purpose: str | None = None  # the request form's answers (PG3, KG6)
+    audience: str | None = None
+    dialogue: str | None = None
+    privacy: str | None = None
+    resources: str | None = None
+    plan: str | None = None
+    created_on: date | None = None  # created on the platform
+    end_date: date | None = None  # time-limited accounts
+    cadence_days: int | None = None  # at least one post every N days; None: the org's; 0: none
+    max_posts_week: int | None = None  # VT5
+    max_posts_day: int | None = None  # per working day
+    coordinator_admin: bool = Field(  # the coordinator is an administrator of it (RK4)
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    credentials_held: bool = Field(  # the comms unit holds its log-in details (NB2)
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    status: str = Field(
+        default="active", max_length=12, index=True, sa_column_kwargs={"server_default": "active"}
+    )
+    status_changed_at: datetime | None = _utc(default=None)
+    closed_on: date | None = None
+    published_channel: str | None = Field(default=None, max_length=20)  # its "published" feed
 
 
 class Absence(SQLModel, table=True):
@@ -320,3 +353,108 @@ class FileFetch(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = _utc()
     archived_file_id: int | None = Field(default=None, foreign_key="archived_file.id")
+
+
+class AccountRequest(SQLModel, table=True):
+    """A request for a new account (PG1, PG3, KG6, NB1): the form's answers and the decision."""
+
+    __tablename__ = "account_request"
+    id: int | None = Field(default=None, primary_key=True)
+    requester: str = Field(max_length=20, index=True)
+    status: str = Field(default="pending", max_length=12, index=True)  # pending|approved|declined
+    name: str = Field(max_length=200)
+    platform: str = Field(max_length=30)
+    kind: str = Field(default="page", max_length=20)
+    url: str | None = Field(default=None, max_length=500)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    unit: str | None = Field(default=None, max_length=200)
+    purpose: str
+    audience: str
+    dialogue: str
+    privacy: str
+    resources: str
+    plan: str | None = None
+    admins: str = Field(default="", max_length=400)  # proposed administrators, comma separated
+    substitute: str | None = Field(default=None, max_length=20)
+    end_date: date | None = None
+    created_at: datetime = _utc()
+    coordinator_approved_by: str | None = Field(default=None, max_length=20)
+    coordinator_approved_at: datetime | None = _utc(default=None)
+    manager_approved_by: str | None = Field(default=None, max_length=20)
+    manager_approved_at: datetime | None = _utc(default=None)
+    decided_by: str | None = Field(default=None, max_length=20)
+    decided_at: datetime | None = _utc(default=None)
+    decline_reason: str | None = Field(default=None, max_length=500)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class AccountPost(SQLModel, table=True):
+    """A post published on an account: its activity (cadence) and volume (VT5).
+
+    Unique per account and external id, so an integration reporting twice, Slack retrying an
+    event or a double click counts once."""
+
+    __tablename__ = "account_post"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "external_id", name="uq_account_post_external"),
+        sa.Index("ix_account_post_account_time", "account_id", "posted_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    external_id: str = Field(max_length=200)
+    posted_at: datetime = _utc()
+    source: str = Field(max_length=10)  # command | button | http | feed
+    created_by: str = Field(max_length=40)
+    created_at: datetime = _utc()
+
+
+class AccountFlag(SQLModel, table=True):
+    """A condition found on an account (inactive, past its end date, rota coverage), raised to
+    the coordinators and the account's manager once, kept quiet for a while, or resolved.
+
+    `open_key` is "<account id>:<kind>" while the flag is open and NULL once resolved: the
+    unique constraint allows one open flag per condition, even with several replicas."""
+
+    __tablename__ = "account_flag"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=20)  # see bot.core.register.FlagKind
+    open_key: str | None = Field(default=None, max_length=40, unique=True)
+    detail: str | None = Field(default=None, max_length=200)
+    raised_at: datetime = _utc()
+    raised_count: int = Field(default=1)  # raised again when still true after a quiet period
+    last_raised_on: date
+    quiet_until: date | None = None
+    kept_by: str | None = Field(default=None, max_length=20)
+    kept_at: datetime | None = _utc(default=None)
+    keep_reason: str | None = Field(default=None, max_length=500)
+    resolved_at: datetime | None = _utc(default=None)
+
+
+class AccountClosure(SQLModel, table=True):
+    """Closing an account (VT4, NB6, NB7, PG1): a checklist whose steps are done or waived."""
+
+    __tablename__ = "account_closure"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    open_key: str | None = Field(default=None, max_length=20, unique=True)  # account id while open
+    reason: str | None = Field(default=None, max_length=500)
+    flag_id: int | None = Field(default=None, foreign_key="account_flag.id")
+    started_by: str = Field(max_length=20)
+    started_at: datetime = _utc()
+    finished_at: datetime | None = _utc(default=None)
+    cancelled_by: str | None = Field(default=None, max_length=20)
+    cancelled_at: datetime | None = _utc(default=None)
+
+
+class ClosureStep(SQLModel, table=True):
+    """One step of a closure, done or waived (with a reason) by someone."""
+
+    __tablename__ = "closure_step"
+    __table_args__ = (sa.UniqueConstraint("closure_id", "step", name="uq_closure_step"),)
+    id: int | None = Field(default=None, primary_key=True)
+    closure_id: int = Field(foreign_key="account_closure.id", index=True, ondelete="CASCADE")
+    step: str = Field(max_length=30)  # see bot.core.register.ClosureStepName
+    done_by: str = Field(max_length=20)
+    done_at: datetime = _utc()
+    waived_reason: str | None = Field(default=None, max_length=500)

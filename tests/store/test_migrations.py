@@ -109,3 +109,40 @@ def test_archive_migration_upgrades_a_database_holding_items(any_db_url: str) ->
         assert conn.execute(sa.text("SELECT key FROM account")).scalars().all() == ["fb"]
     migrate(engine)
     engine.dispose()
+
+
+def test_register_migration_keeps_accounts_active(any_db_url: str) -> None:
+    """0004 (the register) on a database at 0003 with an account: it becomes an active page
+    with no register fields yet, and going back to 0003 drops only the new tables and columns."""
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO team (id, key, name, rotation, start, managed, created_at, updated_at)"
+                " VALUES (1, 'komm', 'Komm', 'weekly', '2026-11-02', false, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO account (id, key, platform, name, url, team_id, managed,"
+                " created_at, updated_at, must_register) VALUES (1, 'fb', 'facebook', 'FB',"
+                " 'https://facebook.com/x', 1, false, :t, :t, false)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+    migrate(engine)
+    with Session(engine) as session:
+        account = session.exec(select(Account)).one()
+        assert (account.status, account.kind, account.admins) == ("active", "page", "")
+        assert not account.credentials_held and not account.coordinator_admin
+        assert account.cadence_days is None and account.closed_on is None
+    new = {"account_request", "account_post", "account_flag", "account_closure", "closure_step"}
+    assert new <= set(sa.inspect(engine).get_table_names())
+    command.downgrade(_alembic_config(engine), "0003")
+    assert not new & set(sa.inspect(engine).get_table_names())
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("account")}
+    assert "status" not in columns and "snapshot_months" in columns
+    migrate(engine)
+    engine.dispose()

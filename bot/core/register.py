@@ -1,0 +1,193 @@
+"""The account register's rules as plain functions: kinds and statuses, when an account is
+inactive or past its end date, when a flag is raised (again), posting volume, rota coverage,
+the closure checklist and the public list.
+
+Nothing here reads the clock or the database: the jobs and services pass `today` and the facts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from bot.core.calendar import WorkCalendar
+
+
+class AccountKind(StrEnum):
+    PAGE = "page"
+    OPEN_GROUP = "open-group"
+    CLOSED_GROUP = "closed-group"
+    SECRET_GROUP = "secret-group"  # noqa: S105 (a kind of group, not a secret)
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    FLAGGED = "flagged"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+# Accounts that are watched: on the rotas, reminded of snapshots, checked for flags.
+LIVE = (Status.ACTIVE, Status.FLAGGED, Status.CLOSING)
+
+
+class FlagKind(StrEnum):
+    INACTIVE = "inactive"  # no post within the cadence (VT4, NB7, RK3)
+    ENDED = "ended"  # past the end date of a time-limited account (VT4)
+    COVERAGE = "coverage"  # fewer than two available members ahead (NB3)
+
+
+class Approvals(StrEnum):
+    EITHER = "either"  # a coordinator or the team's manager approves (PG1)
+    BOTH = "both"  # a coordinator and the team's manager approve (NB1)
+
+
+class ClosureStepName(StrEnum):
+    FINAL_SNAPSHOT = "final_snapshot"  # NB6: required, never waived
+    FOLLOWERS_TOLD = "followers_told"  # a last post or the followers told
+    PUBLIC_LIST = "public_list"  # removed from the municipality's public list (KG4)
+    CREDENTIALS = "credentials"  # log-in details recovered or revoked (NB2)
+    PLATFORM_REMOVED = "platform_removed"  # deleted or unpublished on the platform
+
+
+CLOSURE_STEPS = tuple(ClosureStepName)
+WAIVABLE = frozenset(CLOSURE_STEPS) - {ClosureStepName.FINAL_SNAPSHOT}
+
+
+@dataclass(frozen=True)
+class RegisterRules:
+    """The organisation's `[register]` settings."""
+
+    cadence_days: int = 14  # an active account posts at least once every N days (0: no check)
+    approvals: Approvals = Approvals.EITHER
+    coverage_members: int = 2  # available members a team needs on every working day ahead
+    coverage_days: int = 14  # how far ahead coverage is checked (calendar days)
+
+
+def week_key(day: date) -> str:
+    """The ISO week of a day, as "2026-W48"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly_day(calendar: WorkCalendar, day: date) -> date | None:
+    """The first working day of the ISO week holding `day` (None: a week without one)."""
+    monday = day - timedelta(days=day.weekday())
+    for offset in range(7):
+        candidate = monday + timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    return None
+
+
+def cadence_of(rules: RegisterRules, cadence_days: int | None) -> int:
+    """An account's cadence: its own, else the organisation's (0: not checked)."""
+    return rules.cadence_days if cadence_days is None else cadence_days
+
+
+def inactive_since(
+    last_post: date | None, created: date, cadence_days: int, today: date
+) -> date | None:
+    """The day an account's silence began when it has posted nothing for more than
+    `cadence_days` (counting from its creation when it never posted); None when it is active."""
+    if cadence_days <= 0:
+        return None
+    since = last_post if last_post is not None else created
+    return since if (today - since).days > cadence_days else None
+
+
+def is_ended(end_date: date | None, today: date) -> bool:
+    """A time-limited account is past its end date the day after it."""
+    return end_date is not None and today > end_date
+
+
+class FlagAction(StrEnum):
+    NONE = "none"
+    RAISE = "raise"  # a new flag
+    RAISE_AGAIN = "raise_again"  # kept quiet, the quiet period is over and it still holds
+    RESOLVE = "resolve"  # the condition no longer holds
+
+
+@dataclass(frozen=True)
+class OpenFlag:
+    quiet_until: date | None
+
+
+def flag_action(open_flag: OpenFlag | None, holds: bool, today: date) -> FlagAction:
+    """What to do with a condition on an account: raised once, raised again only when it still
+    holds after the quiet period it was kept for, resolved when it no longer holds."""
+    if open_flag is None:
+        return FlagAction.RAISE if holds else FlagAction.NONE
+    if not holds:
+        return FlagAction.RESOLVE
+    if open_flag.quiet_until is not None and today >= open_flag.quiet_until:
+        return FlagAction.RAISE_AGAIN
+    return FlagAction.NONE
+
+
+def over_limit(count: int, limit: int | None) -> bool:
+    """More posts than the limit (None or 0: no limit)."""
+    return bool(limit) and count > (limit or 0)
+
+
+def coverage_short_day(available: Mapping[date, int], minimum: int) -> date | None:
+    """The first working day ahead with fewer than `minimum` available members, if any."""
+    for day in sorted(available):
+        if available[day] < minimum:
+            return day
+    return None
+
+
+def closure_missing(done: Iterable[str], has_final_snapshot: bool) -> list[ClosureStepName]:
+    """The closure steps still to do; the final snapshot counts only when one is archived."""
+    finished = set(done)
+    missing: list[ClosureStepName] = [
+        step
+        for step in CLOSURE_STEPS
+        if step != ClosureStepName.FINAL_SNAPSHOT and step not in finished
+    ]
+    if not has_final_snapshot:
+        missing.insert(0, ClosureStepName.FINAL_SNAPSHOT)
+    return missing
+
+
+def is_public(status: str, kind: str) -> bool:
+    """On the municipality's public list (KG4): live accounts that are not secret groups and
+    not on their way out."""
+    return status in (Status.ACTIVE, Status.FLAGGED) and kind != AccountKind.SECRET_GROUP
+
+
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def key_for(name: str, taken: Iterable[str]) -> str:
+    """A register key for a new account's name: lower case ASCII, hyphens, unique among
+    `taken` (a number is added when needed), at most 40 characters."""
+    folded = (
+        unicodedata.normalize("NFKD", name.lower().replace("ø", "o").replace("æ", "ae"))
+        .encode("ascii", "ignore")
+        .decode()
+    )
+    base = _NOT_KEY.sub("-", folded).strip("-")[:34].strip("-") or "account"
+    used = set(taken)
+    if base not in used:
+        return base
+    number = 2
+    while f"{base}-{number}" in used:
+        number += 1
+    return f"{base}-{number}"
+
+
+def split_users(value: str) -> tuple[str, ...]:
+    """Stored comma-separated Slack user ids as a tuple."""
+    return tuple(u for u in (p.strip() for p in value.split(",")) if u)
+
+
+def join_users(users: Iterable[str]) -> str:
+    """Slack user ids for storage, in order, without duplicates."""
+    return ",".join(dict.fromkeys(u for u in users if u))

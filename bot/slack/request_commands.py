@@ -1,0 +1,3 @@
+"""Account requests: `/vakt request`, `/vakt requests` (issue 5)."""
+
+from __future__ import annotations
