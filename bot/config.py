@@ -464,14 +464,18 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
     for key in keys:
         if keys.count(key) > 1:
             raise ConfigError(file, f"account.{key}", "is declared twice")
-    feeds = [a.published_channel for a in accounts if a.published_channel]
+    feeds: dict[str, str] = {}
     for account in accounts:
-        if account.published_channel and feeds.count(account.published_channel) > 1:
+        feed = account.published_channel
+        if feed is None:
+            continue
+        if feed in feeds:
             raise ConfigError(
                 file,
                 f"account.{account.key}.published_channel",
-                f"{account.published_channel} is the published feed of another account too",
+                f"{feed} is already the published feed of account.{feeds[feed]}",
             )
+        feeds[feed] = account.key
     return tuple(accounts)
 
 
@@ -545,20 +549,19 @@ def _archive(file: str, doc: Mapping[str, Any]) -> ArchiveRules:
 def _check_intake_channels(
     file: str, teams: tuple[TeamDecl, ...], accounts: tuple[AccountDecl, ...]
 ) -> None:
-    """An intake channel belongs to one team or one account, never two."""
+    """An intake channel belongs to one team or one account, never two; an account's published
+    feed is no intake channel (a post is not a question)."""
     seen: dict[str, str] = {}
     owners = [(f"team.{t.key}", t.intake_channel) for t in teams] + [
         (f"account.{a.key}", a.intake_channel) for a in accounts
     ]
+    owners += [(f"account.{a.key}.published_channel", a.published_channel) for a in accounts]
     for owner, channel in owners:
         if channel is None:
             continue
         if channel in seen:
-            raise ConfigError(
-                file,
-                f"{owner}.intake_channel",
-                f"{channel} is already the intake of {seen[channel]}",
-            )
+            key = owner if owner.endswith(".published_channel") else f"{owner}.intake_channel"
+            raise ConfigError(file, key, f"{channel} is already the intake of {seen[channel]}")
         seen[channel] = owner
 
 

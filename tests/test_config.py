@@ -437,3 +437,124 @@ def test_account_snapshot_months_errors(setting: str, words: str) -> None:
         parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
     assert caught.value.key == "account.fb.snapshot_months"
     assert words in caught.value.problem
+
+
+# --- the account register (issue 5) ------------------------------------------------------------
+
+
+def test_register_defaults_when_absent() -> None:
+    rules = parse_config(MINIMAL, "vakt.toml").register
+    assert (rules.cadence_days, rules.approvals, rules.coverage_members, rules.coverage_days) == (
+        14,
+        "either",
+        2,
+        14,
+    )
+
+
+def test_register_table_is_read() -> None:
+    text = MINIMAL + (
+        '[register]\ncadence_days = 7\napprovals = "both"\ncoverage_members = 3\n'
+        "coverage_days = 21\n"
+    )
+    rules = parse_config(text, "vakt.toml").register
+    assert (rules.cadence_days, rules.approvals, rules.coverage_members, rules.coverage_days) == (
+        7,
+        "both",
+        3,
+        21,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ("cadence_days = -1", "register.cadence_days", "from 0 to 365"),
+        ('approvals = "all"', "register.approvals", "either, both"),
+        ("coverage_members = 0", "register.coverage_members", "from 1 to 10"),
+        ("coverage_days = 90", "register.coverage_days", "from 1 to 60"),
+        ("cadense_days = 7", "register.cadense_days", "misspelt"),
+    ],
+)
+def test_register_errors_name_the_key(setting: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + "[register]\n" + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem
+
+
+def test_account_register_fields() -> None:
+    extra = (
+        TEAM
+        + ACCOUNT
+        + (
+            'kind = "closed-group"\nunit = "Kulturskolen"\nmanager = "U0BOSS"\n'
+            'admins = ["U0ANNA", "U0BO"]\npurpose = "Nyheter"\nplan = "Två inlägg i veckan"\n'
+            'created = "2019-03-01"\nend_date = 2027-06-30\ncadence_days = 7\n'
+            "max_posts_week = 10\nmax_posts_day = 2\ncoordinator_admin = true\n"
+            'credentials_held = true\npublished_channel = "C0FEED"\n'
+        )
+    )
+    (account,) = parse_config(MINIMAL + extra, "vakt.toml").accounts
+    assert (account.kind, account.unit, account.manager) == (
+        "closed-group",
+        "Kulturskolen",
+        "U0BOSS",
+    )
+    assert account.admins == ("U0ANNA", "U0BO")
+    assert (account.purpose, account.plan, account.audience) == (
+        "Nyheter",
+        "Två inlägg i veckan",
+        None,
+    )
+    assert (account.created, account.end_date) == (date(2019, 3, 1), date(2027, 6, 30))
+    assert (account.cadence_days, account.max_posts_week, account.max_posts_day) == (7, 10, 2)
+    assert account.coordinator_admin and account.credentials_held
+    assert account.published_channel == "C0FEED"
+
+
+def test_account_register_fields_default_to_a_page_with_nothing_known() -> None:
+    (account,) = parse_config(MINIMAL + TEAM + ACCOUNT, "vakt.toml").accounts
+    assert (account.kind, account.admins, account.cadence_days, account.end_date) == (
+        "page",
+        (),
+        None,
+        None,
+    )
+    assert not account.coordinator_admin and not account.credentials_held
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ('kind = "group"', "account.fb.kind", "secret-group"),
+        ('admins = ["anna"]', "account.fb.admins", "not a Slack user id"),
+        ('manager = "C0CHAN"', "account.fb.manager", "not a Slack user id"),
+        ('created = "1. mars"', "account.fb.created", "not a date"),
+        ('end_date = "2027-13-01"', "account.fb.end_date", "not a date"),
+        ("cadence_days = 400", "account.fb.cadence_days", "from 0 to 365"),
+        ("max_posts_week = 0", "account.fb.max_posts_week", "from 1 to 1000"),
+        ("max_posts_day = 101", "account.fb.max_posts_day", "from 1 to 100"),
+        ('credentials_held = "ja"', "account.fb.credentials_held", "true or false"),
+        ('published_channel = "#nyheter"', "account.fb.published_channel", "not a Slack channel"),
+        ('purpose = "' + "x" * 2001 + '"', "account.fb.purpose", "longer than 2000"),
+        ('password = "hemlig"', "account.fb.password", "misspelt"),
+    ],
+)
+def test_account_register_field_errors(setting: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem
+
+
+def test_published_feed_is_no_intake_channel_and_belongs_to_one_account() -> None:
+    second = ACCOUNT.replace('"fb"', '"ig"').replace('"facebook"', '"instagram"')
+    clash = TEAM + 'intake_channel = "C0IN"\n' + ACCOUNT + 'published_channel = "C0IN"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + clash, "vakt.toml")
+    assert caught.value.key == "account.fb.published_channel"
+    twice = TEAM + ACCOUNT + 'published_channel = "C0F"\n' + second + 'published_channel = "C0F"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + twice, "vakt.toml")
+    assert caught.value.key == "account.ig.published_channel"

@@ -134,8 +134,7 @@ def apply_register_fields(account: Account, decl: AccountDecl) -> None:
     for name in REGISTER_FIELDS:
         setattr(account, name, getattr(decl, name))
     account.admins = join_users(decl.admins)
-    if decl.created is not None:
-        account.created_on = decl.created
+    account.created_on = decl.created
 
 
 def account_data(session: Session, account: Account) -> dict[str, object]:

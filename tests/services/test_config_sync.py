@@ -48,3 +48,42 @@ def test_changed_file_updates_and_removed_rows_become_editable(engine: Engine) -
         assert members_of(session, team) == ("U0BO", "U0CARL")
         account = session.exec(select(Account)).one()
         assert account.managed is False
+
+
+def test_register_fields_are_applied_and_the_lifecycle_status_is_left_alone(
+    engine: Engine,
+) -> None:
+    apply(engine, CONFIG)
+    register = (
+        'kind = "open-group"\nunit = "Kulturskolen"\nadmins = ["U0ANNA", "U0BO"]\n'
+        'created = "2019-03-01"\nend_date = "2027-06-30"\nmax_posts_week = 10\n'
+        'credentials_held = true\npublished_channel = "C0FEED"\n'
+    )
+    declared = CONFIG.rstrip("\n") + "\n" + register
+    assert apply(engine, declared) == ["account fb-main updated"]
+    assert apply(engine, declared) == []
+    with Session(engine) as session:
+        account = session.exec(select(Account)).one()
+        assert (account.kind, account.unit, account.admins) == (
+            "open-group",
+            "Kulturskolen",
+            "U0ANNA,U0BO",
+        )
+        assert str(account.created_on) == "2019-03-01" and str(account.end_date) == "2027-06-30"
+        assert (account.max_posts_week, account.credentials_held) == (10, True)
+        assert account.published_channel == "C0FEED"
+        account.status = "closing"  # a closure started in Slack
+        session.add(account)
+        session.commit()
+        last = session.exec(select(AuditLog).order_by(AuditLog.id.desc())).first()  # type: ignore[union-attr]
+        assert last is not None and '"kind": "open-group"' in (last.after or "")
+    # Taking the fields out of the file clears them; the closure in progress stays.
+    assert apply(engine, CONFIG) == ["account fb-main updated"]
+    with Session(engine) as session:
+        account = session.exec(select(Account)).one()
+        assert (account.kind, account.admins, account.end_date, account.status) == (
+            "page",
+            "",
+            None,
+            "closing",
+        )
