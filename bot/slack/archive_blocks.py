@@ -32,7 +32,7 @@ from bot.core.calendar import WorkCalendar
 from bot.i18n import fmt_date, fmt_moment, fmt_week, t
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
-from bot.slack.item_blocks import escape
+from bot.slack.item_blocks import escape, linked
 
 if TYPE_CHECKING:
     from bot.services.archive import DeletionView, SnapshotPlan
@@ -58,8 +58,7 @@ def _who(user: str | None) -> str:
 
 
 def _account_link(account: Account) -> str:
-    label = escape(account.name).replace("|", "¦")
-    return f"<{escape(account.url).replace('|', '%7C')}|{label}>"
+    return linked(account.url, account.name)
 
 
 def reason_text(lang: str, reason: str | None, text: str | None) -> str:

@@ -39,6 +39,21 @@ class Button:
     style: str | None = None
 
 
+def escape(text: str) -> str:
+    """Text as Slack shows it literally: &, < and > escaped, so a citizen's words or a link
+    from an automation can never become markup (a mention, a channel ping, a fake link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def linked(url: str | None, name: str) -> str:
+    """A name as a Slack link to `url`; the name alone when there is no web address (an
+    account approved before it was created on the platform has none yet)."""
+    label = escape(name).replace("|", "¦")
+    if not url or not url.startswith(("https://", "http://")):
+        return label
+    return f"<{escape(url).replace('|', '%7C')}|{label}>"
+
+
 def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
@@ -238,7 +253,8 @@ def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> lis
             t(
                 lang,
                 "teams.accounts",
-                accounts=", ".join(f"<{a.url}|{a.name}> (`{a.key}`)" for a in view.accounts) or "–",
+                accounts=", ".join(f"{linked(a.url, a.name)} (`{a.key}`)" for a in view.accounts)
+                or "–",
             ),
         ]
         blocks.append(_section("\n".join(lines)))

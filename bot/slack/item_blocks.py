@@ -29,7 +29,7 @@ from bot.core.calendar import WorkCalendar
 from bot.core.items import ItemLine, Status, age_working_days
 from bot.i18n import fmt_duration, fmt_moment, fmt_week, t
 from bot.slack import ids
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, office_status
+from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked, office_status
 
 if TYPE_CHECKING:
     from bot.services.items import Page, TeamStatus
@@ -57,20 +57,12 @@ def _md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
-def escape(text: str) -> str:
-    """Text as Slack shows it literally: &, < and > escaped, so a citizen's words or a link
-    from an automation can never become markup (a mention, a channel ping, a fake link)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _quote(excerpt: str | None) -> str:
     return f"\n> {escape(excerpt)}" if excerpt else ""
 
 
 def _link(line: ItemLine) -> str:
-    url = line.url or line.account_url
-    label = escape(line.account).replace("|", "¦")
-    return f"<{escape(url).replace('|', '%7C')}|{label}>"
+    return linked(line.url or line.account_url, line.account)
 
 
 def _buttons(lang: str, line: ItemLine) -> list[ButtonElement]:

@@ -78,7 +78,7 @@ def test_away_changes_duty_and_is_audited(vakt: Vakt) -> None:
         ("swap <@U0ANNA> v49", "U0ANNA", "can't swap with yourself"),
         ("cover <@U0BO> <@U0ANNA> tomorrow", "U0ANNA", "Only coordinators"),
         ("team new web Nett", "U0ANNA", "Only coordinators"),
-        ("team members komm <@U0BO> <@U0ANNA>", "U0COORD1", "managed in"),
+        ("team members komm <@U0BO> <@U0ANNA>", "U0COORD1", "is declared in"),
         ("team rotation web monthly", "U0COORD1", "no team `web`"),
         ("rota komm 99", "U0ANNA", "between 1 and 26 weeks"),
         ("who nowhere", "U0ANNA", "no team or account called `nowhere`"),
