@@ -1,11 +1,172 @@
-"""The account add/edit modals (issue 5)."""
+"""The account add/edit form: the card's Edit button opens it, its submission saves the register
+entry, or shows each problem beside its field (issue 5)."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import json
+import logging
+from datetime import date
+from typing import Any
 
-from bot.slack.app import Deps
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import VaktError
+from bot.i18n import t
+from bot.services import register as service
+from bot.services.register import AccountFields, FieldError, InvalidFields
+from bot.slack import blocks as b
+from bot.slack import register_blocks as rb
+from bot.slack.app import Deps, request_ctx, user_language
+from bot.slack.item_blocks import done_modal
+from bot.slack.item_listeners import _field, _selected, _values
+from bot.slack.register_commands import edit_modal
+
+log = logging.getLogger(__name__)
+NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
+DATES = ("created_on", "end_date")
+TEXTS = ("name", "unit", "purpose", "audience", "dialogue", "privacy", "resources", "plan")
+
+
+def _value(values: dict[str, dict[str, Any]], name: str) -> str | None:
+    value = _field(values, rb.block_id(name)).get("value")
+    return str(value) if value is not None else None
+
+
+def form_fields(
+    values: dict[str, dict[str, Any]],
+) -> tuple[str, AccountFields | None, list[FieldError]]:
+    """The key and the entry a submitted form holds; what cannot be read (a number that is not
+    one, a date Slack would not send) comes back as problems by field."""
+    problems: list[FieldError] = []
+    numbers: dict[str, int | None] = {}
+    for name in NUMBERS:
+        raw = (_value(values, name) or "").strip()
+        try:
+            numbers[name] = int(raw) if raw else None
+        except ValueError:
+            problems.append(FieldError(name, "error.register_not_number", {"value": raw[:20]}))
+    dates: dict[str, date | None] = {}
+    for name in DATES:
+        picked = _field(values, rb.block_id(name)).get("selected_date")
+        try:
+            dates[name] = date.fromisoformat(str(picked)) if picked else None
+        except ValueError:
+            problems.append(
+                FieldError(name, "error.register_bad_date", {"value": str(picked)[:20]})
+            )
+    access = {
+        str(o.get("value"))
+        for o in _field(values, rb.block_id("coordinator_admin")).get("selected_options") or []
+        if isinstance(o, dict)
+    }
+    admins = _field(values, rb.block_id("admins")).get("selected_users") or []
+    text = {name: _value(values, name) for name in TEXTS}
+    key = (_value(values, "key") or "").strip().lower()
+    if problems:
+        return key, None, problems
+    entry = AccountFields(
+        name=text["name"] or "",
+        platform=_selected(values, rb.block_id("platform")) or "",
+        url=(_value(values, "url") or "").strip(),
+        team=_selected(values, rb.block_id("team")) or "",
+        kind=_selected(values, rb.block_id("kind")) or "",
+        manager=_field(values, rb.block_id("manager")).get("selected_user") or None,
+        admins=tuple(str(a) for a in admins if a),
+        created_on=dates["created_on"],
+        end_date=dates["end_date"],
+        coordinator_admin="coordinator_admin" in access,
+        credentials_held="credentials_held" in access,
+        published_channel=_field(values, rb.block_id("published_channel")).get(
+            "selected_conversation"
+        )
+        or None,
+        unit=text["unit"],
+        purpose=text["purpose"],
+        audience=text["audience"],
+        dialogue=text["dialogue"],
+        privacy=text["privacy"],
+        resources=text["resources"],
+        plan=text["plan"],
+        cadence_days=numbers["cadence_days"],
+        max_posts_week=numbers["max_posts_week"],
+        max_posts_day=numbers["max_posts_day"],
+        snapshot_months=numbers["snapshot_months"],
+    )
+    return key, entry, []
+
+
+def _errors(
+    lang: str, problems: tuple[FieldError, ...] | list[FieldError], editing: bool
+) -> dict[str, str]:
+    """Problems as Slack's per-block errors (one text per field: the first)."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        name = "name" if problem.field == "key" and editing else problem.field
+        errors.setdefault(rb.block_id(name), t(lang, problem.key, **problem.params))
+    return errors
 
 
 def register(app: App, deps: Deps) -> None:
     """Wire the listeners."""
+
+    @app.action(rb.ACCOUNT_EDIT)
+    def on_edit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            key = str(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                view = edit_modal(ctx, lang, key)
+        except (KeyError, IndexError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            message = t(lang, error.key, **error.params)
+            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            return
+        try:
+            deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        except (SlackApiError, KeyError) as exc:
+            log.info("views.open failed: %s", exc)
+            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+
+    @app.view(rb.ACCOUNT_VIEW)
+    def on_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            meta = json.loads(body["view"].get("private_metadata") or "{}")
+            editing = meta.get("mode") == "edit"
+            edit_key: str | None = str(meta["key"]) if editing else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            ack(response_action="errors", errors={rb.block_id("name"): t(lang, "error.bad_button")})
+            return
+        key, entry, problems = form_fields(_values(body))
+        if entry is None:
+            ack(response_action="errors", errors=_errors(lang, problems, editing))
+            return
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                if edit_key is not None:
+                    saved = service.edit_account(ctx, edit_key, entry)
+                    done_key = "register.saved_edit" if saved.changed else "register.unchanged"
+                else:
+                    saved = service.add_account(ctx, key, entry)
+                    done_key = "register.saved_add"
+                done = t(lang, done_key, name=saved.account.name, key=saved.account.key)
+        except InvalidFields as invalid:
+            ack(response_action="errors", errors=_errors(lang, invalid.errors, editing))
+            return
+        except VaktError as error:  # not a coordinator, declared in the file, gone
+            title = t(lang, "register.title_edit" if editing else "register.title_add")
+            ack(
+                response_action="update",
+                view=done_modal(lang, title, t(lang, error.key, **error.params)),
+            )
+            return
+        title = t(lang, "register.title_edit" if editing else "register.title_add")
+        ack(response_action="update", view=done_modal(lang, title, done))
