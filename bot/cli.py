@@ -1,4 +1,5 @@
-"""The `vakt` command: run, serve, migrate, check-config, sweep, export."""
+"""The `vakt` command: run, serve, migrate, check-config, sweep, export, import,
+export-register."""
 
 from __future__ import annotations
 
@@ -194,6 +195,133 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_database(settings: Settings) -> sa.engine.Engine:
+    """The database, refused in one line unless it is at the newest schema."""
+    engine = make_engine(settings.database_url)
+    # Alembic announces every look at the revision; stderr is for the one line that matters.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        engine.dispose()
+        raise CliError(
+            f"database {redact_url(settings.database_url)} is at {current or 'empty'}, "
+            f"not {head}: run `vakt migrate` first"
+        )
+    return engine
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.runtime import wall_clock
+    from bot.services.register_io import RegisterFileError, import_register, read_register_file
+
+    settings = _settings()
+    load_config(settings.config_path)  # a broken configuration stops here, not halfway
+    try:
+        rows = read_register_file(Path(args.file), args.file)
+        engine = _register_database(settings)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                try:
+                    result = import_register(session, rows, wall_clock())
+                    if args.dry_run:
+                        session.rollback()
+                    else:
+                        session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except sa.exc.IntegrityError:
+            raise CliError(
+                "the register changed while importing; nothing was imported: run it again"
+            ) from None
+        finally:
+            engine.dispose()
+    except RegisterFileError as exc:
+        for problem in exc.problems:
+            print(f"vakt: {problem}", file=sys.stderr)
+        print("vakt: nothing was imported", file=sys.stderr)
+        return 1
+    would = "would be " if args.dry_run else ""
+    for line in result.lines:
+        if line.outcome != "unchanged":
+            note = f" ({line.note})" if line.note else ""
+            print(f"  {line.key}: {would}{line.outcome}{note}")
+    verb = "would change" if args.dry_run else "changed"
+    print(
+        f"{args.file}: {verb} {result.changes} account(s) – {result.count('created')} created, "
+        f"{result.count('updated')} updated, {result.count('unchanged')} unchanged, "
+        f"{result.count('skipped')} skipped"
+    )
+    return 0
+
+
+def _export_public(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.runtime import wall_clock
+    from bot.services.register_io import public_accounts, public_files, write_public
+
+    if args.format or args.include_closed:
+        raise CliError(
+            "--public writes CSV, JSON and HTML and takes no --format or --include-closed"
+        )
+    if not args.out:
+        raise CliError("--public needs --out DIR, the directory to write the public list into")
+    settings = _settings()
+    config = load_config(settings.config_path)
+    now = _parse_instant(args.at, config.timezone) if args.at else wall_clock()
+    day = now.astimezone(ZoneInfo(config.timezone)).date()
+    engine = _register_database(settings)
+    try:
+        with Session(engine) as session:
+            accounts = public_accounts(session, config.language)
+    finally:
+        engine.dispose()
+    files = public_files(accounts, config.name, config.language, day)
+    try:
+        write_public(Path(args.out), files)
+    except OSError as exc:
+        raise CliError(f"cannot write {exc.filename or args.out}: {exc.strerror}") from None
+    print(
+        f"public list of {len(accounts)} account(s) as of {day} written to {args.out} "
+        f"({', '.join(sorted(files))})"
+    )
+    return 0
+
+
+def cmd_export_register(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.services.register_io import register_csv, register_rows, register_toml, write_atomic
+
+    if args.public:
+        return _export_public(args)
+    if args.at:
+        raise CliError("--at dates the public list: use it with --public")
+    settings = _settings()
+    load_config(settings.config_path)
+    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "toml")
+    engine = _register_database(settings)
+    try:
+        with Session(engine) as session:
+            rows = register_rows(session, include_closed=args.include_closed)
+    finally:
+        engine.dispose()
+    data = register_csv(rows) if fmt == "csv" else register_toml(rows).encode()
+    if not args.out:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        write_atomic(Path(args.out), data)
+    except OSError as exc:
+        raise CliError(f"cannot write {exc.filename or args.out}: {exc.strerror}") from None
+    print(f"{len(rows)} account(s) written to {args.out} as {fmt.upper()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vakt",
@@ -226,6 +354,27 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", metavar="DIR", help="new or empty directory to write into")
     ex.add_argument("--verify", metavar="DIR", help="check an export against its manifest")
     ex.set_defaults(func=cmd_export)
+    imp = sub.add_parser(
+        "import", help="create or update register accounts from a TOML or CSV file, by key"
+    )
+    imp.add_argument("file", help="a .toml or .csv file, as vakt export-register writes them")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    imp.set_defaults(func=cmd_import)
+    reg = sub.add_parser(
+        "export-register", help="export the account register, or write the public list"
+    )
+    reg.add_argument(
+        "--format", choices=("toml", "csv"), help="default: toml (csv for a .csv --out)"
+    )
+    reg.add_argument("--out", metavar="FILE|DIR", help="file to write (default: standard output)")
+    reg.add_argument("--include-closed", action="store_true", help="closed accounts too")
+    reg.add_argument(
+        "--public",
+        action="store_true",
+        help="write the public list (accounts.csv, accounts.json, index.html) into --out DIR",
+    )
+    reg.add_argument("--at", help="the public list's date: ISO instant (default: now)")
+    reg.set_defaults(func=cmd_export_register)
     return parser
 
 

@@ -1,0 +1,698 @@
+"""The register in bulk: export it as TOML or CSV, import such a file back idempotently by key,
+and publish the public list of the municipality's accounts (KG4) as CSV, JSON and HTML.
+
+An import is validated whole before anything is written: every row with the configuration
+file's own validator (so a problem is named by file, row, key and field), then the file against
+the database (teams, keys twice, channels used twice). Any problem: nothing is written. Accounts
+declared in the configuration file are left alone; the lifecycle status is never imported.
+
+Exports are deterministic: the same database (and day, for the public list) gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+import tempfile
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from babel.dates import format_date
+from sqlmodel import Session, col, select
+
+from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
+from bot.core.register import Status, is_public, split_users
+from bot.i18n import catalog, t
+from bot.services.config_sync import account_data, apply_register_fields
+from bot.services.store import audit
+from bot.store.models import Account, Team
+
+ACTOR = "import"
+ACTION = "account.import"
+
+# Exactly the keys of an `[[account]]` table in the configuration file, in this order.
+COLUMNS = (
+    "key",
+    "platform",
+    "name",
+    "url",
+    "team",
+    "kind",
+    "unit",
+    "manager",
+    "admins",
+    "purpose",
+    "audience",
+    "dialogue",
+    "privacy",
+    "resources",
+    "plan",
+    "created",
+    "end_date",
+    "cadence_days",
+    "max_posts_week",
+    "max_posts_day",
+    "snapshot_months",
+    "deadline_working_days",
+    "must_register",
+    "coordinator_admin",
+    "credentials_held",
+    "intake_channel",
+    "published_channel",
+)
+# Exported for the reader; an import checks them but never changes them (flags and closures do).
+READ_ONLY = ("status", "closed_on")
+EXPORT_COLUMNS = COLUMNS + READ_ONLY
+
+BOOLEANS = frozenset({"must_register", "coordinator_admin", "credentials_held"})
+NUMBERS = frozenset(
+    {"cadence_days", "max_posts_week", "max_posts_day", "snapshot_months", "deadline_working_days"}
+)
+TRUE_WORDS = frozenset({"true", "yes", "ja", "1"})
+FALSE_WORDS = frozenset({"false", "no", "nei", "nej", "0"})
+INTEGER = re.compile(r"^[+-]?\d+$")
+
+# A cell starting like a formula is defused with a leading apostrophe (as in bot.services.export);
+# a text that itself starts with an apostrophe gets one more, so an import takes exactly one off.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+# Stands in for the empty address of a just-approved account while its row is validated.
+_NO_URL_YET = "https://url.invalid/"
+
+Row = dict[str, Any]
+
+
+class RegisterFileError(Exception):
+    """An import file that cannot be imported: every problem found, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+# ---------------------------------------------------------------- export
+
+
+def register_rows(session: Session, *, include_closed: bool = False) -> list[Row]:
+    """The register as plain rows (TOML-ready values, None when not set), ordered by key."""
+    teams = {team.id: team.key for team in session.exec(select(Team)).all()}
+    query = select(Account).order_by(col(Account.key))
+    if not include_closed:
+        query = query.where(col(Account.status) != Status.CLOSED)
+    return [_row(account, teams.get(account.team_id, "")) for account in session.exec(query).all()]
+
+
+def _row(account: Account, team: str) -> Row:
+    return {
+        "key": account.key,
+        "platform": account.platform,
+        "name": account.name,
+        "url": account.url,
+        "team": team,
+        "kind": account.kind,
+        "unit": account.unit,
+        "manager": account.manager,
+        "admins": list(split_users(account.admins)),
+        "purpose": account.purpose,
+        "audience": account.audience,
+        "dialogue": account.dialogue,
+        "privacy": account.privacy,
+        "resources": account.resources,
+        "plan": account.plan,
+        "created": account.created_on,
+        "end_date": account.end_date,
+        "cadence_days": account.cadence_days,
+        "max_posts_week": account.max_posts_week,
+        "max_posts_day": account.max_posts_day,
+        "snapshot_months": account.snapshot_months,
+        "deadline_working_days": account.deadline_working_days,
+        "must_register": account.must_register,
+        "coordinator_admin": account.coordinator_admin,
+        "credentials_held": account.credentials_held,
+        "intake_channel": account.intake_channel,
+        "published_channel": account.published_channel,
+        "status": account.status,
+        "closed_on": account.closed_on,
+    }
+
+
+TOML_HEADER = (
+    "# Vakt's account register: `vakt import <this file>` creates or updates accounts by key.\n"
+    "# status and closed_on are for reading only: flags and closures change them, imports do not.\n"
+)
+
+
+def register_toml(rows: Iterable[Row]) -> str:
+    """Rows as `[[account]]` tables, the configuration file's own format (unset keys left out)."""
+    tables = [
+        {name: row[name] for name in EXPORT_COLUMNS if row[name] not in (None, [])} for row in rows
+    ]
+    body = tomli_w.dumps({"account": tables}) if tables else ""
+    return TOML_HEADER + ("\n" if body else "") + body
+
+
+def _guard(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _unguard(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return _guard(str(value))
+
+
+def _csv_bytes(header: Sequence[str], lines: Iterable[Sequence[str]]) -> bytes:
+    """UTF-8 with a BOM, so a spreadsheet shows æøå; `\\n` line ends, so the bytes never vary."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def register_csv(rows: Iterable[Row]) -> bytes:
+    """Rows as CSV: one line per account, the TOML keys as header."""
+    return _csv_bytes(EXPORT_COLUMNS, ([_cell(row[n]) for n in EXPORT_COLUMNS] for row in rows))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that a reader sees the old one or the whole new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- reading a file
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One account of an import file, as the validator reads it."""
+
+    where: str  # "accounts.csv line 3" or "register.toml"
+    prefix: str  # how the row is named until its key is known
+    table: Mapping[str, Any]
+    columns: frozenset[str] | None = None  # a CSV's header: columns not in it are kept as stored
+
+
+def read_register_file(path: Path, label: str | None = None) -> list[SourceRow]:
+    """The accounts of a `.toml` or `.csv` file; RegisterFileError when it cannot be read."""
+    name = label or str(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".csv"):
+        raise RegisterFileError([f"{name}: give a .toml or .csv file (from vakt export-register)"])
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RegisterFileError([f"{name}: does not exist"]) from None
+    except OSError as exc:
+        raise RegisterFileError([f"{name}: cannot be read: {exc.strerror}"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RegisterFileError([f"{name}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
+    return _toml_rows(name, text) if suffix == ".toml" else _csv_rows(name, text)
+
+
+def _toml_rows(name: str, text: str) -> list[SourceRow]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegisterFileError([f"{name}: (syntax): not valid TOML: {exc}"]) from None
+    for top in doc:
+        if top != "account":
+            raise RegisterFileError([f"{name}: {top}: is not [[account]] (misspelt?)"])
+    tables = doc.get("account", [])
+    if not isinstance(tables, list):
+        raise RegisterFileError([f"{name}: account: must be written as [[account]] tables"])
+    return [SourceRow(name, f"account[{i}]", table) for i, table in enumerate(tables)]
+
+
+def _csv_rows(name: str, text: str) -> list[SourceRow]:
+    try:
+        records = list(_records(text))
+    except csv.Error as exc:
+        raise RegisterFileError([f"{name}: is not valid CSV: {exc}"]) from None
+    if not records:
+        raise RegisterFileError([f"{name}: is empty (the first line names the columns)"])
+    _, header = records[0]
+    header = [cell.strip() for cell in header]
+    problems = [
+        f"{name} line 1: {column or '(empty)'}: is not a column Vakt knows (misspelt?)"
+        for column in header
+        if column not in EXPORT_COLUMNS
+    ]
+    problems += [
+        f"{name} line 1: {column}: is a column twice"
+        for column in sorted(set(header))
+        if header.count(column) > 1
+    ]
+    if "key" not in header:
+        problems.append(f"{name} line 1: key: the column is required")
+    if problems:
+        raise RegisterFileError(problems)
+    columns = frozenset(header)
+    rows: list[SourceRow] = []
+    for line, cells in records[1:]:
+        where = f"{name} line {line}"
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            problems.append(f"{where}: has {len(cells)} cells, the header {len(header)}")
+            continue
+        table = {
+            column: _value(column, _unguard(cell))
+            for column, cell in zip(header, cells, strict=False)
+            if cell.strip()
+        }
+        rows.append(SourceRow(where, "account", table, columns))
+    if problems:
+        raise RegisterFileError(problems)
+    return rows
+
+
+def _records(text: str) -> Iterable[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (a cell may hold line breaks)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for cells in reader:
+        yield start, cells
+        start = reader.line_num + 1
+
+
+def _value(column: str, cell: str) -> Any:
+    """A CSV cell as the TOML value the validator expects (left as text when it is not one,
+    so the validator names what is wrong)."""
+    text = cell.strip()
+    if column == "admins":
+        return [part for part in re.split(r"[\s,]+", text) if part]
+    if column in BOOLEANS:
+        word = text.lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        return text
+    if column in NUMBERS and INTEGER.match(text):
+        return int(text)
+    return cell
+
+
+# ---------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    key: str
+    outcome: str  # created | updated | unchanged | skipped
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    lines: tuple[ImportLine, ...]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def changes(self) -> int:
+        return self.count("created") + self.count("updated")
+
+
+@dataclass(frozen=True)
+class _Checked:
+    source: SourceRow
+    decl: AccountDecl
+    status: str | None
+
+
+def _check_row(source: SourceRow, stored_rows: Mapping[str, Row]) -> _Checked:
+    table = dict(source.table)
+    key = table.get("key")
+    known = stored_rows.get(key.strip()) if isinstance(key, str) else None
+    if known is not None and source.columns is not None:
+        # A CSV may leave columns out: an existing account keeps what it has in them.
+        for column in COLUMNS:
+            if column not in source.columns and known[column] is not None:
+                table[column] = known[column]
+    # An account approved but not yet made on the platform has no address (""): one may be
+    # imported so, but an address once known is never cleared by an import.
+    no_url_yet = table.get("url") in (None, "") and (known is None or known["url"] == "")
+    if no_url_yet:
+        table["url"] = _NO_URL_YET
+    r = _Reader(source.where, table, source.prefix)
+    status = r.raw("status")
+    closed_on = r.raw("closed_on")
+    decl = account_decl(r)
+    if status is not None and status not in tuple(Status):
+        raise r.fail("status", f"{status!r} must be one of {', '.join(Status)}")
+    if closed_on is not None:
+        _to_date(closed_on, lambda p: r.fail("closed_on", p))
+    r.done()
+    return _Checked(source, replace(decl, url="") if no_url_yet else decl, status)
+
+
+def _check_channels(
+    checked: Sequence[_Checked], accounts: Sequence[Account], teams: Sequence[Team]
+) -> list[str]:
+    """An intake channel belongs to one team or account, a published feed to one account."""
+    replaced = {c.decl.key for c in checked}
+    intake: dict[str, str] = {t.intake_channel: f"team.{t.key}" for t in teams if t.intake_channel}
+    feeds: dict[str, str] = {}
+    for account in accounts:
+        if account.key in replaced:
+            continue
+        if account.intake_channel:
+            intake[account.intake_channel] = f"account.{account.key}"
+        if account.published_channel:
+            feeds[account.published_channel] = f"account.{account.key}"
+    problems: list[str] = []
+    for item in checked:
+        decl, owner = item.decl, f"account.{item.decl.key}"
+        for field, seen, what in (
+            ("intake_channel", intake, "intake"),
+            ("published_channel", feeds, "published feed"),
+        ):
+            channel = getattr(decl, field)
+            if channel is None:
+                continue
+            if channel in seen:
+                problems.append(
+                    f"{item.source.where}: {owner}.{field}: "
+                    f"{channel} is already the {what} of {seen[channel]}"
+                )
+            else:
+                seen[channel] = owner
+    return problems
+
+
+def import_register(
+    session: Session, rows: Sequence[SourceRow], now: datetime, *, actor: str = ACTOR
+) -> ImportResult:
+    """Create or update the file's accounts by key, audited, in the caller's transaction.
+
+    Validates everything first and raises RegisterFileError, writing nothing, on any problem.
+    Accounts declared in the configuration file are skipped; a second import of the same file
+    changes nothing and records nothing.
+    """
+    accounts = session.exec(select(Account).order_by(col(Account.key))).all()
+    teams = session.exec(select(Team).order_by(col(Team.key))).all()
+    stored = {account.key: account for account in accounts}
+    team_ids = {team.key: team.id for team in teams}
+    team_keys = {team.id: team.key for team in teams}
+    stored_rows = {a.key: _row(a, team_keys.get(a.team_id, "")) for a in accounts}
+
+    problems: list[str] = []
+    checked: list[_Checked] = []
+    first_seen: dict[str, str] = {}
+    for source in rows:
+        try:
+            item = _check_row(source, stored_rows)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        key = item.decl.key
+        if key in first_seen:
+            also = f" (also {first_seen[key]})" if first_seen[key] != source.where else ""
+            problems.append(f"{source.where}: account.{key}: is in the file twice{also}")
+            continue
+        first_seen[key] = source.where
+        if item.decl.team not in team_ids:
+            known_teams = ", ".join(team_ids) or "none yet"
+            problems.append(
+                f"{source.where}: account.{key}.team: {item.decl.team!r} is not a team in Vakt "
+                f"(teams: {known_teams})"
+            )
+            continue
+        checked.append(item)
+
+    outcomes: dict[str, ImportLine] = {}
+    applied: list[_Checked] = []
+    for item in checked:
+        key = item.decl.key
+        account = stored.get(key)
+        if account is not None and account.managed:
+            outcomes[key] = ImportLine(key, "skipped", "declared in the configuration file")
+        elif account is None and item.status == Status.CLOSED:
+            outcomes[key] = ImportLine(key, "skipped", "closed in the file: not created")
+        else:
+            applied.append(item)
+    problems += _check_channels(applied, accounts, teams)
+    if problems:
+        raise RegisterFileError(problems)
+
+    for item in applied:
+        outcomes[item.decl.key] = _apply(session, item.decl, stored, team_ids, now, actor)
+    session.flush()
+    return ImportResult(tuple(outcomes[item.decl.key] for item in checked))
+
+
+def _apply(
+    session: Session,
+    decl: AccountDecl,
+    stored: Mapping[str, Account],
+    team_ids: Mapping[str, int | None],
+    now: datetime,
+    actor: str,
+) -> ImportLine:
+    team_id = team_ids[decl.team]
+    assert team_id is not None
+    account = stored.get(decl.key)
+    before = account_data(session, account) if account else None
+    if account is None:
+        account = Account(
+            key=decl.key,
+            platform=decl.platform,
+            name=decl.name,
+            url=decl.url,
+            team_id=team_id,
+            created_at=now,
+            updated_at=now,
+        )
+    account.platform, account.name, account.url = decl.platform, decl.name, decl.url
+    account.team_id = team_id
+    account.intake_channel = decl.intake_channel
+    account.deadline_working_days = decl.deadline_working_days
+    account.must_register = decl.must_register
+    account.snapshot_months = decl.snapshot_months
+    apply_register_fields(account, decl)
+    after = account_data(session, account)
+    if before == after:
+        return ImportLine(decl.key, "unchanged")
+    account.updated_at = now
+    session.add(account)
+    audit(
+        session,
+        actor=actor,
+        action=ACTION,
+        target=f"account:{decl.key}",
+        now=now,
+        before=before,
+        after=after,
+    )
+    return ImportLine(decl.key, "updated" if before else "created")
+
+
+# ---------------------------------------------------------------- the public list (KG4)
+
+
+@dataclass(frozen=True)
+class PublicAccount:
+    """What the municipality's website may show of an account: nothing internal."""
+
+    name: str
+    platform: str
+    kind: str
+    url: str | None
+    unit: str | None
+
+
+def public_accounts(session: Session, lang: str) -> list[PublicAccount]:
+    """The accounts on the public list, in the organisation's alphabetical order."""
+    found = [
+        PublicAccount(a.name, a.platform, a.kind, a.url or None, a.unit or None)
+        for a in session.exec(select(Account).order_by(col(Account.key))).all()
+        if is_public(a.status, a.kind)
+    ]
+    return sorted(found, key=lambda a: (collation_key(a.name, lang), a.platform, a.url or ""))
+
+
+# Letters after z, in the alphabet's own order; the neighbour's spelling sorts with its own.
+_AFTER_Z = {
+    "nb": {"æ": 1, "ä": 1, "ø": 2, "ö": 2, "å": 3},
+    "sv": {"å": 1, "ä": 2, "æ": 2, "ö": 3, "ø": 3},
+}
+
+
+def collation_key(text: str, lang: str) -> tuple[tuple[int, ...], str, str]:
+    """Sort names as a Norwegian or Swedish reader expects: case and accents aside (é with e),
+    but æ ø å (nb) and å ä ö (sv) as the last letters of the alphabet (English: æ as "ae")."""
+    extra = _AFTER_Z.get(lang, {})
+    folded = text.casefold()
+    primary: list[int] = []
+    for char in folded:
+        if char in extra:
+            primary.append(ord("z") + extra[char])
+        elif char == "æ":
+            primary += [ord("a"), ord("e")]
+        elif char == "ø":
+            primary.append(ord("o"))
+        else:
+            decomposed = unicodedata.normalize("NFKD", char)
+            primary += [ord(c) for c in decomposed if not unicodedata.combining(c)]
+    return tuple(primary), folded, text
+
+
+PUBLIC_FIELDS = ("name", "platform", "kind", "url", "unit")
+_BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
+
+
+def _label(lang: str, group: str, code: str) -> str:
+    key = f"public.{group}.{code}"
+    return t(lang, key) if key in catalog(lang) else code
+
+
+def public_date(day: date, lang: str) -> str:
+    """ "23. november 2026" / "23 november 2026" / "23 November 2026"."""
+    pattern = "d. MMMM y" if lang == "nb" else "d MMMM y"
+    return format_date(day, pattern, locale=_BABEL.get(lang, "en_GB"))
+
+
+def public_files(
+    accounts: Sequence[PublicAccount], organisation: str, lang: str, day: date
+) -> dict[str, bytes]:
+    """accounts.csv, accounts.json and index.html of the public list, as of `day`."""
+    csv_header = [t(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
+    csv_lines = [
+        [
+            _guard(a.name),
+            _label(lang, "platform", a.platform),
+            _label(lang, "kind", a.kind),
+            a.url or "",
+            _guard(a.unit or ""),
+        ]
+        for a in accounts
+    ]
+    data = {
+        "organisation": organisation,
+        "language": lang,
+        "updated": day.isoformat(),
+        "accounts": [
+            {
+                "name": a.name,
+                "platform": a.platform,
+                "platform_label": _label(lang, "platform", a.platform),
+                "kind": a.kind,
+                "kind_label": _label(lang, "kind", a.kind),
+                "url": a.url,
+                "unit": a.unit,
+            }
+            for a in accounts
+        ],
+    }
+    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return {
+        "accounts.csv": _csv_bytes(csv_header, csv_lines),
+        "accounts.json": text.encode(),
+        "index.html": public_html(accounts, organisation, lang, day).encode(),
+    }
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;"
+    "line-height:1.5;color:#1a1a1a;background:#fff}"
+    "table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:bold;"
+    "padding:.5rem 0}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc;"
+    "vertical-align:top}thead th{border-bottom:2px solid #333}a{color:#0645ad}"
+)
+
+
+def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str, day: date) -> str:
+    """A small static page: valid, accessible, no external assets, every value escaped."""
+
+    def esc(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    title = esc(t(lang, "public.title", organisation=organisation))
+    head = "".join(
+        f'<th scope="col">{esc(t(lang, f"public.column.{name}"))}</th>' for name in PUBLIC_FIELDS
+    )
+    body: list[str] = []
+    for a in accounts:
+        name = esc(a.name)
+        if a.url:
+            name = f'<a href="{esc(a.url)}" rel="noopener">{name}</a>'
+        url = f'<a href="{esc(a.url)}" rel="noopener">{esc(a.url)}</a>' if a.url else ""
+        body.append(
+            f'<tr><th scope="row">{name}</th>'
+            f"<td>{esc(_label(lang, 'platform', a.platform))}</td>"
+            f"<td>{esc(_label(lang, 'kind', a.kind))}</td>"
+            f"<td>{url}</td><td>{esc(a.unit or '')}</td></tr>"
+        )
+    if not body:
+        body.append(
+            f'<tr><td colspan="{len(PUBLIC_FIELDS)}">{esc(t(lang, "public.none"))}</td></tr>'
+        )
+    caption = esc(t(lang, "public.caption", count=len(accounts)))
+    stamp = f'<time datetime="{day.isoformat()}">{esc(public_date(day, lang))}</time>'
+    updated = stamp.join(esc(part) for part in t(lang, "public.updated", date="\0").split("\0"))
+    rows = "\n".join(body)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{esc(lang)}">\n'
+        "<head>\n"
+        '<meta charset="utf-8" />\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1" />\n'
+        f"<title>{title}</title>\n"
+        f"<style>{_STYLE}</style>\n"
+        "</head>\n"
+        "<body>\n"
+        "<main>\n"
+        f"<h1>{title}</h1>\n"
+        f"<p>{esc(t(lang, 'public.intro', organisation=organisation))}</p>\n"
+        "<table>\n"
+        f"<caption>{caption}</caption>\n"
+        f"<thead><tr>{head}</tr></thead>\n"
+        f"<tbody>\n{rows}\n</tbody>\n"
+        "</table>\n"
+        f"<p>{updated}</p>\n"
+        "</main>\n"
+        "</body>\n"
+        "</html>\n"
+    )
+
+
+def write_public(out: Path, files: Mapping[str, bytes]) -> None:
+    """Each file of the public list replaced whole (a web server never serves half a file)."""
+    for name in sorted(files):
+        write_atomic(out / name, files[name])
