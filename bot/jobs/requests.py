@@ -1,4 +1,4 @@
-"""Pending account requests, reminded weekly to whoever must decide (stub: issue 5)."""
+"""Pending account requests, reminded weekly to whoever must still decide (PG1, NB1)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from sqlmodel import Session
 
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
-from bot.services.outbox import Message
+from bot.jobs.slots import weekly_slot
+from bot.services.outbox import Message, enqueue
+from bot.services.requests import weekly_reminders
 
 
 def request_reminder_job(
     session: Session, config: OrgConfig, calendar: WorkCalendar, now: datetime
 ) -> list[Message]:
-    """Remind the deciders of requests still pending, once a week."""
-    return []
+    """On the first working day of the week, from the first reminder time: each decider still
+    awaited gets one message listing the requests pending since before this week. Keyed by
+    decider and week, so repeated sweeps, restarts and replicas send it once."""
+    slot = weekly_slot(calendar, config, now)
+    if slot is None:
+        return []
+    week, day = slot
+    messages = weekly_reminders(session, config, calendar, week, day)
+    return [m for m in messages if enqueue(session, m, now)]

@@ -1,3 +1,32 @@
-"""Account requests: `/vakt request`, `/vakt requests` (issue 5)."""
+"""Account requests: `/vakt request` opens the form, `/vakt requests` lists them (issue 5)."""
 
 from __future__ import annotations
+
+from bot.core.errors import NotFound, UserInputError
+from bot.core.requests import NAME_LIMIT
+from bot.i18n import t
+from bot.services import requests
+from bot.services.rota import Ctx
+from bot.slack import blocks as b
+from bot.slack import request_blocks as rb
+from bot.slack.commands import Reply
+
+
+def cmd_request(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt request [name]`: anyone asks for a new account; a form opens (the words, if any,
+    fill in the account's name)."""
+    teams = [view.team for view in ctx.teams()]
+    if not teams:
+        raise NotFound("request.error.no_teams")
+    name = " ".join(words)[:NAME_LIMIT] or None
+    opening = t(lang, "new.opening")
+    return Reply(opening, b.text_blocks(opening), view=rb.request_modal(lang, teams, name))
+
+
+def cmd_requests(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt requests`: pending requests (with buttons where the reader decides) and the
+    decisions of the last weeks."""
+    if words:
+        raise UserInputError("error.unexpected", value=words[0][:40])
+    text, blocks = rb.listing(lang, ctx.calendar.tz, requests.listing(ctx))
+    return Reply(text, blocks)

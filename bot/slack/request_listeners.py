@@ -1,11 +1,232 @@
-"""The request modal, Approve / Decline (issue 5)."""
+"""Account requests in Slack: the request form submitted, Approve, Decline with its reason
+modal; after each decision the request's messages are updated so nobody acts on a stale one."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import json
+import logging
+from datetime import date
+from typing import Any
 
-from bot.slack.app import Deps
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import VaktError
+from bot.core.requests import RequestForm
+from bot.i18n import t
+from bot.services import requests
+from bot.services.rota import Ctx
+from bot.slack import blocks as b
+from bot.slack import request_blocks as rb
+from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.gateway import SlackSendError
+from bot.slack.item_blocks import done_modal
+from bot.slack.item_listeners import _field, _selected, _values
+from bot.store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def _text(values: dict[str, dict[str, Any]], field: str) -> str:
+    value = _field(values, rb.block_id(field)).get("value")
+    return str(value) if value else ""
+
+
+def _end_date(values: dict[str, dict[str, Any]]) -> date | None:
+    raw = _field(values, rb.block_id("end_date")).get("selected_date")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        return date.min  # refused by the form's check: "must be after today"
+
+
+def form_of(values: dict[str, dict[str, Any]]) -> RequestForm:
+    """The request modal's state as the service's form."""
+    admins = _field(values, rb.block_id("admins")).get("selected_users") or []
+    substitute = _field(values, rb.block_id("substitute")).get("selected_user")
+    return RequestForm(
+        name=_text(values, "name"),
+        platform=_selected(values, rb.block_id("platform")),
+        kind=_selected(values, rb.block_id("kind")),
+        url=_text(values, "url") or None,
+        team=_selected(values, rb.block_id("team")),
+        unit=_text(values, "unit"),
+        purpose=_text(values, "purpose"),
+        audience=_text(values, "audience"),
+        dialogue=_text(values, "dialogue"),
+        privacy=_text(values, "privacy"),
+        resources=_text(values, "resources"),
+        plan=_text(values, "plan"),
+        admins=tuple(str(u) for u in admins if u),
+        substitute=str(substitute) if substitute else None,
+        end_date=_end_date(values),
+    )
+
+
+def _receipt(lang: str, view: requests.RequestView) -> str:
+    manager = view.team.manager
+    deciders = (
+        t(lang, "request.receipt_both", who=f"<@{manager}>")
+        if manager
+        else t(lang, "request.receipt_coordinators")
+    )
+    return t(lang, "request.receipt", id=view.id, name=view.request.name, deciders=deciders)
+
+
+def refresh_messages(deps: Deps, request_id: int) -> None:
+    """Show a request's decision on every message of it already in Slack. Best effort: the
+    decision is saved, and a stale button is refused anyway."""
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        updates = requests.message_updates(session, deps.config, deps.calendar, request_id, now)
+    for update in updates:
+        try:
+            deps.gateway.update_message(update.channel, update.ts, update.text, update.blocks)
+        except SlackSendError as exc:
+            log.info("message of request %s not updated: %s", request_id, exc.code)
+
+
+def _ephemeral(body: dict[str, Any]) -> bool:
+    return bool((body.get("container") or {}).get("is_ephemeral"))
+
+
+def _listing_blocks(ctx: Ctx, lang: str) -> list[dict[str, Any]]:
+    return rb.listing(lang, ctx.calendar.tz, requests.listing(ctx))[1]
 
 
 def register(app: App, deps: Deps) -> None:
-    """Wire the listeners."""
+    """Wire the request listeners."""
+
+    def _refuse(respond: Respond, lang: str, error: VaktError) -> None:
+        message = t(lang, error.key, **error.params)
+        respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+
+    def _answer(respond: Respond, body: dict[str, Any], done: str, listing: Any) -> None:
+        """The clicker's answer; a `/vakt requests` list (ephemeral, so not updatable by Vakt)
+        is replaced by a fresh one under it."""
+        if listing is not None:
+            respond(text=done, blocks=[*b.text_blocks(done), *listing], replace_original=True)
+        else:
+            respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+
+    @app.view(rb.REQUEST_VIEW)
+    def on_request_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        form = form_of(_values(body))
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                view = requests.submit(ctx, form)
+                done = _receipt(lang, view)
+        except requests.InvalidRequest as invalid:
+            errors = {
+                rb.block_id(field): t(lang, error.key, **error.params)
+                for field, error in invalid.problems.items()
+            }
+            ack(response_action="errors", errors=errors)
+            return
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={rb.block_id("name"): t(lang, error.key, **error.params)},
+            )
+            return
+        ack(response_action="update", view=done_modal(lang, t(lang, "request.title"), done))
+        _deliver_now(deps)
+
+    @app.action(rb.APPROVE)
+    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        listing = None
+        try:
+            request_id = int(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                decision = requests.approve(ctx, request_id)
+                view = decision.view
+                if decision.account is not None:
+                    done = t(
+                        lang,
+                        "request.you_approved_done",
+                        id=view.id,
+                        key=decision.account.key,
+                        team=view.team.name,
+                        requester=f"<@{view.request.requester}>",
+                    )
+                else:
+                    done = t(
+                        lang,
+                        "request.you_approved_partial",
+                        id=view.id,
+                        awaiting=rb.awaiting(lang, view),
+                    )
+                if _ephemeral(body):
+                    listing = _listing_blocks(ctx, lang)
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            _refuse(respond, lang, error)
+            return
+        _answer(respond, body, done, listing)
+        _deliver_now(deps)
+        refresh_messages(deps, request_id)
+
+    @app.action(rb.DECLINE)
+    def on_decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            request_id = int(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                view = requests.check_decider(ctx, request_id)
+                metadata = json.dumps({"request": request_id})
+                modal = rb.decline_modal(lang, view, metadata)
+        except (KeyError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            _refuse(respond, lang, error)
+            return
+        try:
+            deps.client.views_open(trigger_id=body["trigger_id"], view=modal)
+        except (SlackApiError, KeyError) as exc:
+            log.info("views.open failed: %s", exc)
+            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+
+    @app.view(rb.DECLINE_VIEW)
+    def on_decline_submit(ack: Ack, body: dict[str, Any]) -> None:
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        reason = _field(_values(body), rb.FIELD_REASON).get("value")
+        try:
+            request_id = int(json.loads(body["view"]["private_metadata"])["request"])
+        except (KeyError, ValueError, TypeError):
+            ack(response_action="errors", errors={rb.FIELD_REASON: t(lang, "error.bad_button")})
+            return
+        try:
+            with request_ctx(deps, user, now) as ctx:
+                view = requests.decline(ctx, request_id, str(reason) if reason else None)
+                done = t(
+                    lang,
+                    "request.you_declined",
+                    id=view.id,
+                    requester=f"<@{view.request.requester}>",
+                )
+        except VaktError as error:
+            ack(
+                response_action="errors",
+                errors={rb.FIELD_REASON: t(lang, error.key, **error.params)},
+            )
+            return
+        ack(response_action="update", view=done_modal(lang, t(lang, "request.decline_title"), done))
+        _deliver_now(deps)
+        refresh_messages(deps, request_id)
