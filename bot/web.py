@@ -1,5 +1,6 @@
 """HTTP mode: a WSGI app with Slack at /slack/events, a health check at /healthz, and the HTTP
-intake for automations (Zapier, Make, Power Automate) at /intake and /intake/answered.
+intake for automations (Zapier, Make, Power Automate) at /intake, /intake/answered and
+/intake/post (a post published on an account: its activity and posting volume).
 
 The intake's request parsing is pure (`parse_intake`, `parse_answered`, `check_token`, ...):
 each refusal is an `IntakeError` carrying the HTTP status and the JSON answer, raised before
@@ -25,7 +26,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.core.errors import NotFound, VaktError
 from bot.core.items import Status
 from bot.i18n import t
-from bot.services import items
+from bot.services import activity, items
 from bot.services.rota import Ctx
 from bot.slack.app import Deps, _deliver_now, request_ctx
 from bot.store.models import Account
@@ -89,6 +90,15 @@ class AnsweredRequest:
     account: str
     external_id: str
     answered_at: datetime
+
+
+@dataclass(frozen=True)
+class PostRequest:
+    """A post published on an account: `POST /intake/post`."""
+
+    account: str
+    external_id: str
+    posted_at: datetime
 
 
 def check_token(authorization: str | None, token: str | None) -> None:
@@ -251,6 +261,16 @@ def parse_answered(body: bytes) -> AnsweredRequest:
     )
 
 
+def parse_post(body: bytes) -> PostRequest:
+    """The body of `POST /intake/post`; unknown fields are ignored."""
+    data = parse_object(body)
+    return PostRequest(
+        account=_string(data, "account", MAX_ACCOUNT),
+        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
+        posted_at=_instant(data, "posted_at"),
+    )
+
+
 def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
     """A service's refusal as an answer: 422 with the error key's last part and, where the key
     names one, the field it is about."""
@@ -280,6 +300,7 @@ class WebApp:
         self.intake_routes: dict[str, Callable[[bytes], Answer]] = {
             "/intake": self._intake,
             "/intake/answered": self._answered,
+            "/intake/post": self._post,
         }
 
     def __repr__(self) -> str:
@@ -433,6 +454,30 @@ class WebApp:
             self._after(lambda: self._refresh_card(item_id), "refreshing its card")
         return 200, {"ok": True, "id": item_id, "changed": changed}
 
+    def _post(self, body: bytes) -> Answer:
+        request = parse_post(body)
+        now = self.deps.clock()
+        try:
+            with request_ctx(self.deps, ACTOR, now) as ctx:
+                post, created = activity.record_post(
+                    ctx,
+                    self._account(ctx, request.account),
+                    request.external_id,
+                    request.posted_at,
+                    "http",
+                )
+                answer = {
+                    "ok": True,
+                    "id": post.id,
+                    "created": created,
+                    "posted_at": post.posted_at.astimezone(self.deps.calendar.tz).isoformat(),
+                }
+        except VaktError as error:
+            raise domain_error(error, POST_FIELDS) from None
+        if created:
+            log.info("HTTP intake: post %s for %r", post.id, request.account)
+        return (201 if created else 200), answer
+
     def _refresh_card(self, item_id: int) -> None:
         from bot.slack.item_listeners import refresh_card
 
@@ -456,3 +501,10 @@ INTAKE_FIELDS = {
     "received_too_old": "received_at",
 }
 ANSWERED_FIELDS = {"received_future": "answered_at"}
+POST_FIELDS = {
+    "post_naive": "posted_at",
+    "post_future": "posted_at",
+    "post_too_old": "posted_at",
+    "post_account_closed": "account",
+    "post_account_requested": "account",
+}
