@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.core.calendar import WorkCalendar
+from bot.core.rota import Absence
 
 
 class AccountKind(StrEnum):
@@ -191,3 +192,63 @@ def split_users(value: str) -> tuple[str, ...]:
 def join_users(users: Iterable[str]) -> str:
     """Slack user ids for storage, in order, without duplicates."""
     return ",".join(dict.fromkeys(u for u in users if u))
+
+
+# ---------------------------------------------------------------- lifecycle (flags, closure)
+
+
+class QuietPeriod(StrEnum):
+    """How long Keep silences a flag."""
+
+    WEEKS_4 = "4w"
+    MONTHS_3 = "3m"
+    MONTHS_6 = "6m"
+    MONTHS_12 = "12m"
+    UNTIL_DATE = "date"  # until a chosen date
+
+
+_PERIOD_MONTHS = {QuietPeriod.MONTHS_3: 3, QuietPeriod.MONTHS_6: 6, QuietPeriod.MONTHS_12: 12}
+MAX_QUIET_DAYS = 731  # Keep silences for two years at most
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, the month's last day when it is shorter (31 Jan + 1: 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def quiet_until(period: QuietPeriod, today: date, chosen: date | None = None) -> date | None:
+    """The day a kept flag may be raised again: the end of the chosen period, counted from
+    `today`; for UNTIL_DATE the chosen date. None when the chosen date is missing, not after
+    today or too far ahead."""
+    if period == QuietPeriod.UNTIL_DATE:
+        if chosen is None or chosen <= today or (chosen - today).days > MAX_QUIET_DAYS:
+            return None
+        return chosen
+    if period == QuietPeriod.WEEKS_4:
+        return today + timedelta(weeks=4)
+    return add_months(today, _PERIOD_MONTHS[period])
+
+
+def is_kept(quiet: date | None, today: date) -> bool:
+    """A flag kept quiet by someone, its quiet period not over yet."""
+    return quiet is not None and today < quiet
+
+
+def available_by_day(
+    members: Iterable[str], days: Iterable[date], absences: Iterable[Absence]
+) -> dict[date, int]:
+    """How many of a team's members are not away on each of `days` (an open-ended absence –
+    someone who left the job – covers every day from its start)."""
+    people = tuple(dict.fromkeys(members))
+    away = list(absences)
+    return {
+        day: sum(1 for m in people if not any(a.user == m and a.covers(day) for a in away))
+        for day in days
+    }

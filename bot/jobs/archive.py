@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import archive as core
@@ -34,7 +34,7 @@ from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack.gateway import SlackSendError
 from bot.store.db import session_scope
-from bot.store.models import Account, Deletion
+from bot.store.models import Account, Deletion, Snapshot
 
 log = logging.getLogger(__name__)
 DIGEST_ROWS = 20
@@ -233,6 +233,7 @@ def fetch_files(
         run_fetch(engine, slack, download, archive_dir, config.archive, fetch_id, now, notice)
         for fetch_id in todo
     ]
+    _closures_after_final_snapshots(engine, config, calendar, slack, outcomes, now)
     checklists = Checklists(engine, config, calendar, slack)
     for deletion_id in sorted(
         {
@@ -243,3 +244,39 @@ def fetch_files(
     ):
         checklists.refresh(deletion_id, now)
     return outcomes
+
+
+def _closures_after_final_snapshots(
+    engine: Engine,
+    config: OrgConfig,
+    calendar: WorkCalendar,
+    slack: Slack,
+    outcomes: list[Outcome],
+    now: datetime,
+) -> None:
+    """A final snapshot's file just archived may complete an account's closure (NB6)."""
+    snapshot_ids = {
+        int(o.target.split(":")[1])
+        for o in outcomes
+        if o.status == "done" and o.target.startswith("snapshot:")
+    }
+    if not snapshot_ids:
+        return
+    with session_scope(engine) as session:
+        accounts = sorted(
+            {
+                s.account_id
+                for s in session.exec(
+                    select(Snapshot).where(
+                        col(Snapshot.id).in_(snapshot_ids), Snapshot.kind == core.SnapshotKind.FINAL
+                    )
+                ).all()
+            }
+        )
+    if not accounts:
+        return
+    from bot.services.lifecycle import Updater
+
+    updater = Updater(engine, config, calendar, slack)
+    for account_id in accounts:
+        updater.account(account_id, now)

@@ -519,3 +519,9 @@ def register(app: App, deps: Deps) -> None:
             return
         ack(response_action="update", view=done_modal(lang, t(lang, "modal.snapshot_title"), done))
         _fetch_now(deps, fetch_ids)
+        if kind == SnapshotKind.FINAL and account.id is not None:
+            # A closure waiting for this snapshot may now be complete (a link counts at once,
+            # files once archived above).
+            from bot.slack.lifecycle_listeners import refresh_account
+
+            refresh_account(deps, account.id, user)

@@ -1,3 +1,42 @@
-"""Flags and closure: `/vakt flags`, `/vakt account close <key>` (issue 5)."""
+"""Flags and closure: `/vakt flags`, `/vakt account close <key> [reason]` (issue 5)."""
 
 from __future__ import annotations
+
+from bot.core.errors import UserInputError
+from bot.i18n import t
+from bot.services import lifecycle
+from bot.services.items import account_by_key
+from bot.services.rota import Ctx
+from bot.slack import lifecycle_blocks as lb
+from bot.slack.blocks import text_blocks
+from bot.slack.commands import Reply
+
+
+def cmd_flags(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt flags`: open flags and closures in progress, with buttons for who may act."""
+    if words:
+        raise UserInputError("error.unexpected", value=words[0][:40])
+    flags = [(v, lifecycle.may_manage(ctx, v.account)) for v in lifecycle.open_flags(ctx)]
+    closures = [
+        (v, lifecycle.may_tick(ctx, v), ctx.is_coordinator) for v in lifecycle.open_closures(ctx)
+    ]
+    blocks = lb.flags_list(lang, flags, closures, ctx.today, ctx.calendar)
+    text = t(lang, "lifecycle.flags_summary", flags=len(flags), closures=len(closures))
+    return Reply(text, blocks)
+
+
+def account_close(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt account close <key> [reason]`: start the closure checklist."""
+    if not words:
+        raise UserInputError("error.lifecycle_close_key")
+    account = account_by_key(ctx.session, words[0])
+    view = lifecycle.start_closure(ctx, account, " ".join(words[1:]) or None)
+    text = started_text(ctx, lang, view.account.name)
+    return Reply(text, text_blocks(text))
+
+
+def started_text(ctx: Ctx, lang: str, account: str) -> str:
+    """Where the checklist went: the coordinators' channel, else the starter's messages."""
+    target = lifecycle.checklist_target(ctx.config, ctx.actor)
+    where = t(lang, "lifecycle.where_dm") if target == ctx.actor else f"<#{target}>"
+    return t(lang, "lifecycle.started", account=account, where=where)
