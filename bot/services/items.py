@@ -19,6 +19,7 @@ from bot.core import items as core
 from bot.core import rota
 from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
+from bot.core.register import LIVE
 from bot.services.outbox import enqueue
 from bot.services.rota import Ctx, _duty_inputs
 from bot.services.store import TeamView, audit
@@ -108,14 +109,15 @@ def account_for_channel(session: Session, channel: str, text: str) -> Account | 
     A channel of one account is that account's; a team's intake channel serves all its accounts:
     the one whose key or web address the message names, else the team's first account by key.
     """
-    account = session.exec(select(Account).where(Account.intake_channel == channel)).first()
+    live = col(Account.status).in_(LIVE)  # a closed account takes no more questions
+    account = session.exec(select(Account).where(Account.intake_channel == channel, live)).first()
     if account is not None:
         return account
     team = session.exec(select(Team).where(Team.intake_channel == channel)).first()
     if team is None:
         return None
     accounts = session.exec(
-        select(Account).where(Account.team_id == team.id).order_by(col(Account.key))
+        select(Account).where(Account.team_id == team.id, live).order_by(col(Account.key))
     ).all()
     lowered = text.lower()
     for candidate in accounts:
@@ -128,8 +130,9 @@ def account_for_channel(session: Session, channel: str, text: str) -> Account | 
 
 def is_intake_channel(session: Session, channel: str) -> bool:
     """True when messages in the channel become items."""
+    live = col(Account.status).in_(LIVE)
     return (
-        session.exec(select(Account.id).where(Account.intake_channel == channel)).first()
+        session.exec(select(Account.id).where(Account.intake_channel == channel, live)).first()
         is not None
         or session.exec(select(Team.id).where(Team.intake_channel == channel)).first() is not None
     )

@@ -501,3 +501,19 @@ def test_intake_channel_for_an_account_made_in_slack(vakt: Vakt) -> None:
 
         account = session.get(Account, items_of(vakt)[0].account_id)
         assert account is not None and account.key == "ig"
+
+
+def test_a_closed_account_takes_no_more_questions(vakt: Vakt) -> None:
+    """The account's intake channel is quiet once the account is closed (it left the rotas)."""
+    from bot.store.models import Account
+
+    intake(vakt, "Før nedleggelsen: når åpner biblioteket?")
+    with Session(vakt.runtime.engine) as session:
+        account = session.exec(select(Account).where(Account.key == "fb-main")).one()
+        account.status = "closed"
+        session.add(account)
+        session.commit()
+    post_event(vakt, message_event("Etter: er kontoen lagt ned?", ts_of(NOW) + "1"), "Ev2")
+    settle()
+    vakt.idle()
+    assert len(items_of(vakt)) == 1
