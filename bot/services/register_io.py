@@ -578,7 +578,7 @@ _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 
 
 def _label(lang: str, group: str, code: str) -> str:
-    key = f"public.{group}.{code}"
+    key = f"{group}.{code}"  # the shared labels (labels.toml)
     return t(lang, key) if key in catalog(lang) else code
 
 

@@ -85,11 +85,11 @@ def platform_text(lang: str, platform: str, kind: str) -> str:
 
 
 def platform_label(lang: str, platform: str) -> str:
-    return t(lang, f"register_platform.{platform}") if platform in PLATFORMS else platform
+    return t(lang, f"platform.{platform}") if platform in PLATFORMS else platform
 
 
 def kind_label(lang: str, kind: str) -> str:
-    return t(lang, f"register_kind.{kind}") if kind in tuple(AccountKind) else kind
+    return t(lang, f"kind.{kind}") if kind in tuple(AccountKind) else kind
 
 
 def status_label(lang: str, status: str) -> str:
@@ -422,8 +422,8 @@ def account_modal(
     """The register entry as a form: a new account (`key` None; `new_key` a key to start
     from) or an edit of the account `key`, prefilled with `current`."""
     editing = key is not None
-    platforms = _options(lang, "register_platform", list(PLATFORMS))
-    kinds = _options(lang, "register_kind", [k.value for k in AccountKind])
+    platforms = _options(lang, "platform", list(PLATFORMS))
+    kinds = _options(lang, "kind", [k.value for k in AccountKind])
     team_options = [
         Option(value=team.key, text=f"{team.name} ({team.key})"[:75]) for team in teams[:100]
     ]

@@ -116,8 +116,8 @@ def _text_input(
 
 def request_modal(lang: str, teams: Sequence[Team], name: str | None = None) -> dict[str, Any]:
     """`/vakt request`: what the guidelines ask before an account is made (PG3, KG6, NB1)."""
-    platforms = _options(lang, "request.platform", PLATFORMS)
-    kinds = _options(lang, "request.kind", [k.value for k in AccountKind])
+    platforms = _options(lang, "platform", PLATFORMS)
+    kinds = _options(lang, "kind", [k.value for k in AccountKind])
     team_options = [Option(value=tm.key, text=tm.name[:75]) for tm in teams[:100]]
     blocks: list[Block] = [
         SectionBlock(text=_md(t(lang, "request.intro"))),
@@ -305,8 +305,8 @@ def _buttons(lang: str, view: RequestView) -> ActionsBlock:
 def _labels(lang: str, view: RequestView) -> dict[str, str]:
     request = view.request
     return {
-        "platform": t(lang, f"request.platform.{request.platform}"),
-        "kind": t(lang, f"request.kind.{request.kind}"),
+        "platform": t(lang, f"platform.{request.platform}"),
+        "kind": t(lang, f"kind.{request.kind}"),
         "name": escape(request.name),
         "requester": _who(request.requester),
         "team": escape(view.team.name),

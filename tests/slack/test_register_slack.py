@@ -242,7 +242,7 @@ def test_a_coordinator_adds_an_account_through_the_form(vakt_any_db: Vakt) -> No
         assert rb.block_id(name) in ids_, name
     shown = json.dumps(view)
     assert "never stores passwords" in shown and "Facebook group" in shown
-    assert "Kulturskolen (kultur)" in shown and "secret group" in shown
+    assert "Kulturskolen (kultur)" in shown and "Secret group" in shown
 
     answer = submit(vakt, view, form_values(admins=["U0DINA", "U0EVA"]))
     assert answer["response_action"] == "update"
@@ -497,7 +497,7 @@ def test_the_card_shows_the_whole_entry_in_the_readers_language(vakt: Vakt) -> N
     card = reply_of(vakt, "account ig-kultur", "U0DINA")
     text = text_of(card)
     assert "Kulturskolen i Testrud" in text and "`ig-kultur`" in text
-    assert "Instagram, open group" in text and "Active" in text
+    assert "Instagram, Open group" in text and "Active" in text
     assert "<@U0DINA>, <@U0EVA>" in text and "<@U0KBOSS>" in text
     assert "*Posts week 48:* 2 (limit 10)" in text and "*Posts today:* 1" in text
     assert "every 6 month(s)" in text and "<#C0FEED>" in text
@@ -506,11 +506,11 @@ def test_the_card_shows_the_whole_entry_in_the_readers_language(vakt: Vakt) -> N
     assert all(b["type"] != "actions" for b in card["blocks"])  # not a coordinator
     vakt.fake.users["U0EVA"] = {"locale": "nb-NO"}
     norsk = text_of(reply_of(vakt, "konto ig-kultur", "U0EVA"))
-    assert "Instagram, åpen gruppe" in norsk and "Aktiv" in norsk and "Formål" in norsk
+    assert "Instagram, Åpen gruppe" in norsk and "Aktiv" in norsk and "Formål" in norsk
     assert "Innlegg uke 48" in norsk
     vakt.fake.users["U0SVEN"] = {"locale": "sv-SE"}  # (Dina's language is known by now)
     svenska = text_of(reply_of(vakt, "konto ig-kultur", "U0SVEN"))
-    assert "öppen grupp" in svenska and "Aktivt" in svenska and "Syfte" in svenska
+    assert "Öppen grupp" in svenska and "Aktivt" in svenska and "Syfte" in svenska
 
 
 def make_accounts(vakt: Vakt, count: int, name: str = "Konto") -> None:
