@@ -139,6 +139,53 @@ def _send_upload(
     respond(text=done, blocks=b.text_blocks(done), response_type="ephemeral")
 
 
+After = Callable[[], None] | None
+Press = Callable[[dict[str, Any], Respond, Ctx, str, str], After]
+
+
+def open_modal(
+    deps: Deps, body: dict[str, Any], view: dict[str, Any], respond: Respond, lang: str
+) -> None:
+    """Open a modal on a button's trigger; an expired trigger or a refusal is said, not lost."""
+    try:
+        deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+    except (SlackApiError, KeyError) as exc:
+        log.info("views.open failed: %s", exc)
+        respond(text=t(lang, "error.modal_failed"), replace_original=False)
+
+
+def refuse(respond: Respond, lang: str, error: VaktError) -> None:
+    """A domain error as a short answer to the one who pressed, the message left as it was."""
+    message = t(lang, error.key, **error.params)
+    respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+
+
+def button(deps: Deps, press: Press) -> Callable[[Ack, dict[str, Any], Respond], None]:
+    """A button listener: acked, `press` run in one transaction as the presser with the
+    button's value, a bad value (ValueError, KeyError) or a refusal answered in their language;
+    what `press` returns runs after the commit (opening a modal, updating a message)."""
+
+    def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        now = deps.clock()
+        user = body["user"]["id"]
+        lang = user_language(deps, user, now)
+        try:
+            value = str(body["actions"][0]["value"])
+            with request_ctx(deps, user, now) as ctx:
+                after = press(body, respond, ctx, lang, value)
+        except (KeyError, IndexError, ValueError):
+            respond(text=t(lang, "error.bad_button"), replace_original=False)
+            return
+        except VaktError as error:
+            refuse(respond, lang, error)
+            return
+        if after is not None:
+            after()
+
+    return listener
+
+
 def register(app: App, deps: Deps) -> None:
     """Wire every listener."""
 

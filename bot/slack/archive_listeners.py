@@ -26,7 +26,8 @@ from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import ids
-from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
+from bot.slack.app import button as app_button
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _seen, _selected, _values, refresh_card
 from bot.store.db import session_scope
@@ -280,42 +281,16 @@ def register(app: App, deps: Deps) -> None:
     """Wire the archiving listeners."""
 
     def _open(body: dict[str, Any], view: dict[str, Any], respond: Respond, lang: str) -> None:
-        try:
-            deps.client.views_open(trigger_id=body["trigger_id"], view=view)
-        except (SlackApiError, KeyError) as exc:
-            log.info("views.open failed: %s", exc)
-            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+        open_modal(deps, body, view, respond, lang)
 
-    def _refuse(respond: Respond, lang: str, error: VaktError) -> None:
-        message = t(lang, error.key, **error.params)
-        respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+    IdPress = Callable[[dict[str, Any], Respond, Ctx, str, int], Callable[[], None] | None]
 
-    Press = Callable[[dict[str, Any], Respond, Ctx, str, int], Callable[[], None] | None]
-
-    def button(press: Press) -> Callable[[Ack, dict[str, Any], Respond], None]:
-        """A button whose value is an id: acked, run in one transaction as the presser, a bad
-        value or a refusal answered in their language; what `press` returns runs after the
-        commit (opening a modal, refreshing a message)."""
-
-        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-            ack()
-            now = deps.clock()
-            user = body["user"]["id"]
-            lang = user_language(deps, user, now)
-            try:
-                value = int(body["actions"][0]["value"])
-                with request_ctx(deps, user, now) as ctx:
-                    after = press(body, respond, ctx, lang, value)
-            except (KeyError, ValueError):
-                respond(text=t(lang, "error.bad_button"), replace_original=False)
-                return
-            except VaktError as error:
-                _refuse(respond, lang, error)
-                return
-            if after is not None:
-                after()
-
-        return listener
+    def button(press: IdPress) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        """A button whose value is an id (see app.button)."""
+        return app_button(
+            deps,
+            lambda body, respond, ctx, lang, value: press(body, respond, ctx, lang, int(value)),
+        )
 
     def item_deleted(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, item_id: int
@@ -344,7 +319,7 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(ids.DELETION_EDIT)(button(edit))
 
-    def notified(value: str) -> Press:
+    def notified(value: str) -> IdPress:
         def press(
             body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, deletion_id: int
         ) -> Callable[[], None]:

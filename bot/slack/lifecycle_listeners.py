@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.core.archive import SnapshotKind
 from bot.core.errors import NotAllowed, VaktError
@@ -21,7 +20,8 @@ from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import lifecycle_blocks as lb
-from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
+from bot.slack.app import button as app_button
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _values
 from bot.slack.lifecycle_commands import started_text
@@ -35,9 +35,6 @@ KEEP_FIELDS = {
     "error.lifecycle_keep_period": lb.FIELD_KEEP_PERIOD,
     "error.lifecycle_keep_date": lb.FIELD_KEEP_UNTIL,
 }
-
-After = Callable[[], None] | None
-Press = Callable[[dict[str, Any], Respond, Ctx, str, str], After]
 
 
 def updater(deps: Deps) -> lifecycle.Updater:
@@ -66,39 +63,10 @@ def register(app: App, deps: Deps) -> None:
     """Wire the listeners."""
 
     def _open(body: dict[str, Any], view: dict[str, Any], respond: Respond, lang: str) -> None:
-        try:
-            deps.client.views_open(trigger_id=body["trigger_id"], view=view)
-        except (SlackApiError, KeyError) as exc:
-            log.info("views.open failed: %s", exc)
-            respond(text=t(lang, "error.modal_failed"), replace_original=False)
-
-    def _refuse(respond: Respond, lang: str, error: VaktError) -> None:
-        message = t(lang, error.key, **error.params)
-        respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+        open_modal(deps, body, view, respond, lang)
 
     def button(press: Press) -> Callable[[Ack, dict[str, Any], Respond], None]:
-        """A button: acked, run in one transaction as the presser, a bad value or a refusal
-        answered in their language; what `press` returns runs after the commit."""
-
-        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-            ack()
-            now = deps.clock()
-            user = body["user"]["id"]
-            lang = user_language(deps, user, now)
-            try:
-                value = str(body["actions"][0]["value"])
-                with request_ctx(deps, user, now) as ctx:
-                    after = press(body, respond, ctx, lang, value)
-            except (KeyError, ValueError):
-                respond(text=t(lang, "error.bad_button"), replace_original=False)
-                return
-            except VaktError as error:
-                _refuse(respond, lang, error)
-                return
-            if after is not None:
-                after()
-
-        return listener
+        return app_button(deps, press)
 
     def show_closure(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, view: lifecycle.ClosureView

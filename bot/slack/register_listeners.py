@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import VaktError
 from bot.i18n import t
 from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
-from bot.slack import blocks as b
+from bot.services.rota import Ctx
 from bot.slack import register_blocks as rb
-from bot.slack.app import Deps, request_ctx, user_language
+from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _values
 from bot.slack.register_commands import edit_modal
@@ -110,28 +110,13 @@ def _errors(
 def register(app: App, deps: Deps) -> None:
     """Wire the listeners."""
 
-    @app.action(rb.ACCOUNT_EDIT)
-    def on_edit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
-        try:
-            key = str(body["actions"][0]["value"])
-            with request_ctx(deps, user, now) as ctx:
-                view = edit_modal(ctx, lang, key)
-        except (KeyError, IndexError):
-            respond(text=t(lang, "error.bad_button"), replace_original=False)
-            return
-        except VaktError as error:
-            message = t(lang, error.key, **error.params)
-            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
-            return
-        try:
-            deps.client.views_open(trigger_id=body["trigger_id"], view=view)
-        except (SlackApiError, KeyError) as exc:
-            log.info("views.open failed: %s", exc)
-            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+    def edit(
+        body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, key: str
+    ) -> Callable[[], None]:
+        view = edit_modal(ctx, lang, key)
+        return lambda: open_modal(deps, body, view, respond, lang)
+
+    app.action(rb.ACCOUNT_EDIT)(button(deps, edit))
 
     @app.view(rb.ACCOUNT_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any]) -> None:

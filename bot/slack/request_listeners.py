@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import VaktError
 from bot.core.requests import RequestForm
@@ -18,7 +18,7 @@ from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
-from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
+from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
 from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _values
@@ -99,10 +99,6 @@ def _listing_blocks(ctx: Ctx, lang: str) -> list[dict[str, Any]]:
 def register(app: App, deps: Deps) -> None:
     """Wire the request listeners."""
 
-    def _refuse(respond: Respond, lang: str, error: VaktError) -> None:
-        message = t(lang, error.key, **error.params)
-        respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
-
     def _answer(respond: Respond, body: dict[str, Any], done: str, listing: Any) -> None:
         """The clicker's answer; a `/vakt requests` list (ephemeral, so not updatable by Vakt)
         is replaced by a fresh one under it."""
@@ -171,35 +167,21 @@ def register(app: App, deps: Deps) -> None:
             respond(text=t(lang, "error.bad_button"), replace_original=False)
             return
         except VaktError as error:
-            _refuse(respond, lang, error)
+            refuse(respond, lang, error)
             return
         _answer(respond, body, done, listing)
         _deliver_now(deps)
         refresh_messages(deps, request_id)
 
-    @app.action(rb.DECLINE)
-    def on_decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
-        try:
-            request_id = int(body["actions"][0]["value"])
-            with request_ctx(deps, user, now) as ctx:
-                view = requests.check_decider(ctx, request_id)
-                metadata = json.dumps({"request": request_id})
-                modal = rb.decline_modal(lang, view, metadata)
-        except (KeyError, ValueError):
-            respond(text=t(lang, "error.bad_button"), replace_original=False)
-            return
-        except VaktError as error:
-            _refuse(respond, lang, error)
-            return
-        try:
-            deps.client.views_open(trigger_id=body["trigger_id"], view=modal)
-        except (SlackApiError, KeyError) as exc:
-            log.info("views.open failed: %s", exc)
-            respond(text=t(lang, "error.modal_failed"), replace_original=False)
+    def decline(
+        body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
+    ) -> Callable[[], None]:
+        request_id = int(value)
+        view = requests.check_decider(ctx, request_id)
+        modal = rb.decline_modal(lang, view, json.dumps({"request": request_id}))
+        return lambda: open_modal(deps, body, modal, respond, lang)
+
+    app.action(rb.DECLINE)(button(deps, decline))
 
     @app.view(rb.DECLINE_VIEW)
     def on_decline_submit(ack: Ack, body: dict[str, Any]) -> None:
