@@ -78,11 +78,14 @@ def language_of_locale(locale: str | None, default: str) -> str:
 _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 
 
-def fmt_date(day: date, lang: str, *, weekday: bool = True) -> str:
-    """ "tirsdag 24. desember" / "tisdag 24 december" / "Tuesday 24 December"."""
+def fmt_date(day: date, lang: str, *, weekday: bool = True, year_unless: int | None = None) -> str:
+    """ "tirsdag 24. desember" / "tisdag 24 december" / "Tuesday 24 December"; with the year
+    ("fredag 1. mars 2019") when `year_unless` is given and is another year."""
     pattern = "EEEE d. MMMM" if lang == "nb" else "EEEE d MMMM"
     if not weekday:
         pattern = pattern.removeprefix("EEEE ")
+    if year_unless is not None and day.year != year_unless:
+        pattern += " y"
     return format_date(day, pattern, locale=_BABEL.get(lang, "en_GB"))
 
 

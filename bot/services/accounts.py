@@ -6,11 +6,12 @@ flags and closures have their own services.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
+from bot.core.calendar import WorkCalendar
 from bot.core.register import LIVE, split_users
 from bot.services.notify import coordinator_targets
 from bot.services.rota import Ctx
@@ -52,6 +53,16 @@ def live_accounts(session: Session) -> list[Account]:
             select(Account).where(col(Account.status).in_(LIVE)).order_by(col(Account.key))
         ).all()
     )
+
+
+def watched_since(account: Account, calendar: WorkCalendar) -> date:
+    """The day an account's silence counts from when Vakt has no post of it: the later of its
+    creation on the platform and the day it entered Vakt's register – Vakt cannot know of posts
+    before it watched the account, so a register loaded on day one is not flagged at once."""
+    registered = calendar.local_date(account.created_at)
+    if account.created_on is None:
+        return registered
+    return max(account.created_on, registered)
 
 
 def last_posts(session: Session, account_ids: list[int] | None = None) -> dict[int, datetime]:

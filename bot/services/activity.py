@@ -22,7 +22,7 @@ from bot.core.calendar import WorkCalendar
 from bot.core.errors import Conflict, NotAllowed, UserInputError
 from bot.core.register import Status, cadence_of, inactive_since
 from bot.services import items
-from bot.services.accounts import last_posts
+from bot.services.accounts import last_posts, watched_since
 from bot.services.rota import Ctx
 from bot.store.models import Account, AccountPost
 
@@ -169,8 +169,8 @@ def last_post_days(
 
 
 def created_day(calendar: WorkCalendar, account: Account) -> date:
-    """When an account began: its creation on the platform, else when Vakt first knew it."""
-    return account.created_on or calendar.local_date(account.created_at)
+    """The day an account's silence counts from when it never posted (see watched_since)."""
+    return watched_since(calendar=calendar, account=account)
 
 
 def activity_rows(

@@ -23,7 +23,13 @@ from bot.core.calendar import WorkCalendar
 from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
 from bot.core.rota import Absence
-from bot.services.accounts import account_manager, last_posts, lifecycle_targets, live_accounts
+from bot.services.accounts import (
+    account_manager,
+    last_posts,
+    lifecycle_targets,
+    live_accounts,
+    watched_since,
+)
 from bot.services.archive import has_final_snapshot
 from bot.services.notify import lang_of_target
 from bot.services.outbox import Message, enqueue
@@ -86,8 +92,8 @@ class Finding:
 
 
 def created_on(account: Account, calendar: WorkCalendar) -> date:
-    """When an account began: its declared creation, else the day it was registered."""
-    return account.created_on or calendar.local_date(account.created_at)
+    """The day an account's silence counts from when it never posted (see watched_since)."""
+    return watched_since(account, calendar)
 
 
 def findings(

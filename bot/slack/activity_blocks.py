@@ -54,7 +54,12 @@ def _row_text(lang: str, row: ActivityRow, week_day: date) -> str:
     account = row.account
     week = fmt_week(week_day, lang)
     parts = [
-        t(lang, "activity.last", day=fmt_date(row.last_post, lang), ago=_ago(lang, row.silent_days))
+        t(
+            lang,
+            "activity.last",
+            day=fmt_date(row.last_post, lang, year_unless=week_day.year),
+            ago=_ago(lang, row.silent_days),
+        )
         if row.last_post is not None
         else t(lang, "activity.never"),
         t(

@@ -106,7 +106,7 @@ def flag_description(lang: str, view: FlagView) -> str:
     """What is wrong and since when, in one line."""
     flag, account = view.flag, view.account
     tag, day, number = _detail(flag.detail)
-    since = fmt_date(day, lang) if day else "?"
+    since = fmt_date(day, lang, year_unless=flag.last_raised_on.year) if day else "?"
     if flag.kind == FlagKind.INACTIVE:
         key = "lifecycle.inactive_never" if tag == "created" else "lifecycle.inactive_last"
         return t(lang, key, account=_account(account), since=since, days=view.cadence)

@@ -481,3 +481,31 @@ def test_a_closure_whose_final_snapshot_arrived_last_is_finished_by_the_sweep(or
         ).one()
     assert note.channel == "C0COMMS" and "was closed on Tuesday 8 December" in note.text
     assert org.sweep(at(2026, 12, 9)) == []
+
+
+def test_an_old_account_loaded_into_the_register_is_not_flagged_at_once(engine: Engine) -> None:
+    """Created on the platform in 2019, in Vakt since 2 November 2026 and never posted since:
+    Vakt cannot know of earlier posts, so its silence counts from 2 November, not 2019."""
+    text = BASE.format(fb_extra="", register="", coordinator_channel="")
+    config = parse_config(text.replace("created = 2026-11-02", "created = 2019-03-01"), "x.toml")
+    org = Org(engine, config)
+    assert org.sweep(at(2026, 11, 16, 9, 0)) == []  # 14 days after 2 November: still fine
+    keys = org.sweep(at(2026, 11, 23, 9, 0))
+    (flag,) = org.flags()
+    assert keys == [f"flag:{flag.id}:1:U0COORD1", f"flag:{flag.id}:1:U0BOSS"]
+    assert flag.detail == "created:2026-11-02"
+    assert "since it was registered on Monday 2 November;" in block_text(org.rows()[0])
+
+
+def test_a_silence_from_another_year_shows_the_year(org: Org) -> None:
+    from bot.slack.lifecycle_blocks import flag_description
+
+    org.post(at(2026, 11, 3, 12))
+    org.sweep(at(2026, 11, 23))
+    (flag,) = org.flags()
+    assert flag.detail == "last:2026-11-03"
+    with Session(org.engine) as session:
+        view = lifecycle.flag_view(session, org.config, flag)
+        assert "since Tuesday 3 November;" in flag_description("en", view)
+        flag.last_raised_on = date(2027, 1, 4)  # raised again in the new year
+        assert "since Tuesday 3 November 2026;" in flag_description("en", view)
