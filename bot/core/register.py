@@ -57,6 +57,8 @@ class ClosureStepName(StrEnum):
 
 
 CLOSURE_STEPS = tuple(ClosureStepName)
+# A final snapshot counts for a closure when taken after it started or this long before it.
+FINAL_SNAPSHOT_BEFORE = timedelta(days=30)
 WAIVABLE = frozenset(CLOSURE_STEPS) - {ClosureStepName.FINAL_SNAPSHOT}
 
 

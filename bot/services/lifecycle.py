@@ -24,10 +24,10 @@ from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
 from bot.core.rota import Absence
 from bot.services.accounts import (
-    account_manager,
     last_posts,
     lifecycle_targets,
     live_accounts,
+    may_manage,
     watched_since,
 )
 from bot.services.archive import has_final_snapshot
@@ -304,6 +304,8 @@ def sweep_flags(
                     before=before,
                     after=_flag_data(flag),
                 )
+                session.flush()
+                _settle_status(session, account, today, now)
                 continue
             else:
                 continue
@@ -312,7 +314,6 @@ def sweep_flags(
             messages.extend(
                 _flag_messages(session, config, flag_view(session, config, flag), today)
             )
-        _settle_status(session, account, today, now)
     session.flush()
     return [m for m in messages if enqueue(session, m, now)]
 
@@ -331,10 +332,6 @@ def check_may_manage(ctx: Ctx, account: Account) -> None:
     """Coordinators and the account's manager decide about its lifecycle."""
     if not may_manage(ctx, account):
         raise NotAllowed("error.lifecycle_not_manager", account=account.name)
-
-
-def may_manage(ctx: Ctx, account: Account) -> bool:
-    return ctx.is_coordinator or account_manager(ctx.session, account) == ctx.actor
 
 
 def check_keep(ctx: Ctx, flag_id: int) -> FlagView:
@@ -359,7 +356,8 @@ def keep_flag(
     if len(reason) > REASON_MAX:
         raise UserInputError("error.lifecycle_reason_too_long", max=REASON_MAX)
     try:
-        quiet_period = core.QuietPeriod(period or "")
+        # A date picked in the form is what the person meant, whatever the period select says.
+        quiet_period = core.QuietPeriod.UNTIL_DATE if chosen else core.QuietPeriod(period or "")
     except ValueError:
         raise UserInputError("error.lifecycle_keep_period") from None
     until = core.quiet_until(quiet_period, ctx.today, chosen)
@@ -397,6 +395,19 @@ def flag_locations(session: Session, flag: AccountFlag) -> list[tuple[str, str, 
     ]
 
 
+def open_flag_ids(session: Session, account: Account) -> list[int]:
+    """The ids of an account's open flags."""
+    return [
+        f.id
+        for f in session.exec(
+            select(AccountFlag).where(
+                AccountFlag.account_id == account.id, col(AccountFlag.open_key).is_not(None)
+            )
+        )
+        if f.id is not None
+    ]
+
+
 def open_flags(ctx: Ctx) -> list[FlagView]:
     """Every open flag, by account and kind."""
     flags = ctx.session.exec(
@@ -419,7 +430,10 @@ def _closure_view(session: Session, closure: AccountClosure) -> ClosureView:
         s.step: s
         for s in session.exec(select(ClosureStep).where(ClosureStep.closure_id == closure.id))
     }
-    has_final = has_final_snapshot(session, account.id)
+    # A final snapshot taken for this closure, or shortly before it started – not one left
+    # from an earlier closure that was cancelled (NB6: before closing the account).
+    since = closure.started_at - core.FINAL_SNAPSHOT_BEFORE
+    has_final = has_final_snapshot(session, account.id, since)
     missing = tuple(core.closure_missing(steps, has_final))
     return ClosureView(closure, account, team, steps, has_final, missing)
 
@@ -519,6 +533,8 @@ def start_from_flag(ctx: Ctx, flag_id: int) -> ClosureView:
     """Start closure from a flag's button."""
     view = get_flag(ctx, flag_id)
     check_may_manage(ctx, view.account)
+    if view.flag.open_key is None:
+        raise Conflict("error.lifecycle_flag_resolved")
     if view.flag.kind == FlagKind.COVERAGE:
         raise Conflict("error.lifecycle_coverage_no_close")
     return start_closure(ctx, view.account, None, flag_id)

@@ -80,6 +80,8 @@ def parse_posted(ctx: Ctx, words: list[str]) -> tuple[str, datetime]:
         at += 1
     if at < len(rest):
         raise UserInputError("error.unexpected", value=rest[at][:40])
+    if day is not None and day < ctx.today - timedelta(days=366):
+        raise UserInputError("error.post_too_old")  # before building a time that may overflow
     tz = ctx.calendar.tz
     if clock is not None:
         posted = datetime.combine(day or ctx.today, clock, tzinfo=tz)

@@ -94,7 +94,9 @@ def register(app: App, deps: Deps) -> None:
                     return
                 activity.check_recorder(ctx, account)
                 # One press per person, account and day counts: pressing again changes nothing.
-                external_id = f"button:{account.id}:{ctx.today.isoformat()}:{user}"
+                # One press per account and day counts, whoever presses: two colleagues
+                # pressing for the same post must not make two (and a false VT5 notice).
+                external_id = f"button:{account.id}:{ctx.today.isoformat()}"
                 post, created = activity.record_post(ctx, account, external_id, now, "button")
                 head = t(
                     lang,

@@ -239,6 +239,15 @@ def register(app: App, deps: Deps) -> None:
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
         view = lifecycle.cancel_closure(ctx, int(value))
-        return show_closure(body, respond, ctx, lang, view)
+        flags = lifecycle.open_flag_ids(ctx.session, view.account)
+        shown = show_closure(body, respond, ctx, lang, view)
+
+        def after() -> None:
+            shown()
+            # The flags said "closure started": they get their Keep / Start closure back.
+            for flag_id in flags:
+                updater(deps).flag(flag_id, deps.clock())
+
+        return after
 
     app.action(lb.CLOSURE_CANCEL)(button(cancel))

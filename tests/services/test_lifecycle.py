@@ -315,3 +315,36 @@ def test_a_flag_raised_by_another_replica_meanwhile_is_skipped(engine: Engine) -
         ("inactive", "1:inactive"),
         ("ended", "1:ended"),
     ]
+
+
+def test_a_date_chosen_in_the_keep_form_wins_over_the_period_select(org: Org) -> None:
+    act(org, "U0BOSS", lifecycle.keep_flag, flag_id(org), "Sesong", "3m", date(2027, 2, 1))
+    assert org.flags()[0].quiet_until == date(2027, 2, 1)
+
+
+def test_start_closure_from_a_resolved_flag_is_refused(org: Org) -> None:
+    number = flag_id(org)
+    org.post(at(2026, 12, 7, 11))
+    org.sweep(at(2026, 12, 8))  # the post resolves the flag
+    error = refused(org, "U0COORD1", lifecycle.start_from_flag, number)
+    assert isinstance(error, Conflict) and error.key == "error.lifecycle_flag_resolved"
+    assert org.status() == "active"
+
+
+def test_a_final_snapshot_left_from_a_cancelled_closure_a_year_ago_does_not_count(
+    org: Org,
+) -> None:
+    final_snapshot(org)  # taken 7 December 2026 for a closure that was then cancelled
+    first = start(org)
+    act(org, "U0COORD1", lifecycle.cancel_closure, first)
+    a_year_later = at(2027, 12, 6, 10)
+
+    def run(ctx: rota.Ctx) -> lifecycle.ClosureView:
+        return lifecycle.start_closure(ctx, org.account(ctx.session), "Inaktiv igjen")
+
+    view = act(org, "U0COORD1", run, now=a_year_later)
+    assert isinstance(view, lifecycle.ClosureView) and view.closure.id is not None
+    assert not view.has_final and view.missing[0] == ClosureStepName.FINAL_SNAPSHOT
+    for step in OTHERS:
+        act(org, "U0ANNA", lifecycle.mark_done, view.closure.id, step, now=a_year_later)
+    assert org.status() == "closing"  # the old snapshot does not close it
