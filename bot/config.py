@@ -425,6 +425,15 @@ def account_decl(r: _Reader) -> AccountDecl:
         if r.raw("end_date") is not None
         else None
     )
+    if created is not None and end_date is not None and end_date < created:
+        raise r.fail("end_date", f"{end_date} is before the account was created ({created})")
+    admins = r.str_list("admins", USER_ID, "Slack user id")
+    if len(",".join(admins)) > 400:
+        raise r.fail("admins", "lists more people than the register holds (at most 400 characters)")
+    per_week = r.optional_number("max_posts_week", 1, 1000)
+    per_day = r.optional_number("max_posts_day", 1, 100)
+    if per_week is not None and per_day is not None and per_day > per_week:
+        raise r.fail("max_posts_day", f"{per_day} a day is more than {per_week} a week")
     return AccountDecl(
         key=key,
         platform=platform,
@@ -438,12 +447,12 @@ def account_decl(r: _Reader) -> AccountDecl:
         kind=kind,
         unit=unit,
         manager=r.slack_id("manager", USER_ID, "Slack user id"),
-        admins=r.str_list("admins", USER_ID, "Slack user id"),
+        admins=admins,
         created=created,
         end_date=end_date,
         cadence_days=r.optional_number("cadence_days", 0, 365),
-        max_posts_week=r.optional_number("max_posts_week", 1, 1000),
-        max_posts_day=r.optional_number("max_posts_day", 1, 100),
+        max_posts_week=per_week,
+        max_posts_day=per_day,
         coordinator_admin=r.flag("coordinator_admin", False),
         credentials_held=r.flag("credentials_held", False),
         published_channel=r.slack_id("published_channel", CHANNEL_ID, "Slack channel id"),

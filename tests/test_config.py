@@ -558,3 +558,24 @@ def test_published_feed_is_no_intake_channel_and_belongs_to_one_account() -> Non
     with pytest.raises(ConfigError) as caught:
         parse_config(MINIMAL + twice, "vakt.toml")
     assert caught.value.key == "account.ig.published_channel"
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "words"),
+    [
+        ('created = "2026-06-01"\nend_date = "2026-05-31"', "account.fb.end_date", "before"),
+        ("max_posts_week = 5\nmax_posts_day = 6", "account.fb.max_posts_day", "more than 5 a week"),
+        (
+            "admins = [" + ", ".join(f'"U0{n:09d}"' for n in range(40)) + "]",
+            "account.fb.admins",
+            "at most 400 characters",
+        ),
+    ],
+)
+def test_account_register_fields_that_contradict_each_other(
+    setting: str, key: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
+    assert caught.value.key == key
+    assert words in caught.value.problem

@@ -480,6 +480,17 @@ def edit(rows: list[dict[str, str]], **changes: str) -> list[dict[str, str]]:
             "the published feed of account.ig-ung",
         ),
         (
+            edit(good_rows(), published_channel="C0KULT"),
+            (*COLUMNS, "published_channel"),
+            "accounts.csv line 3: account.ig-ung.published_channel: C0KULT is already the "
+            "intake of team.kultur",
+        ),
+        (
+            edit(good_rows(), max_posts_week="5", max_posts_day="6"),
+            (*COLUMNS, "max_posts_week", "max_posts_day"),
+            "accounts.csv line 3: account.ig-ung.max_posts_day: 6 a day is more than 5 a week",
+        ),
+        (
             edit(good_rows(), key="IG UNG"),
             COLUMNS,
             "accounts.csv line 3: account.key: 'IG UNG' must be lower case letters, digits, - or _",
@@ -497,6 +508,8 @@ def edit(rows: list[dict[str, str]], **changes: str) -> list[dict[str, str]]:
         "column",
         "intake-clash",
         "feed-clash",
+        "feed-is-intake",
+        "limits",
         "key",
     ],
 )
@@ -544,6 +557,7 @@ def test_every_problem_is_named_at_once_in_toml(
         ("missing.csv", None, "missing.csv: does not exist"),
         ("r.toml", "[[account]\n", "r.toml: (syntax): not valid TOML: "),
         ("r.toml", "[team]\nkey = 1\n", "r.toml: team: is not [[account]] (misspelt?)"),
+        ("r.toml", "account = [1, 2]\n", "r.toml: account: must be written as [[account]] tables"),
         ("r.csv", "", "r.csv: is empty (the first line names the columns)"),
         ("r.csv", "name,url\nA,https://a.no\n", "r.csv line 1: key: the column is required"),
     ],
@@ -577,6 +591,17 @@ def test_spreadsheet_words_and_a_byte_order_mark_are_accepted(
     assert account["name"] == "Næringsliv i Testrud"
     assert (account["credentials_held"], account["coordinator_admin"]) == (True, False)
     assert (account["cadence_days"], account["admins"]) == (30, "U0ANNA,U0BO")
+
+
+def test_a_semicolon_csv_from_nordic_excel_is_read(
+    site: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    header = "key;platform;name;url;team;unit"
+    line = "yt-kultur;youtube;Kultur, konserter og sånt;https://youtube.com/@t;komm;Kultur"
+    (tmp_path / "a.csv").write_bytes(BOM + f"{header}\r\n{line}\r\n".encode())
+    code, out, err = run(capsys, "import", "a.csv")
+    assert (code, out.splitlines()[0]) == (0, "  yt-kultur: created"), err
+    assert register(site)["yt-kultur"]["name"] == "Kultur, konserter og sånt"
 
 
 def test_the_formula_guard_round_trips(

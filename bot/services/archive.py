@@ -440,13 +440,12 @@ def counted() -> sa.ColumnElement[bool]:
     return sa.or_(has_file, col(Snapshot.archive_link).is_not(None))
 
 
-def last_snapshots(session: Session) -> dict[int, datetime]:
-    """The newest snapshot that holds something, per account id."""
-    rows = session.exec(
-        select(Snapshot.account_id, func.max(Snapshot.taken_at))
-        .where(counted())
-        .group_by(col(Snapshot.account_id))
-    ).all()
+def last_snapshots(session: Session, account_ids: list[int] | None = None) -> dict[int, datetime]:
+    """The newest snapshot that holds something, per account id (of the given accounts)."""
+    query = select(Snapshot.account_id, func.max(Snapshot.taken_at)).where(counted())
+    if account_ids is not None:
+        query = query.where(col(Snapshot.account_id).in_(account_ids))
+    rows = session.exec(query.group_by(col(Snapshot.account_id))).all()
     return {account_id: taken for account_id, taken in rows if taken is not None}
 
 

@@ -80,9 +80,6 @@ class AccountFields:
     published_channel: str | None = None
 
 
-FIELD_NAMES = ("key", *(f.name for f in dataclasses.fields(AccountFields)))
-
-
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field: the field's name (as in AccountFields, or "key") and the
@@ -492,6 +489,8 @@ class AccountCard:
     flags: tuple[AccountFlag, ...]
     closure: AccountClosure | None
     editable: bool  # the reader may edit it here (a coordinator, and not declared in the file)
+    status_since: date | None = None  # local dates of status_changed_at and the closure's start
+    closure_started: date | None = None
 
 
 def _posts_between(session: Session, account_id: int, start: datetime, end: datetime) -> int:
@@ -519,7 +518,12 @@ def account_card(ctx: Ctx, key: str) -> AccountCard:
     week_start = datetime.combine(monday, time(0), tzinfo=tz)
     day_start = datetime.combine(today, time(0), tzinfo=tz)
     last = last_posts(ctx.session, [account.id]).get(account.id)
-    snapshot = last_snapshots(ctx.session).get(account.id)
+    snapshot = last_snapshots(ctx.session, [account.id]).get(account.id)
+    closure = _open_closures(ctx.session, [account.id]).get(account.id)
+
+    def local(moment: datetime | None) -> date | None:
+        return ctx.calendar.local_date(moment) if moment is not None else None
+
     months = interval(ctx.config.archive.snapshot_months, account)
     last_snapshot = ctx.calendar.local_date(snapshot) if snapshot is not None else None
     registered = account.created_on or ctx.calendar.local_date(account.created_at)
@@ -541,6 +545,8 @@ def account_card(ctx: Ctx, key: str) -> AccountCard:
         last_snapshot=last_snapshot,
         snapshot_due=archive_core.snapshot_due(last_snapshot, registered, months) if live else None,
         flags=tuple(_open_flags(ctx.session, [account.id]).get(account.id, [])),
-        closure=_open_closures(ctx.session, [account.id]).get(account.id),
+        closure=closure,
         editable=ctx.is_coordinator and not account.managed,
+        status_since=local(account.status_changed_at),
+        closure_started=local(closure.started_at) if closure is not None else None,
     )

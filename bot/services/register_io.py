@@ -252,7 +252,7 @@ def _toml_rows(name: str, text: str) -> list[SourceRow]:
         if top != "account":
             raise RegisterFileError([f"{name}: {top}: is not [[account]] (misspelt?)"])
     tables = doc.get("account", [])
-    if not isinstance(tables, list):
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise RegisterFileError([f"{name}: account: must be written as [[account]] tables"])
     return [SourceRow(name, f"account[{i}]", table) for i, table in enumerate(tables)]
 
@@ -301,8 +301,12 @@ def _csv_rows(name: str, text: str) -> list[SourceRow]:
 
 
 def _records(text: str) -> Iterable[tuple[int, list[str]]]:
-    """CSV records with the line each starts on (a cell may hold line breaks)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """CSV records with the line each starts on (a cell may hold line breaks). Separated by
+    commas, or by semicolons as Excel saves CSV in Norwegian and Swedish: the header says which
+    (the column names hold neither)."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = ";" if ";" in header and "," not in header else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     for cells in reader:
         yield start, cells
@@ -399,9 +403,9 @@ def _check_channels(
     problems: list[str] = []
     for item in checked:
         decl, owner = item.decl, f"account.{item.decl.key}"
-        for field, seen, what in (
-            ("intake_channel", intake, "intake"),
-            ("published_channel", feeds, "published feed"),
+        for field, seen, what, other in (
+            ("intake_channel", intake, "intake", feeds),
+            ("published_channel", feeds, "published feed", intake),
         ):
             channel = getattr(decl, field)
             if channel is None:
@@ -410,6 +414,13 @@ def _check_channels(
                 problems.append(
                     f"{item.source.where}: {owner}.{field}: "
                     f"{channel} is already the {what} of {seen[channel]}"
+                )
+            elif channel in other:
+                # A post is not a question: a feed is never an intake channel, nor the reverse.
+                kind = "published feed" if other is feeds else "intake"
+                problems.append(
+                    f"{item.source.where}: {owner}.{field}: "
+                    f"{channel} is already the {kind} of {other[channel]}"
                 )
             else:
                 seen[channel] = owner

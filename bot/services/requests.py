@@ -296,6 +296,9 @@ def approve(ctx: Ctx, request_id: int) -> Decision:
     roles = _roles(ctx, team)
     if not roles:
         raise NotAllowed("request.error.not_decider")
+    if ctx.actor == request.requester:
+        # Agreed with the comms unit (PG1) and the manager (NB1): not with oneself.
+        raise NotAllowed("request.error.own_request")
     values: dict[str, Any] = {}
     conditions: list[Any] = []
     recorded: list[Role] = []
@@ -310,16 +313,19 @@ def approve(ctx: Ctx, request_id: int) -> Decision:
     if not values or not _set_if_pending(ctx.session, request_id, conditions, values):
         ctx.session.refresh(request)  # another decider may have acted just now
         _still_pending(request)
-        _already_approved(ctx.actor, roles, request)
+        if view_of(ctx.session, ctx.config, request).awaited:
+            _already_approved(ctx.actor, roles, request)
+        recorded = []  # nothing awaited any more (the settings or the manager changed): decide
     ctx.session.refresh(request)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="request.approve",
-        target=f"request:{request_id}",
-        now=ctx.now,
-        after={"roles": [str(r) for r in recorded]},
-    )
+    if recorded:
+        audit(
+            ctx.session,
+            actor=ctx.actor,
+            action="request.approve",
+            target=f"request:{request_id}",
+            now=ctx.now,
+            after={"roles": [str(r) for r in recorded]},
+        )
     account: Account | None = None
     if not view_of(ctx.session, ctx.config, request).awaited and _set_if_pending(
         ctx.session,
@@ -509,6 +515,8 @@ def _content(
         )
     ).all()
     views = [view_of(session, config, r) for r in requests]
+    # Only the requests still waiting for this recipient's approval keep their buttons.
+    views = [v for v in views if _target_roles(config, v.team, row.channel) & set(v.awaited)]
     week_day = calendar.local_date(row.created_at)
     lang = lang_of_target(session, config, row.channel)
     return rb.reminder(lang, calendar.tz, week_day, views)

@@ -184,7 +184,7 @@ def register_list(
             )
         )
         sections = _packed([_entry(lang, row, today) for row in register.rows])
-        if len(blocks) + 2 > room:
+        if len(blocks) + 3 > room:  # the divider, the team's head and at least one entry
             break
         blocks += [DividerBlock(), team_head]
         for chunk in sections:
@@ -231,8 +231,8 @@ def account_card(
     if account.closed_on is not None:
         day = day_text(account.closed_on, lang, today)
         status = t(lang, "register.closed_on", status=status, day=day)
-    elif account.status_changed_at is not None:
-        day = day_text(account.status_changed_at.date(), lang, today)
+    elif card.status_since is not None:
+        day = day_text(card.status_since, lang, today)
         status = t(lang, "register.status_since", status=status, day=day)
     lines = [
         _link(account),
@@ -321,7 +321,7 @@ def account_card(
             lang,
             "register.closure_line",
             who=_who(card.closure.started_by),
-            day=day_text(card.closure.started_at.date(), lang, today),
+            day=day_text(card.closure_started or today, lang, today),
         )
         if card.closure.reason:
             closure += f"\n> {escape(card.closure.reason)}"

@@ -4,7 +4,6 @@ entry, or shows each problem beside its field (issue 5)."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -18,11 +17,11 @@ from bot.services.register import AccountFields, FieldError, InvalidFields
 from bot.services.rota import Ctx
 from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
+from bot.slack.blocks import escape
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _values
 from bot.slack.register_commands import edit_modal
 
-log = logging.getLogger(__name__)
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
 DATES = ("created_on", "end_date")
 TEXTS = ("name", "unit", "purpose", "audience", "dialogue", "privacy", "resources", "plan")
@@ -142,7 +141,7 @@ def register(app: App, deps: Deps) -> None:
                 else:
                     saved = service.add_account(ctx, key, entry)
                     done_key = "register.saved_add"
-                done = t(lang, done_key, name=saved.account.name, key=saved.account.key)
+                done = t(lang, done_key, name=escape(saved.account.name), key=saved.account.key)
         except InvalidFields as invalid:
             ack(response_action="errors", errors=_errors(lang, invalid.errors, editing))
             return

@@ -19,6 +19,7 @@ from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
 from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
+from bot.slack.blocks import escape
 from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _values
@@ -72,7 +73,7 @@ def _receipt(lang: str, view: requests.RequestView) -> str:
         if manager
         else t(lang, "request.receipt_coordinators")
     )
-    return t(lang, "request.receipt", id=view.id, name=view.request.name, deciders=deciders)
+    return t(lang, "request.receipt", id=view.id, name=escape(view.request.name), deciders=deciders)
 
 
 def refresh_messages(deps: Deps, request_id: int) -> None:
@@ -151,7 +152,7 @@ def register(app: App, deps: Deps) -> None:
                         "request.you_approved_done",
                         id=view.id,
                         key=decision.account.key,
-                        team=view.team.name,
+                        team=escape(view.team.name),
                         requester=f"<@{view.request.requester}>",
                     )
                 else:
@@ -163,7 +164,7 @@ def register(app: App, deps: Deps) -> None:
                     )
                 if _ephemeral(body):
                     listing = _listing_blocks(ctx, lang)
-        except (KeyError, ValueError):
+        except (KeyError, IndexError, ValueError):
             respond(text=t(lang, "error.bad_button"), replace_original=False)
             return
         except VaktError as error:

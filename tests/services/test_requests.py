@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig, parse_config
 from bot.core.errors import Conflict, NotAllowed, UserInputError
 from bot.core.requests import RequestForm, Role
+from bot.jobs.requests import request_reminder_job
 from bot.services import requests
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx
@@ -471,3 +472,40 @@ def test_both_a_second_coordinator_is_told_a_coordinator_has_approved(engine: En
     request = org.request(request_id)
     assert request.status == "pending" and request.coordinator_approved_by == "U0COORD1"
     assert org.approve(request_id, "U0BOSS").account is not None
+
+
+def test_nobody_approves_their_own_request(org: Org) -> None:
+    """PG1: a new account is agreed with the comms unit – a manager (or a coordinator) who
+    asks for one cannot approve it alone."""
+    request_id = org.submit(actor="U0BOSS")
+    with pytest.raises(NotAllowed) as refused:
+        org.approve(request_id, "U0BOSS")
+    assert refused.value.key == "request.error.own_request"
+    assert org.request(request_id).status == "pending" and len(org.all(Account)) == 1
+    assert org.approve(request_id, "U0COORD1").account is not None
+
+
+def test_a_request_awaiting_nobody_any_more_is_decided_by_the_next_approval(
+    engine: Engine,
+) -> None:
+    """Under "both" a coordinator approved, then the setting became "either": the request
+    waits for nobody, and the next decider's Approve makes the account instead of a refusal."""
+    org = Org(engine, make_config("both"))
+    request_id = org.submit()
+    org.approve(request_id, "U0COORD1")
+    org.config = make_config("either")
+    decision = org.approve(request_id, "U0COORD2")
+    assert decision.account is not None and org.request(request_id).status == "approved"
+
+
+def test_a_reminder_keeps_buttons_only_where_its_reader_is_still_awaited(engine: Engine) -> None:
+    org = Org(engine, make_config("both"))
+    request_id = org.submit()
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=OSLO)
+    with session_scope(org.engine) as session:
+        sent = request_reminder_job(session, org.config, org.calendar, monday)
+    assert {m.channel for m in sent} == {"C0COMMS", "U0BOSS"}
+    org.approve(request_id, "U0COORD1", now=monday)
+    reminders = {r.channel: r for r in org.outbox(requests.REMINDER_KIND)}
+    assert buttons(reminders["C0COMMS"]) == []  # the coordinators have approved
+    assert buttons(reminders["U0BOSS"]) == [rb.APPROVE, rb.DECLINE]
