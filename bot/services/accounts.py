@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
-from bot.core.register import LIVE, split_users
+from bot.core.register import LIVE
 from bot.services.notify import coordinator_targets
 from bot.services.rota import Ctx
 from bot.store.models import Account, AccountPost, Team
@@ -39,11 +39,6 @@ def lifecycle_targets(session: Session, config: OrgConfig, account: Account) -> 
     if manager and manager not in targets:
         targets.append(manager)
     return targets
-
-
-def admins_of(account: Account) -> tuple[str, ...]:
-    """The account's named administrators (Slack user ids)."""
-    return split_users(account.admins)
 
 
 def live_accounts(session: Session) -> list[Account]:

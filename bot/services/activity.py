@@ -168,11 +168,6 @@ def last_post_days(
     }
 
 
-def created_day(calendar: WorkCalendar, account: Account) -> date:
-    """The day an account's silence counts from when it never posted (see watched_since)."""
-    return watched_since(calendar=calendar, account=account)
-
-
 def activity_rows(
     session: Session,
     config: OrgConfig,
@@ -190,7 +185,7 @@ def activity_rows(
     for account in accounts:
         assert account.id is not None
         cadence = cadence_of(config.register, account.cadence_days)
-        created = created_day(calendar, account)
+        created = watched_since(account, calendar)
         last_day = last.get(account.id)
         rows.append(
             ActivityRow(

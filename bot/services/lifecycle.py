@@ -91,11 +91,6 @@ class Finding:
     detail: str | None = None  # "last:<date>", "created:<date>", "end:<date>", "short:<date>:<n>"
 
 
-def created_on(account: Account, calendar: WorkCalendar) -> date:
-    """The day an account's silence counts from when it never posted (see watched_since)."""
-    return watched_since(account, calendar)
-
-
 def findings(
     config: OrgConfig,
     calendar: WorkCalendar,
@@ -107,7 +102,7 @@ def findings(
 ) -> dict[FlagKind, Finding]:
     """Which flag conditions hold for an account today, with what the message says."""
     rules = config.register
-    began = created_on(account, calendar)
+    began = watched_since(account, calendar)
     since = core.inactive_since(
         last_post, began, core.cadence_of(rules, account.cadence_days), today
     )
@@ -243,6 +238,11 @@ def sweep_flags(
         (f.account_id, f.kind): f
         for f in session.exec(select(AccountFlag).where(col(AccountFlag.open_key).is_not(None)))
     }
+    # A thin rota is the team's: flagged once, on its first account by key, not on each of its
+    # (perhaps thirty) accounts.
+    coverage_owner: dict[int, int | None] = {}
+    for account in accounts:
+        coverage_owner.setdefault(account.team_id, account.id)
     messages: list[Message] = []
     for account in accounts:
         assert account.id is not None
@@ -259,6 +259,8 @@ def sweep_flags(
             absences,
             today,
         )
+        if coverage_owner[account.team_id] != account.id:
+            found[FlagKind.COVERAGE] = Finding(False)
         for kind, finding in found.items():
             flag = open_flags.get((account.id, kind.value))
             opened = core.OpenFlag(flag.quiet_until) if flag is not None else None
@@ -408,14 +410,17 @@ def open_flag_ids(session: Session, account: Account) -> list[int]:
     ]
 
 
-def open_flags(ctx: Ctx) -> list[FlagView]:
-    """Every open flag, by account and kind."""
+def open_flags(ctx: Ctx, limit: int | None = None) -> tuple[list[FlagView], int]:
+    """The open flags, oldest first (at most `limit`), and how many there are."""
+    where = col(AccountFlag.open_key).is_not(None)
     flags = ctx.session.exec(
         select(AccountFlag)
-        .where(col(AccountFlag.open_key).is_not(None))
+        .where(where)
         .order_by(col(AccountFlag.raised_at), col(AccountFlag.id))
+        .limit(limit)
     ).all()
-    return [flag_view(ctx.session, ctx.config, f) for f in flags]
+    total = ctx.session.exec(select(sa.func.count()).select_from(AccountFlag).where(where)).one()
+    return [flag_view(ctx.session, ctx.config, f) for f in flags], int(total)
 
 
 # ---------------------------------------------------------------- closure
@@ -697,14 +702,17 @@ def checklist_content(
     return lb.checklist(lang, view, calendar)
 
 
-def open_closures(ctx: Ctx) -> list[ClosureView]:
-    """Closures in progress, oldest first."""
+def open_closures(ctx: Ctx, limit: int | None = None) -> tuple[list[ClosureView], int]:
+    """Closures in progress, oldest first (at most `limit`), and how many there are."""
+    where = col(AccountClosure.open_key).is_not(None)
     rows = ctx.session.exec(
         select(AccountClosure)
-        .where(col(AccountClosure.open_key).is_not(None))
+        .where(where)
         .order_by(col(AccountClosure.started_at), col(AccountClosure.id))
+        .limit(limit)
     ).all()
-    return [_closure_view(ctx.session, c) for c in rows]
+    total = ctx.session.exec(select(sa.func.count()).select_from(AccountClosure).where(where)).one()
+    return [_closure_view(ctx.session, c) for c in rows], int(total)
 
 
 def open_closure_of(session: Session, account_id: int) -> AccountClosure | None:

@@ -397,11 +397,14 @@ def flags_list(
     closures: Sequence[tuple[ClosureView, bool, bool]],
     today: date,
     calendar: WorkCalendar,
+    totals: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Open flags (with Keep / Start closure for who may decide) and closures in progress
-    (with Check again, and Cancel for coordinators)."""
+    (with Check again, and Cancel for coordinators); `totals` counts all of each when only
+    the first were given."""
+    flag_total, closure_total = totals or (len(flags), len(closures))
     blocks: list[Block] = [HeaderBlock(text=t(lang, "lifecycle.flags_header")[:150])]
-    if not flags and not closures:
+    if not flag_total and not closure_total:
         blocks.append(SectionBlock(text=_md(t(lang, "lifecycle.flags_none"))))
         return _dicts(blocks)
     for view, may_act in flags[:MAX_FLAG_ROWS]:
@@ -430,9 +433,13 @@ def flags_list(
                     _button(t(lang, "lifecycle.start_closure"), FLAG_CLOSE, str(flag.id), "danger")
                 )
             blocks.append(ActionsBlock(elements=buttons))
-    if len(flags) > MAX_FLAG_ROWS:
+    if flag_total > min(len(flags), MAX_FLAG_ROWS):
         blocks.append(
-            ContextBlock(elements=[_md(t(lang, "common.more", count=len(flags) - MAX_FLAG_ROWS))])
+            ContextBlock(
+                elements=[
+                    _md(t(lang, "common.more", count=flag_total - min(len(flags), MAX_FLAG_ROWS)))
+                ]
+            )
         )
     for closure_view, may_tick, may_cancel in closures[:MAX_CLOSURE_ROWS]:
         closure = closure_view.closure
@@ -463,10 +470,18 @@ def flags_list(
             )
         if buttons:
             blocks.append(ActionsBlock(elements=buttons))
-    if len(closures) > MAX_CLOSURE_ROWS:
+    if closure_total > min(len(closures), MAX_CLOSURE_ROWS):
         blocks.append(
             ContextBlock(
-                elements=[_md(t(lang, "common.more", count=len(closures) - MAX_CLOSURE_ROWS))]
+                elements=[
+                    _md(
+                        t(
+                            lang,
+                            "common.more",
+                            count=closure_total - min(len(closures), MAX_CLOSURE_ROWS),
+                        )
+                    )
+                ]
             )
         )
     return _dicts(blocks)

@@ -16,12 +16,15 @@ def cmd_flags(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     """`/vakt flags`: open flags and closures in progress, with buttons for who may act."""
     if words:
         raise UserInputError("error.unexpected", value=words[0][:40])
-    flags = [(v, lifecycle.may_manage(ctx, v.account)) for v in lifecycle.open_flags(ctx)]
-    closures = [
-        (v, lifecycle.may_tick(ctx, v), ctx.is_coordinator) for v in lifecycle.open_closures(ctx)
-    ]
-    blocks = lb.flags_list(lang, flags, closures, ctx.today, ctx.calendar)
-    text = t(lang, "lifecycle.flags_summary", flags=len(flags), closures=len(closures))
+    # Only the rows shown are built (a message holds 15 flags and 8 closures); the rest counted.
+    shown_flags, flag_total = lifecycle.open_flags(ctx, lb.MAX_FLAG_ROWS)
+    shown_closures, closure_total = lifecycle.open_closures(ctx, lb.MAX_CLOSURE_ROWS)
+    flags = [(v, lifecycle.may_manage(ctx, v.account)) for v in shown_flags]
+    closures = [(v, lifecycle.may_tick(ctx, v), ctx.is_coordinator) for v in shown_closures]
+    blocks = lb.flags_list(
+        lang, flags, closures, ctx.today, ctx.calendar, totals=(flag_total, closure_total)
+    )
+    text = t(lang, "lifecycle.flags_summary", flags=flag_total, closures=closure_total)
     return Reply(text, blocks)
 
 

@@ -509,3 +509,24 @@ def test_a_silence_from_another_year_shows_the_year(org: Org) -> None:
         assert "since Tuesday 3 November;" in flag_description("en", view)
         flag.last_raised_on = date(2027, 1, 4)  # raised again in the new year
         assert "since Tuesday 3 November 2026;" in flag_description("en", view)
+
+
+def test_a_thin_rota_is_flagged_once_for_the_team_not_once_per_account(engine: Engine) -> None:
+    extra = """
+[[account]]
+key = "ig-main"
+platform = "instagram"
+name = "Testrud på Instagram"
+url = "https://www.instagram.com/testrud"
+team = "komm"
+created = 2026-11-02
+"""
+    org = Org(engine, make_config(fb_extra=extra))
+    for key in ("fb-main", "ig-main"):
+        org.post(at(2026, 12, 4, 12), key)
+    org.away("U0ANNA", date(2026, 12, 9), date(2026, 12, 11))
+    org.away("U0BO", date(2026, 12, 10), date(2026, 12, 18))
+    org.sweep(at(2026, 12, 7))
+    (flag,) = org.flags()
+    assert flag.kind == "coverage" and flag.account_id == 1  # fb-main, the team's first by key
+    assert org.status("ig-main") == "active"
