@@ -405,9 +405,9 @@ def test_wrong_method_and_unknown_paths(vakt: Vakt) -> None:
 
 
 @pytest.fixture
-def closed_vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
+def closed_vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
     harness = Vakt(
-        fake, sqlite_url, tmp_path, datetime(2026, 11, 23, 10, 0, tzinfo=OSLO), intake_token=None
+        fake, db_url, tmp_path, datetime(2026, 11, 23, 10, 0, tzinfo=OSLO), intake_token=None
     )
     yield harness
     harness.close()

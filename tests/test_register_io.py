@@ -109,9 +109,9 @@ def seed(engine: Engine, config_text: str = CONFIG) -> None:
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[Engine]:
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[Engine]:
     """A deployment: configuration, a migrated and seeded database, `vakt` run in-process."""
-    yield from _site(tmp_path, monkeypatch, sqlite_url)
+    yield from _site(tmp_path, monkeypatch, db_url)
 
 
 def _site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[Engine]:

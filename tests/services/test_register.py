@@ -64,8 +64,8 @@ def _engine(url: str, config: OrgConfig) -> Engine:
 
 
 @pytest.fixture
-def db(sqlite_url: str, config: OrgConfig) -> Engine:
-    engine = _engine(sqlite_url, config)
+def db(db_url: str, config: OrgConfig) -> Engine:
+    engine = _engine(db_url, config)
     yield engine  # type: ignore[misc]
     engine.dispose()
 

@@ -27,8 +27,8 @@ USAGE = "/vakt posted <account> [date] [HH:MM]"
 
 
 @pytest.fixture
-def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
-    harness = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=ACTIVITY_CONFIG)
+def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    harness = Vakt(fake, db_url, tmp_path, NOW, config_text=ACTIVITY_CONFIG)
     yield harness
     harness.close()
     fake.assert_no_errors()

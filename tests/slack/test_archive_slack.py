@@ -50,8 +50,8 @@ SNAPSHOT_CONFIG = INTAKE_CONFIG.replace(
 
 
 @pytest.fixture
-def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
-    harness = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    harness = Vakt(fake, db_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
     yield harness
     harness.close()
     fake.assert_no_errors()
@@ -469,10 +469,10 @@ def test_vakt_deleted_form_refuses_bad_input_and_stores_nothing(vakt: Vakt) -> N
 
 
 def test_approval_is_required_where_the_organisation_requires_it(
-    fake: FakeSlack, sqlite_url: str, tmp_path: Path
+    fake: FakeSlack, db_url: str, tmp_path: Path
 ) -> None:
     config = INTAKE_CONFIG.replace("[[team]]", "[archive]\nrequire_approval = true\n\n[[team]]")
-    vakt = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=config)
+    vakt = Vakt(fake, db_url, tmp_path, NOW, config_text=config)
     try:
         before = len(vakt.fake.calls_to("views.open"))
         slash(vakt, "deleted fb-main")
@@ -501,11 +501,11 @@ def test_approval_is_required_where_the_organisation_requires_it(
 
 
 def test_snapshot_reminder_falls_due_and_a_file_in_its_thread_archives_it(
-    fake: FakeSlack, sqlite_url: str, tmp_path: Path
+    fake: FakeSlack, db_url: str, tmp_path: Path
 ) -> None:
     # The account was registered on Monday 23 November 2026: six months on is 23 May 2027,
     # a Sunday; the reminder comes on Monday 24 May (Whit Monday is 17 May that year).
-    vakt = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=SNAPSHOT_CONFIG)
+    vakt = Vakt(fake, db_url, tmp_path, NOW, config_text=SNAPSHOT_CONFIG)
     try:
         day_before = datetime(2027, 5, 21, 9, 5, tzinfo=OSLO)
         vakt.runtime.sweep(day_before)

@@ -31,8 +31,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
 
 
 @pytest.fixture
-def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
-    harness = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    harness = Vakt(fake, db_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
     yield harness
     harness.close()
     fake.assert_no_errors()

@@ -30,8 +30,8 @@ LIFECYCLE_CONFIG = CONFIG.replace('team = "komm"\n', 'team = "komm"\ncredentials
 
 
 @pytest.fixture
-def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
-    harness = Vakt(fake, sqlite_url, tmp_path, START, config_text=LIFECYCLE_CONFIG)
+def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    harness = Vakt(fake, db_url, tmp_path, START, config_text=LIFECYCLE_CONFIG)
     yield harness
     harness.close()
     fake.assert_no_errors()
@@ -399,10 +399,10 @@ def test_vakt_account_close_and_cancel_from_vakt_flags(vakt: Vakt) -> None:
     assert bad["text"] == "That button is out of date."
 
 
-def test_norwegian_checklist(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> None:
+def test_norwegian_checklist(fake: FakeSlack, db_url: str, tmp_path: Path) -> None:
     config = LIFECYCLE_CONFIG.replace('language = "en"', 'language = "nb"')
     fake.workspace.users["U0BOSS"] = {"locale": "nb-NO"}
-    vakt = Vakt(fake, sqlite_url, tmp_path, START, config_text=config)
+    vakt = Vakt(fake, db_url, tmp_path, START, config_text=config)
     try:
         assert "Nedleggelsen av Testrud kommune er startet" in vakt.command(
             "konto avslutt fb-main", user="U0BOSS"

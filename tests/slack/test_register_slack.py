@@ -37,8 +37,8 @@ intake_channel = "C0KINTAKE"
 
 
 @pytest.fixture
-def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
-    harness = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=REGISTER_CONFIG)
+def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
+    harness = Vakt(fake, db_url, tmp_path, NOW, config_text=REGISTER_CONFIG)
     yield harness
     harness.close()
     fake.assert_no_errors()
