@@ -6,6 +6,12 @@ handshake Slack sends a ``hello`` frame, then envelopes ``{"envelope_id", "type"
 "accepts_response_payload", ...}``; the app acks each with ``{"envelope_id": ...}`` (plus
 ``"payload"`` when ``accepts_response_payload`` is true). Slack asks the app to reconnect with
 ``{"type": "disconnect", "reason": "refresh_requested"}``.
+
+Faults: :meth:`FakeSocketModeServer.send_disconnect` can keep sending on the connection it asked
+to go (``then=``), :meth:`~FakeSocketModeServer.close_connections` closes like Slack does,
+:meth:`~FakeSocketModeServer.drop_connections` cuts them without a close frame (a network
+failure), and :meth:`~FakeSocketModeServer.suspend` / :meth:`~FakeSocketModeServer.resume` make
+the endpoint refuse connections for a while, on the same port.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -46,20 +54,24 @@ class FakeSocketModeServer:
         self._retiring: list[ServerConnection] = []
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0
+        """Port of the first start, kept so that :meth:`resume` listens where clients look."""
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> FakeSocketModeServer:
+        """Listen (again: on the port of the first start)."""
         if self._server is not None:
             return self
         self._server = serve(
             self._handle,
             "127.0.0.1",
-            0,
+            self._port,
             compression=None,  # slack_sdk's built-in client does not negotiate permessage-deflate
             ping_interval=None,  # the client pings; keep the server quiet and deterministic
             close_timeout=1,
         )
+        self._port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"FakeSocketMode:{self.port}", daemon=True
         )
@@ -75,6 +87,20 @@ class FakeSocketModeServer:
         if thread is not None:
             thread.join(timeout=5)
 
+    def suspend(self) -> None:
+        """The endpoint goes away: every connection is closed (1001) and new ones are refused
+        (connection refused) until :meth:`resume`. ``apps.connections.open`` still hands out
+        URLs, as when Slack's Web API is up but its WebSocket hosts are not."""
+        self.stop()
+
+    def resume(self) -> None:
+        """Accept connections again, on the same port."""
+        self.start()
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
     def __enter__(self) -> FakeSocketModeServer:
         return self.start()
 
@@ -88,9 +114,9 @@ class FakeSocketModeServer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self._port:
             raise RuntimeError("FakeSocketModeServer is not started")
-        return int(self._server.socket.getsockname()[1])
+        return self._port
 
     def new_url(self) -> str:
         """A fresh connection URL, shaped like Slack's (``/link/?ticket=...&app_id=...``)."""
@@ -218,21 +244,49 @@ class FakeSocketModeServer:
         self.send_frame(envelope, timeout=timeout)
         return envelope_id
 
-    def send_disconnect(self, reason: str = "refresh_requested", *, timeout: float = 5.0) -> None:
+    def send_disconnect(
+        self,
+        reason: str = "refresh_requested",
+        *,
+        then: Iterable[dict[str, Any]] = (),
+        timeout: float = 5.0,
+    ) -> list[str]:
         """Ask the newest connection to reconnect (reasons: refresh_requested, warning,
-        link_disabled). The server closes it once the client has opened a new connection."""
+        link_disabled). The server closes it once the client has opened a new connection.
+
+        ``then``: envelopes sent on that same connection right after the disconnect message,
+        as Slack may until it closes it; returns their envelope ids.
+        """
         target = self._target(timeout)
         with self._cond:
             self._retiring.append(target)
         target.send(
             json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "fake"}})
         )
+        ids = []
+        for envelope in then:
+            envelope = copy.deepcopy(envelope)
+            envelope_id = str(envelope.setdefault("envelope_id", str(uuid.uuid4())))
+            with self._cond:
+                self._acks.pop(envelope_id, None)
+            target.send(json.dumps(envelope))
+            ids.append(envelope_id)
+        return ids
 
     def close_connections(self, code: int = 1001, reason: str = "") -> None:
         """Close every open connection from the server side, as Slack does on restarts."""
         with self._cond:
             live = self._live()
         self._close_all(live, code, reason)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection without a close frame, as a network failure does (the
+        client sees the TCP connection end, or nothing at all)."""
+        with self._cond:
+            live = self._live()
+        for connection in live:
+            with contextlib.suppress(OSError):
+                connection.socket.shutdown(socket.SHUT_RDWR)
 
     @staticmethod
     def _close_all(connections: list[ServerConnection], code: int = 1000, reason: str = "") -> None:

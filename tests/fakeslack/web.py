@@ -90,6 +90,8 @@ class Call:
     """True when the fake's validation refused the call (see :attr:`FakeSlack.errors`)."""
     http_method: str = "POST"
     path: str = ""
+    at: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the fake answered: how long a client waited between calls."""
 
     @property
     def ok(self) -> bool:
