@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -78,6 +80,20 @@ def _parse_instant(text: str, tz: str) -> datetime:
     return instant
 
 
+def stop_on_sigterm(stopping: threading.Event) -> None:
+    """SIGTERM (and Ctrl-C once) sets `stopping`: the message in flight is sent and recorded,
+    nothing further is started, and the process ends normally."""
+
+    def handler(signum: int, _frame: object) -> None:
+        if stopping.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.info("%s: stopping after the message in flight", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime, prepare_database
 
@@ -87,9 +103,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     prepare_database(runtime)
     now = _parse_instant(args.at, runtime.config.timezone) if args.at else runtime.deps.clock()
+    stop_on_sigterm(runtime.stopping)
     result = runtime.sweep(now, dry_run=args.dry_run)
     verb = "would send" if args.dry_run else "recorded"
     print(f"sweep as of {now.isoformat()}: {len(result.recorded)} message(s) {verb}")
+    if runtime.stopping.is_set():
+        print("stopped by SIGTERM: what was not sent is left for the next sweep", file=sys.stderr)
     for message in result.recorded:
         print(f"  [{message.kind}] to {message.channel}: {message.text}")
     if result.delivery:
@@ -101,10 +120,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from concurrent.futures import ThreadPoolExecutor
 
     from bot.runtime import build_runtime, prepare_database
-    from bot.scheduler import start_scheduler
+    from bot.scheduler import start_scheduler, stop_scheduler
+    from bot.socket_mode import SocketModeRunner
 
     settings = _settings()
     app_token = settings.require_app_token()
@@ -112,13 +132,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     _check_slack(runtime)
     prepare_database(runtime)
-    app = runtime.app(signing_secret=None)
+    listeners = ThreadPoolExecutor(max_workers=10, thread_name_prefix="vakt-listener")
+    app = runtime.app(signing_secret=None, listener_executor=listeners)
+    stop_on_sigterm(runtime.stopping)
     scheduler = start_scheduler(runtime)
     log.info("Vakt for %s in Socket Mode", runtime.config.name)
+    runner = SocketModeRunner(app, app_token).start()
     try:
-        SocketModeHandler(app, app_token).start()
+        while not runtime.stopping.wait(1.0):
+            pass
     finally:
-        scheduler.shutdown(wait=False)
+        # SIGTERM: take no more envelopes, let the listeners and the sweep in flight finish.
+        runner.close()
+        stop_scheduler(runtime, scheduler)
+        listeners.shutdown(wait=True)
+        log.info("Vakt stopped")
     return 0
 
 
@@ -385,14 +413,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from bot.logs import setup_logging
+
     try:
-        level = _settings().log_level
+        settings = _settings()
+        level, fmt = settings.log_level, settings.log_format
     except SettingsError:
-        level = "INFO"
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+        level, fmt = "INFO", "text"  # the command itself reports the bad setting
+    setup_logging(level, fmt)
     try:
         return int(args.func(args))
     except (ConfigError, SettingsError, DatabaseError, CliError) as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -19,7 +20,7 @@ from bot.services.config_sync import apply_config
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
 from bot.slack.gateway import SlackGateway, build_client
-from bot.store.db import make_engine, migrate, session_scope
+from bot.store.db import make_engine, migrate, session_scope, startup_lock
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Runtime:
     config: OrgConfig
     engine: Engine
     deps: Deps
+    # Set on SIGTERM: the sweep finishes the message in flight and starts nothing more.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def sweep(self, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
         """Run every job as of `now` (default: the wall clock) and deliver the outbox."""
@@ -46,6 +49,7 @@ class Runtime:
             now or self.deps.clock(),
             dry_run=dry_run,
             fetch=self.fetch_files,
+            stop=self.stopping,
         )
 
     def fetch_files(self, now: datetime) -> list[Outcome]:
@@ -96,7 +100,8 @@ def prepare_database(runtime: Runtime) -> list[str]:
     before, after = migrate(runtime.engine)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
-    with session_scope(runtime.engine) as session:
+    # Replicas starting together apply the file one after the other.
+    with startup_lock(runtime.engine), session_scope(runtime.engine) as session:
         changes = apply_config(session, runtime.config, runtime.deps.clock())
     for change in changes:
         log.info("configuration: %s", change)

@@ -17,7 +17,14 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=runtime.config.timezone)
 
     def tick() -> None:
-        result = runtime.sweep()
+        if runtime.stopping.is_set():
+            return
+        try:
+            result = runtime.sweep()
+        except Exception:
+            # The database is down or a bug: logged, and the next tick tries again.
+            log.exception("the sweep failed")
+            return
         if result.recorded or any(result.delivery.values()):
             log.info("sweep: %d recorded, delivery %s", len(result.recorded), result.delivery)
 
@@ -34,3 +41,12 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+def stop_scheduler(runtime: Runtime, scheduler: BackgroundScheduler) -> None:
+    """Graceful stop (SIGTERM): the sweep running now sends the message in flight and starts
+    nothing more; wait for it, start no other."""
+    runtime.stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    log.info("scheduler stopped")

@@ -19,22 +19,42 @@ class VaktServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        worker: dict[str, Any] = {}
+        self._worker = worker
+
+        def worker_exit(_server: Any, _worker: Any) -> None:
+            # SIGTERM: gunicorn has stopped taking requests and finished those in flight; the
+            # sweep sends the message in flight and leaves the rest for other replicas.
+            stop = worker.get("stop")
+            if stop is not None:
+                stop()
+
+        self.cfg.set("worker_exit", worker_exit)
 
     def load(self) -> Any:
         # Runs in each worker after the fork: its own connections, scheduler and Bolt app.
         from bot.runtime import build_runtime
-        from bot.scheduler import start_scheduler
+        from bot.scheduler import start_scheduler, stop_scheduler
         from bot.web import WebApp
 
         runtime = build_runtime(self.settings)
-        app = runtime.app(signing_secret=self.settings.require_signing_secret())
-        start_scheduler(runtime)
-        return WebApp(app, runtime.deps, intake_token=self.settings.intake_token)
+        secret = self.settings.require_signing_secret()
+        app = runtime.app(signing_secret=secret)
+        scheduler = start_scheduler(runtime)
+        self._worker["stop"] = lambda: stop_scheduler(runtime, scheduler)
+        return WebApp(
+            app,
+            runtime.deps,
+            intake_token=self.settings.intake_token,
+            metrics_token=self.settings.metrics_token,
+            signing_secret=secret,
+        )
 
 
 def serve(settings: Settings, *, workers: int | None = None) -> int:
     """Migrate and apply the configuration, then serve Slack on PORT until stopped."""
     from bot.cli import _check_slack
+    from bot.logs import gunicorn_logconfig
     from bot.runtime import build_runtime, prepare_database
 
     runtime = build_runtime(settings)
@@ -50,6 +70,8 @@ def serve(settings: Settings, *, workers: int | None = None) -> int:
         "accesslog": "-",
         # Slack's signature headers are logged by nobody: the access log shows only the path.
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss',
+        # VAKT_LOG_FORMAT=json: gunicorn's own lines as JSON too (nothing to change for text).
+        "logconfig_dict": gunicorn_logconfig(settings.log_level, settings.log_format),
     }
     VaktServer(settings, options).run()
     return 0

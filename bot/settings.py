@@ -27,6 +27,8 @@ class Settings:
     log_level: str
     intake_token: str | None = None  # Bearer token of the HTTP intake; None: intake is off
     archive_dir: Path = Path("data/archive")  # evidence and snapshots, with JSON sidecars
+    log_format: str = "text"  # text | json (one JSON object per line)
+    metrics_token: str | None = None  # Bearer token of /metrics; None: /metrics is open
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -83,6 +85,30 @@ def _intake_token(value: str | None) -> str | None:
     return token
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(value: str | None) -> str:
+    """How log lines look: `text` (the default) or `json`."""
+    fmt = (value or "text").strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise SettingsError(f"VAKT_LOG_FORMAT={value!r} is not one of: {', '.join(LOG_FORMATS)}")
+    return fmt
+
+
+def _metrics_token(value: str | None) -> str | None:
+    """The token /metrics asks for; refused when it is a placeholder or too short."""
+    token = (value or "").strip()
+    if not token:
+        return None
+    if "change-me" in token or len(token) < MIN_INTAKE_TOKEN:
+        raise SettingsError(
+            f"VAKT_METRICS_TOKEN is too short or a placeholder: use at least {MIN_INTAKE_TOKEN} "
+            "random characters, or leave it empty to serve /metrics to anyone who can reach it"
+        )
+    return token
+
+
 def redact_url(url: str) -> str:
     """A database URL with any password blanked out."""
     if "://" not in url or "@" not in url:
@@ -128,4 +154,6 @@ def load_settings(
         log_level=(values.get("VAKT_LOG_LEVEL") or "INFO").upper(),
         intake_token=_intake_token(values.get("VAKT_INTAKE_TOKEN")),
         archive_dir=Path(values.get("VAKT_ARCHIVE_DIR") or data_dir / "archive"),
+        log_format=_log_format(values.get("VAKT_LOG_FORMAT")),
+        metrics_token=_metrics_token(values.get("VAKT_METRICS_TOKEN")),
     )

@@ -1,6 +1,7 @@
-"""HTTP mode: a WSGI app with Slack at /slack/events, a health check at /healthz, and the HTTP
-intake for automations (Zapier, Make, Power Automate) at /intake, /intake/answered and
-/intake/post (a post published on an account: its activity and posting volume).
+"""HTTP mode: a WSGI app with Slack at /slack/events, the HTTP intake for automations (Zapier,
+Make, Power Automate) at /intake, /intake/answered and /intake/post (a post published on an
+account: its activity and posting volume), and for operations /healthz (alive), /readyz
+(database reachable, migrations current) and /metrics (Prometheus).
 
 The intake's request parsing is pure (`parse_intake`, `parse_answered`, `check_token`, ...):
 each refusal is an `IntakeError` carrying the HTTP status and the JSON answer, raised before
@@ -11,24 +12,34 @@ transaction (actor "http") and writes the answer.
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.core.errors import NotFound, VaktError
 from bot.core.items import Status
+from bot.core.parse import clean
 from bot.i18n import t
+from bot.metrics import VaktCollector, describe, probe_engine
 from bot.services import activity, items
 from bot.services.rota import Ctx
 from bot.slack.app import Deps, _deliver_now, request_ctx
+from bot.store.db import MIGRATIONS, current_revision, head_revision
 from bot.store.models import Account
 
 if TYPE_CHECKING:
@@ -37,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTOR = "http"
+RETRY_AFTER = 30  # seconds an automation is asked to wait while the database is away
+PROBES = ("/healthz", "/readyz", "/metrics")
 MAX_BODY = 64 * 1024
 MAX_ACCOUNT = 40
 MAX_EXTERNAL_ID = 200
@@ -116,6 +129,57 @@ def check_token(authorization: str | None, token: str | None) -> None:
         )
 
 
+class SlackRequestError(Exception):
+    """A request to /slack/events refused before Bolt sees it: 401 for a missing, wrong, stale
+    or garbled signature, 400 for a signed body Bolt could not read."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+    def answer(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.error}
+
+
+# Slack's requests are a few KiB; a modal with long texts stays far under this.
+MAX_SLACK_BODY = 1024 * 1024
+MAX_TIMESTAMP_DIGITS = 15
+
+
+def check_slack_request(
+    verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]
+) -> None:
+    """Let a request to /slack/events in only when Slack signed it within five minutes and
+    Bolt can read it (`headers` by lower-case name, as the WSGI adapter gives them).
+
+    Bolt's own check crashes (and answers 500) on a timestamp header that is not a whole
+    number, on a signature with non-ASCII characters and on a body that is not UTF-8, and
+    Bolt parses the body before it checks the signature, so an unsigned body that is not JSON
+    or not an object crashed before it was refused. Here each of them is a 401 before anything
+    is parsed; a signed body Bolt cannot read (only Slack could send one) is a 400.
+    """
+    timestamp = headers.get("x-slack-request-timestamp") or ""
+    signature = headers.get("x-slack-signature") or ""
+    try:
+        text = body.decode("utf-8")  # Slack's bodies are; slack_sdk's check decodes it too
+    except UnicodeDecodeError:
+        text = None
+    if (
+        text is None
+        or not timestamp.isascii()
+        or not timestamp.isdigit()
+        or len(timestamp) > MAX_TIMESTAMP_DIGITS
+        or not signature.isascii()
+        or not verifier.is_valid(text, timestamp, signature)
+    ):
+        raise SlackRequestError(401, "invalid_signature")
+    try:
+        BoltRequest(body=text, headers=dict(headers))
+    except Exception:  # whatever Bolt's parsing raises on it: not a request from Slack
+        raise SlackRequestError(400, "invalid_body") from None
+
+
 def check_content_type(content_type: str | None) -> None:
     """JSON only: `application/json`, with or without `charset=utf-8`."""
     media, *params = (content_type or "").split(";")
@@ -159,14 +223,16 @@ def check_size(body: bytes | None, limit: int = MAX_BODY) -> bytes:
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object."""
+    """The body as a JSON object, its texts as they can be stored: a NUL character (which
+    PostgreSQL refuses) is dropped, a lone surrogate escape ("\\ud800") becomes U+FFFD – the
+    same way every time, so an id sent twice is still the same id."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         data = None
     if not isinstance(data, dict):
         raise IntakeError(400, "invalid_json", message="The body must be a JSON object.")
-    return data
+    return dict(clean(data))
 
 
 def _missing(name: str) -> IntakeError:
@@ -288,23 +354,65 @@ def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
 Answer = tuple[int, dict[str, Any]]
 
 
-class WebApp:
-    """Routes requests; everything Slack sends goes through Bolt's signature check, and the
-    intake through its bearer token."""
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database could not be reached or went away (a restart, a
+    network cut, a busy pool, SQLite's lock), as opposed to a bug in a query."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, sa.exc.OperationalError)
+            or isinstance(exc.orig, psycopg.OperationalError)
+        )
+    return isinstance(exc, psycopg.OperationalError | sa.exc.TimeoutError)
 
-    def __init__(self, app: App, deps: Deps, *, intake_token: str | None = None) -> None:
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time."""
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    sent = given.strip().encode("latin-1", errors="replace")
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent, token.encode())
+
+
+class WebApp:
+    """Routes requests; everything Slack sends goes through Bolt's signature check, the intake
+    through its bearer token, and /metrics through its own when one is set."""
+
+    def __init__(
+        self,
+        app: App,
+        deps: Deps,
+        *,
+        intake_token: str | None = None,
+        metrics_token: str | None = None,
+        signing_secret: str | None = None,
+    ) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
+        # Checked here first, so a forged or garbled request is a 401 before Bolt parses it.
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.deps = deps
         self.engine = deps.engine
         self._intake_token = intake_token
+        self._metrics_token = metrics_token
         self.intake_routes: dict[str, Callable[[bytes], Answer]] = {
             "/intake": self._intake,
             "/intake/answered": self._answered,
             "/intake/post": self._post,
         }
+        # The probes and the metrics open their own short-lived connections with short
+        # timeouts: they answer at once while the database is away or the pool is busy.
+        self.probe = probe_engine(self.engine)
+        self.head = head_revision()
+        self.revisions = {
+            script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()
+        }
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(VaktCollector(self.probe, deps.clock))
 
     def __repr__(self) -> str:
-        return f"WebApp(intake={'on' if self._intake_token else 'off'})"
+        return (
+            f"WebApp(intake={'on' if self._intake_token else 'off'}, "
+            f"metrics={'token' if self._metrics_token else 'open'})"
+        )
 
     def _json(
         self,
@@ -327,21 +435,77 @@ class WebApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz":
-            try:
-                with self.engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
-            except sa.exc.SQLAlchemyError:
-                return self._json(start_response, 503, {"ok": False, "database": "down"})
-            return self._json(start_response, 200, {"ok": True})
+        if path in PROBES:
+            return self._operations(path, method, environ, start_response)
         if path == "/slack/events":
             if method != "POST":
                 return self._json(start_response, 405, {"ok": False}, [("Allow", "POST")])
+            if self._verifier is not None:
+                refused = self._check_slack(environ)
+                if refused is not None:
+                    return self._json(start_response, refused.status, refused.answer())
             return self.slack(environ, start_response)
         route = self.intake_routes.get(path)
         if route is not None:
             return self._intake_call(route, environ, start_response)
         return self._json(start_response, 404, {"ok": False, "error": "not_found"})
+
+    # ------------------------------------------------------------ operations
+
+    def _operations(
+        self, path: str, method: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if method not in ("GET", "HEAD"):
+            allow = [("Allow", "GET, HEAD")]
+            return self._json(
+                start_response, 405, {"ok": False, "error": "method_not_allowed"}, allow
+            )
+        if path == "/healthz":
+            # Alive: answered without the database, so an outage does not get the process
+            # restarted by its orchestrator (/readyz takes it out of the load balancer instead).
+            body = self._json(start_response, 200, {"ok": True})
+        elif path == "/readyz":
+            status, answer = self._readiness()
+            body = self._json(start_response, status, answer)
+        else:
+            body = self._metrics(environ, start_response)
+        return [] if method == "HEAD" else body
+
+    def _readiness(self) -> Answer:
+        """Ready: the database answers and is at the migration this code expects."""
+        try:
+            current = current_revision(self.probe)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("readiness: the database did not answer: %s", describe(exc))
+            return 503, {"ok": False, "database": "down"}
+        if current == self.head:
+            return 200, {"ok": True, "database": "ok", "migration": current}
+        # Behind: `vakt migrate` (or `vakt serve`) has not run yet. Ahead: a newer Vakt migrated.
+        state = "behind" if current is None or current in self.revisions else "ahead"
+        return 503, {
+            "ok": False,
+            "database": "ok",
+            "migration": state,
+            "current": current,
+            "head": self.head,
+        }
+
+    def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Prometheus' text format (or OpenMetrics, when the scraper asks for it)."""
+        token = self._metrics_token
+        if token is not None and not _bearer_matches(environ.get("HTTP_AUTHORIZATION"), token):
+            return self._json(
+                start_response,
+                401,
+                {"ok": False, "error": "unauthorized"},
+                [("WWW-Authenticate", 'Bearer realm="vakt-metrics"')],
+            )
+        encode, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+        data = encode(self.registry)
+        start_response(
+            "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+        )
+        return [data]
 
     # ------------------------------------------------------------ the intake
 
@@ -370,20 +534,53 @@ class WebApp:
             status, answer = route(body)
         except IntakeError as error:
             status, answer = error.status, error.answer()
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            if not database_unavailable(exc):
+                log.exception("HTTP intake failed on %s", environ.get("PATH_INFO"))
+                status, answer = 500, {"ok": False, "error": "internal"}
+            else:
+                # One line, no traceback: an outage would otherwise flood the log.
+                log.warning(
+                    "HTTP intake on %s: the database is unavailable: %s",
+                    environ.get("PATH_INFO"),
+                    describe(exc),
+                )
+                status, answer = 503, UNAVAILABLE
+                headers.append(("Retry-After", str(RETRY_AFTER)))
         except Exception:
             # Logs the path and the traceback, never the request's headers or body.
             log.exception("HTTP intake failed on %s", environ.get("PATH_INFO"))
             status, answer = 500, {"ok": False, "error": "internal"}
         return self._json(start_response, status, answer, headers)
 
+    def _check_slack(self, environ: WSGIEnvironment) -> SlackRequestError | IntakeError | None:
+        """Read the body (at most MAX_SLACK_BODY) and refuse it unless Slack signed it; the
+        body read is handed on to Bolt as if unread."""
+        assert self._verifier is not None
+        try:
+            raw = check_size(self._read_body(environ, MAX_SLACK_BODY), MAX_SLACK_BODY)
+            headers = {
+                name[5:].replace("_", "-").lower(): str(value)
+                for name, value in environ.items()
+                if name.startswith("HTTP_")
+            }
+            if environ.get("CONTENT_TYPE"):
+                headers["content-type"] = str(environ["CONTENT_TYPE"])
+            check_slack_request(self._verifier, raw, headers)
+        except (SlackRequestError, IntakeError) as refused:
+            return refused
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        return None
+
     @staticmethod
-    def _read_body(environ: WSGIEnvironment) -> bytes | None:
-        """At most MAX_BODY + 1 bytes of the body; None when its end cannot be told."""
+    def _read_body(environ: WSGIEnvironment, limit: int = MAX_BODY) -> bytes | None:
+        """At most `limit` + 1 bytes of the body; None when its end cannot be told."""
         length = declared_length(environ.get("CONTENT_LENGTH"))
         if length is None and not environ.get("wsgi.input_terminated"):
             return None  # a plain WSGI stream without a length would block at its end
         # gunicorn ends a chunked body itself (wsgi.input_terminated).
-        want = MAX_BODY + 1 if length is None else min(length, MAX_BODY + 1)
+        want = limit + 1 if length is None else min(length, limit + 1)
         return bytes(environ["wsgi.input"].read(want))
 
     def _account(self, ctx: Ctx, key: str) -> Account:
@@ -493,6 +690,13 @@ class WebApp:
         except (sa.exc.SQLAlchemyError, VaktError) as exc:
             log.warning("HTTP intake: stored, but %s failed: %s", what, type(exc).__name__)
 
+
+UNAVAILABLE = {
+    "ok": False,
+    "error": "unavailable",
+    "message": "Vakt cannot reach its database just now. Send the same request again in a "
+    "while: repeating it is safe.",
+}
 
 # Which request field a service error is about, by the error key's last part.
 INTAKE_FIELDS = {

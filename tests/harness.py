@@ -147,7 +147,12 @@ class Vakt:
         prepare_database(self.runtime)
         self.executor = TrackingExecutor()
         self.app = self.runtime.app(signing_secret=SECRET, listener_executor=self.executor)
-        self.web = WebApp(self.app, self.runtime.deps, intake_token=self.settings.intake_token)
+        self.web = WebApp(
+            self.app,
+            self.runtime.deps,
+            intake_token=self.settings.intake_token,
+            signing_secret=SECRET,
+        )
         self.server = make_server(
             "127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from bot.core.errors import UserInputError
 
@@ -34,9 +35,29 @@ class DateRange:
     is_week: bool = False
 
 
+def clean_text(text: str) -> str:
+    """Text as it can be stored and sent on: without NUL characters (PostgreSQL's text refuses
+    them) and with any lone surrogate (JSON's "\\ud800", never valid UTF-8) replaced by U+FFFD."""
+    text = text.replace("\x00", "")
+    if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
+        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
+def clean(value: Any) -> Any:
+    """`clean_text` on every text in JSON-like data (a request body, a form's state), keys too."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
 def tokens(text: str) -> list[str]:
     """Split command text into words, keeping Slack's escaped mentions whole."""
-    return re.findall(r"<[^>]+>|\S+", text.replace("\u00a0", " "))
+    return re.findall(r"<[^>]+>|\S+", clean_text(text).replace("\u00a0", " "))
 
 
 def week_range(year: int, week: int) -> DateRange:

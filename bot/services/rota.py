@@ -201,7 +201,10 @@ def add_absence(
 
 
 def upcoming_absences(ctx: Ctx, user: str) -> list[Absence]:
-    """Someone's current and future absences."""
+    """Someone's current and future absences: for them and the coordinators only (a sick
+    leave is health data, GDPR art. 9)."""
+    if user != ctx.actor:
+        ctx.require_coordinator()
     return list(
         ctx.session.exec(
             select(Absence)

@@ -40,7 +40,8 @@ def handle_feed_message(deps: Deps, body: dict[str, Any], event: dict[str, Any])
             _withdraw(deps, account_id, f"slack:{channel}:{deleted_ts}")
         return True
     ts = event.get("ts")
-    if subtype not in INTAKE_SUBTYPES or not isinstance(ts, str):
+    posted = _instant(ts)
+    if subtype not in INTAKE_SUBTYPES or not isinstance(ts, str) or posted is None:
         return True  # edits, joins, topic changes: not posts
     if event.get("thread_ts") and event.get("thread_ts") != ts:
         return True  # a reply in a thread is talk about a post, not a new one
@@ -54,9 +55,7 @@ def handle_feed_message(deps: Deps, body: dict[str, Any], event: dict[str, Any])
                 return True
             account = ctx.session.get(Account, account_id)
             assert account is not None
-            _, created = activity.record_post(
-                ctx, account, f"slack:{channel}:{ts}", _instant(ts), "feed"
-            )
+            _, created = activity.record_post(ctx, account, f"slack:{channel}:{ts}", posted, "feed")
     except VaktError as error:
         log.info("feed message %s in %s not counted: %s", ts, channel, error.key)
         return True

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.config import OrgConfig
@@ -29,7 +29,7 @@ from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, ids
 from bot.slack.gateway import SlackGateway, SlackSendError
-from bot.store.db import session_scope
+from bot.store.db import is_unavailable, session_scope
 from bot.store.models import Person
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,8 @@ def open_modal(
 ) -> None:
     """Open a modal on a button's trigger; an expired trigger or a refusal is said, not lost."""
     try:
-        deps.client.views_open(trigger_id=body["trigger_id"], view=view)
-    except (SlackApiError, KeyError) as exc:
+        deps.gateway.open_view(body["trigger_id"], view)
+    except (SlackSendError, KeyError) as exc:
         log.info("views.open failed: %s", exc)
         respond(text=t(lang, "error.modal_failed"), replace_original=False)
 
@@ -196,11 +196,11 @@ def register(app: App, deps: Deps) -> None:
         reply = handle_command(deps, body["user_id"], body.get("text") or "", now)
         if reply.view is not None and body.get("trigger_id"):
             try:
-                deps.client.views_open(trigger_id=body["trigger_id"], view=reply.view)
+                deps.gateway.open_view(body["trigger_id"], reply.view)
                 return
-            except SlackApiError as exc:
+            except SlackSendError as exc:
                 # The trigger expired (3 seconds) or Slack refused: say so instead of nothing.
-                log.info("views.open failed: %s", exc.response.get("error"))
+                log.info("views.open failed: %s", exc.code)
                 lang = user_language(deps, body["user_id"], now)
                 message = t(lang, "error.modal_failed")
                 respond(
@@ -248,11 +248,101 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.ABSENCE_CANCEL)(_button(rota.cancel_absence, "away.cancelled", False))
 
 
+def _events_wait_for_the_database(deps: Deps) -> Callable[..., BoltResponse | None]:
+    """An event is acked before it is handled, and Slack does not send an acked event again:
+    while the database does not answer, answer 503 instead, and Slack retries it later."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        if body.get("type") != "event_callback":
+            return next()
+        try:
+            with deps.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning(
+                "event %s left for Slack to retry: %s", body.get("event_id"), exc.__class__.__name__
+            )
+            return BoltResponse(status=503, body="")
+        return next()
+
+    return middleware
+
+
+def _on_failure(deps: Deps) -> Callable[[Exception, dict[str, Any]], None]:
+    """A listener failed after its ack: tell the user in their language that nothing was done
+    (their change was rolled back with its transaction) instead of leaving them in silence."""
+
+    def report(error: Exception, kwargs: dict[str, Any]) -> None:
+        down = is_unavailable(error)
+        if down:
+            log.warning("a request failed, the database did not answer: %s", type(error).__name__)
+        else:
+            log.error("a listener failed", exc_info=error)
+        body = kwargs.get("body") or {}
+        respond = kwargs.get("respond")
+        if respond is None or not isinstance(body, dict) or not body.get("response_url"):
+            return
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        lang = deps.config.language
+        if user and not down:
+            try:
+                lang = user_language(deps, str(user), deps.clock())
+            except Exception:  # the language is a nicety; the answer still goes out
+                lang = deps.config.language
+        message = t(lang, "error.database_unavailable" if down else "error.internal")
+        try:
+            respond(
+                text=message,
+                blocks=b.error_blocks(message, None),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except Exception as exc:  # Slack unreachable too: the log above has it
+            log.info("could not tell the user: %s", type(exc).__name__)
+
+    return report
+
+
+def _guarded(
+    fn: Callable[..., Any], report: Callable[[Exception, dict[str, Any]], None]
+) -> Callable[..., Any]:
+    @functools.wraps(fn)  # Bolt reads the wrapped function's argument names
+    def listener(**kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as error:
+            ack = kwargs.get("ack")
+            if ack is not None and ack.response is None:
+                raise  # not acked yet: Bolt answers 500 (and Slack retries an event)
+            report(error, kwargs)
+            return None
+
+    return listener
+
+
+class VaktApp(App):
+    """Bolt's App, with every listener guarded: an exception is reported to the user and logged
+    here. Left to Bolt, a listener that fails right after ack() can race Bolt's own error path
+    and turn the already given 200 into a 404 (or a Socket Mode envelope left unacked)."""
+
+    def __init__(self, *, report: Callable[[Exception, dict[str, Any]], None], **kwargs: Any):
+        self._report = report
+        super().__init__(**kwargs)
+
+    def _register_listener(
+        self, functions: Sequence[Callable[..., Any]], *args: Any, **kwargs: Any
+    ) -> Callable[..., Any] | None:
+        functions = list(functions)
+        super()._register_listener([_guarded(f, self._report) for f in functions], *args, **kwargs)
+        return functions[0] if len(functions) == 1 else None
+
+
 def build_app(
     deps: Deps, *, signing_secret: str | None, listener_executor: Executor | None = None
 ) -> App:
     """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
-    app = App(
+    app = VaktApp(
+        report=_on_failure(deps),
         listener_executor=listener_executor,
         client=deps.client,
         signing_secret=signing_secret,
@@ -261,6 +351,7 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     register(app, deps)
+    app.middleware(_events_wait_for_the_database(deps))
     from bot.slack import item_listeners
 
     item_listeners.register(app, deps)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.core import archive as core
@@ -28,8 +26,19 @@ from bot.slack import blocks as b
 from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
+from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _seen, _selected, _values, refresh_card
+from bot.slack.item_listeners import (
+    _dict,
+    _field,
+    _metadata,
+    _moment,
+    _seen,
+    _selected,
+    _string,
+    _values,
+    refresh_card,
+)
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, SlackEvent
 
@@ -62,7 +71,12 @@ def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any])
     """Files shared in the thread of a deletion's checklist or of a snapshot reminder are
     archived for it. True when the thread was one of ours (the message needs nothing more)."""
     channel, root, user = event.get("channel"), event.get("thread_ts"), event.get("user")
-    files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
+    shared = event.get("files")
+    files = [
+        f
+        for f in (shared if isinstance(shared, list) else [])
+        if isinstance(f, dict) and f.get("id")
+    ]
     if not isinstance(channel, str) or not isinstance(root, str) or not files:
         return False
     if root == event.get("ts"):
@@ -117,12 +131,9 @@ def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any])
 def _ephemeral(deps: Deps, channel: str, user: str, error: VaktError, thread: str | None) -> None:
     lang = user_language(deps, user, deps.clock())
     try:
-        kwargs: dict[str, Any] = {"channel": channel, "user": user}
-        if thread:
-            kwargs["thread_ts"] = thread
-        deps.client.chat_postEphemeral(text=t(lang, error.key, **error.params), **kwargs)
-    except SlackApiError as exc:
-        log.info("chat.postEphemeral failed: %s", exc.response.get("error"))
+        deps.gateway.post_ephemeral(channel, user, t(lang, error.key, **error.params), thread)
+    except SlackSendError as exc:
+        log.info("chat.postEphemeral failed: %s", exc.code)
 
 
 def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
@@ -130,8 +141,8 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
     it, closes the item as deleted, and posts the checklist in the message's thread."""
     if event.get("reaction") not in DELETE_REACTIONS:
         return None
-    target = event.get("item") or {}
-    channel, ts, user = target.get("channel"), target.get("ts"), event.get("user")
+    target = _dict(event.get("item"))
+    channel, ts, user = _string(target.get("channel")), _string(target.get("ts")), event.get("user")
     if target.get("type") != "message" or not channel or not ts or not _is_user(user):
         return None
     now = deps.clock()
@@ -179,13 +190,17 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
 
 
 def _text_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
-    value = _field(values, block).get("value")
-    return str(value) if value else None
+    return _string(_field(values, block).get("value")) or None
 
 
 def _files(values: dict[str, dict[str, Any]]) -> list[SlackFile]:
-    raw = _field(values, ids.FIELD_FILES).get("files") or []
-    return [SlackFile.of(f) for f in raw if isinstance(f, dict) and f.get("id")]
+    raw = _field(values, ids.FIELD_FILES).get("files")
+    return [
+        # An upload time Slack would not send is left out rather than believed.
+        SlackFile.of({**f, "created": f.get("created") if _moment(f.get("created")) else None})
+        for f in (raw if isinstance(raw, list) else [])
+        if isinstance(f, dict) and f.get("id")
+    ]
 
 
 def _check_files(lang: str, rules: core.ArchiveRules, files: list[SlackFile]) -> str | None:
@@ -205,7 +220,7 @@ def _deletion_fields(
         "reason": _selected(values, ids.FIELD_REASON),
         "reason_text": _text_value(values, ids.FIELD_REASON_TEXT),
         "summary": _text_value(values, ids.FIELD_SUMMARY),
-        "approved_by": _field(values, ids.FIELD_APPROVED_BY).get("selected_user") or None,
+        "approved_by": _string(_field(values, ids.FIELD_APPROVED_BY).get("selected_user")) or None,
         "registration_ref": _text_value(values, ids.FIELD_REFERENCE),
         "poster_notified": _selected(values, ids.FIELD_NOTIFIED) or Notified.NOT_YET,
     }
@@ -214,10 +229,7 @@ def _deletion_fields(
             fields[name] = archive.link(_text_value(values, block))
         except UserInputError as error:
             errors[block] = t(lang, error.key, **error.params)
-    stamp = _field(values, ids.FIELD_DELETED_AT).get("selected_date_time")
-    fields["deleted_at"] = (
-        datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int) else None
-    )
+    fields["deleted_at"] = _moment(_field(values, ids.FIELD_DELETED_AT).get("selected_date_time"))
     if fields["deleted_at"] is None:
         errors[ids.FIELD_DELETED_AT] = t(lang, "error.deleted_at_needed")
     if fields["reason"] is None:
@@ -356,7 +368,9 @@ def register(app: App, deps: Deps) -> None:
         values = _values(body)
         errors: dict[str, str] = {}
         try:
-            meta = json.loads(body["view"].get("private_metadata") or "{}")
+            meta = _metadata(body, "{}")
+            if not isinstance(meta, dict):
+                raise TypeError(meta)
             deletion_id = int(meta["deletion"]) if meta.get("deletion") is not None else None
             item_id = int(meta["item"]) if meta.get("item") is not None else None
         except (ValueError, TypeError, KeyError):
@@ -463,7 +477,7 @@ def register(app: App, deps: Deps) -> None:
             return
         fetch_ids: list[int] = []
         try:
-            account_key = str(json.loads(body["view"]["private_metadata"])["account"])
+            account_key = str(_metadata(body)["account"])
             with request_ctx(deps, user, now) as ctx:
                 account = items.account_by_key(ctx.session, account_key)
                 snapshot = archive.record_snapshot(

@@ -325,6 +325,6 @@ class SlackGateway:
         except SlackSendError as exc:
             log.info("users.info for %s failed: %s", user, exc.code)
             return None
-        user_data = data.get("user") or {}
-        locale = user_data.get("locale")
-        return str(locale) if locale else None
+        user_data = data.get("user")
+        locale = user_data.get("locale") if isinstance(user_data, dict) else None
+        return str(locale) if isinstance(locale, str) and locale else None

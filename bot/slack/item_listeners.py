@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -12,11 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.core.items import Status, excerpt_of, first_link
+from bot.core.parse import clean
 from bot.i18n import fmt_moment, t
 from bot.services import item_notify, items
 from bot.services.rota import Ctx
@@ -41,7 +42,8 @@ def message_text(message: dict[str, Any]) -> str:
     """All the readable text of a message: its text and its attachments' (integrations often
     put the comment in an attachment)."""
     parts = [str(message.get("text") or "")]
-    for attachment in message.get("attachments") or []:
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             for key in ("pretext", "title", "text", "fallback"):
                 value = attachment.get(key)
@@ -50,8 +52,29 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _instant(ts: str) -> datetime:
+# A Slack message timestamp: seconds since 1970, a dot, a sequence number ("1700000000.000100").
+SLACK_TS = re.compile(r"\d{1,11}(\.\d{1,6})?")
+# The latest instant a date-time picker may stand for (the end of year 9999).
+LATEST_STAMP = 253_402_300_799
+
+
+def _instant(ts: Any) -> datetime | None:
+    """The instant of a Slack message timestamp; None when it is not one."""
+    if not isinstance(ts, str) or not SLACK_TS.fullmatch(ts):
+        return None
     return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _moment(stamp: Any) -> datetime | None:
+    """A date-time picker's value (seconds since 1970) as an instant; None when it is not one."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 <= stamp <= LATEST_STAMP:
+        return None
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+def _string(value: Any) -> str | None:
+    """A text a form or an event gave, or None when it gave something else."""
+    return value if isinstance(value, str) else None
 
 
 def _seen(ctx: Ctx, event_id: str | None) -> bool:
@@ -81,7 +104,8 @@ def _own(deps: Deps, event: dict[str, Any]) -> bool:
 def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
     """A message in an intake channel becomes an item; returns its id (None: not an intake)."""
     channel, ts = event.get("channel"), event.get("ts")
-    if not isinstance(channel, str) or not isinstance(ts, str):
+    received = _instant(ts)
+    if not isinstance(channel, str) or not isinstance(ts, str) or received is None:
         return None
     if event.get("subtype") not in INTAKE_SUBTYPES:
         return None
@@ -112,7 +136,7 @@ def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> i
                     account=account,
                     source="channel",
                     external_id=f"slack:{channel}:{ts}",
-                    received_at=_instant(ts),
+                    received_at=received,
                     url=url,
                     text=text,
                     slack_channel=channel,
@@ -147,8 +171,9 @@ def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> 
     """A check mark from a team member on an intake message marks its item answered."""
     if event.get("reaction") not in ANSWERED_REACTIONS:
         return None
-    target = event.get("item") or {}
-    channel, ts, user = target.get("channel"), target.get("ts"), event.get("user")
+    target = _dict(event.get("item"))
+    channel, ts = _string(target.get("channel")), _string(target.get("ts"))
+    user = _string(event.get("user"))
     if target.get("type") != "message" or not channel or not ts or not user:
         return None
     now = deps.clock()
@@ -172,23 +197,36 @@ def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> 
     return item_id
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _values(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    values: dict[str, dict[str, Any]] = body["view"]["state"]["values"]
-    return values
+    """A modal's submitted state by block, its texts storable; anything not shaped like one is
+    no answer."""
+    return _dict(clean(_dict(_dict(body.get("view")).get("state")).get("values")))
+
+
+def _metadata(body: dict[str, Any], default: str | None = None) -> Any:
+    """A modal's private_metadata (the JSON Vakt put there) as data, its texts storable. Raises
+    KeyError, TypeError or ValueError when it is missing (and no default) or not JSON."""
+    view = _dict(body.get("view"))
+    raw = view["private_metadata"] if default is None else view.get("private_metadata") or default
+    return clean(json.loads(raw))
 
 
 def _field(values: dict[str, dict[str, Any]], block: str) -> dict[str, Any]:
-    return dict(values.get(block, {}).get(block) or {})
+    """The state of the input in `block` (whose action id is the block id), else empty."""
+    return dict(_dict(_dict(values.get(block)).get(block)))
 
 
 def _selected(values: dict[str, dict[str, Any]], block: str) -> str | None:
-    option = _field(values, block).get("selected_option") or {}
-    value = option.get("value")
-    return str(value) if value else None
+    value = _dict(_field(values, block).get("selected_option")).get("value")
+    return str(value) if isinstance(value, str | int) and value else None
 
 
-def _url(raw: str | None) -> str | None:
-    if raw is None or not raw.strip():
+def _url(raw: Any) -> str | None:
+    if not isinstance(raw, str) or not raw.strip():
         return None
     url = raw.strip()
     if not url.startswith(("https://", "http://")) or len(url) > 1000 or " " in url:
@@ -202,7 +240,9 @@ def register(app: App, deps: Deps) -> None:
     from bot.slack import activity_listeners, archive_listeners
 
     @app.event("message")
-    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+    def on_message(body: dict[str, Any]) -> None:
+        body = clean(body)  # texts as they can be stored (no NUL, no lone surrogate)
+        event = _dict(body.get("event"))
         if archive_listeners.handle_thread_files(deps, body, event):
             return
         if activity_listeners.handle_feed_message(deps, body, event):
@@ -210,7 +250,9 @@ def register(app: App, deps: Deps) -> None:
         handle_message(deps, body, event)
 
     @app.event("reaction_added")
-    def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
+    def on_reaction(body: dict[str, Any]) -> None:
+        body = clean(body)
+        event = _dict(body.get("event"))
         if event.get("reaction") in archive_listeners.DELETE_REACTIONS:
             archive_listeners.handle_wastebasket(deps, body, event)
             return
@@ -313,11 +355,9 @@ def register(app: App, deps: Deps) -> None:
             return
         metadata = json.dumps({"item": item_id})
         try:
-            deps.client.views_open(
-                trigger_id=body["trigger_id"], view=ib.register_modal(lang, line, metadata)
-            )
-        except SlackApiError as exc:
-            log.info("views.open failed: %s", exc.response.get("error"))
+            deps.gateway.open_view(body["trigger_id"], ib.register_modal(lang, line, metadata))
+        except SlackSendError as exc:
+            log.info("views.open failed: %s", exc.code)
             respond(text=t(lang, "error.modal_failed"), replace_original=False)
 
     @app.view(ids.REGISTER_VIEW)
@@ -326,9 +366,9 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         values = _values(body)
-        reference = _field(values, ids.FIELD_REFERENCE).get("value")
+        reference = _string(_field(values, ids.FIELD_REFERENCE).get("value"))
         try:
-            item_id = int(json.loads(body["view"]["private_metadata"])["item"])
+            item_id = int(_metadata(body)["item"])
             with request_ctx(deps, user, now) as ctx:
                 item, _, _ = items.set_registration(ctx, item_id, must=True, reference=reference)
                 done = (
@@ -402,13 +442,12 @@ def register(app: App, deps: Deps) -> None:
             url = None
         if url is None and ids.FIELD_URL not in errors:
             errors[ids.FIELD_URL] = t(lang, "error.url_needed")
-        stamp = _field(values, ids.FIELD_RECEIVED).get("selected_date_time")
-        received = datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int) else None
+        received = _moment(_field(values, ids.FIELD_RECEIVED).get("selected_date_time"))
         if received is None:
             errors[ids.FIELD_RECEIVED] = t(lang, "error.received_needed")
         if account_key is None:
             errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
-        note = _field(values, ids.FIELD_NOTE).get("value")
+        note = _string(_field(values, ids.FIELD_NOTE).get("value"))
         register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
         if errors:
             ack(response_action="errors", errors=errors)
@@ -447,12 +486,11 @@ def register(app: App, deps: Deps) -> None:
         excerpt = excerpt_of(text, deps.config.items.excerpt_chars)
         metadata = json.dumps({"c": channel, "ts": ts, "x": excerpt, "l": first_link(text)})
         try:
-            deps.client.views_open(
-                trigger_id=body["trigger_id"],
-                view=ib.track_modal(lang, accounts, guess, metadata[:3000], excerpt),
+            deps.gateway.open_view(
+                body["trigger_id"], ib.track_modal(lang, accounts, guess, metadata[:3000], excerpt)
             )
-        except SlackApiError as exc:
-            log.info("views.open failed: %s", exc.response.get("error"))
+        except SlackSendError as exc:
+            log.info("views.open failed: %s", exc.code)
             respond(text=t(lang, "error.modal_failed"), response_type="ephemeral")
 
     @app.view(ids.TRACK_VIEW)
@@ -477,20 +515,22 @@ def register(app: App, deps: Deps) -> None:
             )
             return
         try:
-            meta = json.loads(body["view"]["private_metadata"])
+            meta = _metadata(body)
             channel, ts = str(meta["c"]), str(meta["ts"])
             received = _instant(ts)
+            if received is None:
+                raise ValueError(ts)
         except (KeyError, ValueError, TypeError):
             ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.bad_button")})
             return
-        link = url or meta.get("l") or deps.gateway.permalink(channel, ts)
+        link = url or _string(meta.get("l")) or deps.gateway.permalink(channel, ts)
         new = partial(
             items.NewItem,
             source="shortcut",
             external_id=f"slack:{channel}:{ts}",
             received_at=received,
             url=link,
-            text=meta.get("x"),
+            text=_string(meta.get("x")),
             slack_channel=channel,
             slack_ts=ts,
             must_register=True if register_box else None,

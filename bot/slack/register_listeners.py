@@ -3,7 +3,6 @@ entry, or shows each problem beside its field (issue 5)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slack.blocks import escape
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _selected, _values
+from bot.slack.item_listeners import _field, _metadata, _selected, _values
 from bot.slack.register_commands import edit_modal
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
@@ -123,7 +122,7 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            meta = json.loads(body["view"].get("private_metadata") or "{}")
+            meta = _metadata(body, "{}")
             editing = meta.get("mode") == "edit"
             edit_key: str | None = str(meta["key"]) if editing else None
         except (ValueError, TypeError, KeyError, AttributeError):

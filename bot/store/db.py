@@ -24,6 +24,14 @@ class DatabaseError(Exception):
     """The database cannot be used as it is (unreachable, behind its migrations, ...)."""
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """The database did not answer (down, restarting, connection lost, SQLite locked past its
+    timeout): worth a "try again", not a bug report."""
+    if isinstance(error, sa.exc.OperationalError):
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL (pre-ping)."""
     if url.startswith("postgresql://"):
@@ -55,7 +63,16 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # Pre-ping replaces connections a restart killed; a connection that cannot be made within
+    # 10 s fails the request (cleanly) instead of hanging it through a network partition.
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 10},
+    )
 
 
 @contextmanager
@@ -92,11 +109,34 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Any fixed number: replicas starting together take turns at migrating and applying the file.
+STARTUP_LOCK = 0x76616B74  # "vakt"
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """One replica at a time (PostgreSQL advisory lock on a connection of its own); SQLite's
+    write lock already serialises its writers."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+            conn.commit()
+
+
 def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade the database to the newest migration; returns (before, after)."""
+    """Upgrade the database to the newest migration; returns (before, after). Replicas that
+    start together migrate one after the other: the second finds nothing left to do."""
     try:
-        before = current_revision(engine)
-        command.upgrade(_alembic_config(engine), "head")
+        with startup_lock(engine):
+            before = current_revision(engine)
+            command.upgrade(_alembic_config(engine), "head")
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot reach the database: {exc.orig}") from None
     return before, head_revision()

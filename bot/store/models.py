@@ -182,7 +182,11 @@ class Outbox(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_slack_message", "slack_channel", "slack_ts"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_slack_message", "slack_channel", "slack_ts"),
+        # The metrics count messages by status and kind at every scrape.
+        sa.Index("ix_outbox_status_kind", "status", "kind"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True, index=True)
     kind: str = Field(max_length=40, index=True)
@@ -195,6 +199,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = _utc()
     next_attempt_at: datetime = _utc(index=True)
     claimed_at: datetime | None = _utc(default=None)
+    claimed_by: str | None = Field(default=None, max_length=80)  # host:pid of the sender
     sent_at: datetime | None = _utc(default=None)
     last_error: str | None = Field(default=None, max_length=300)
     slack_channel: str | None = Field(default=None, max_length=20)

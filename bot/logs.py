@@ -1,0 +1,132 @@
+"""Logging set-up: today's one-line text, or one JSON object per line for log collectors.
+
+`VAKT_LOG_FORMAT=json` makes every line on stderr (and gunicorn's access log on stdout) a JSON
+object with `time` (ISO 8601, UTC), `level`, `logger`, `message`, `exception` when there is one,
+and whatever a call passed with `extra=`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from types import TracebackType
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
+
+FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Fields of gunicorn's access-log atoms worth a key of their own: never its headers (which
+# could carry Slack's signatures or the intake token), nor the query string.
+ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": "bytes"}
+
+
+class JsonFormatter(_LibraryJsonFormatter):
+    """python-json-logger's formatter with Vakt's field names, the time first."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            fmt=["levelname", "name", "message", "process"],
+            rename_fields={
+                "levelname": "level",
+                "name": "logger",
+                "process": "pid",
+                "exc_info": "exception",
+                "stack_info": "stack",
+            },
+            timestamp="time",
+            json_ensure_ascii=False,
+            **kwargs,
+        )
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        if record.name == "gunicorn.access" and isinstance(record.args, dict):
+            atoms = record.args
+            for atom, key in ACCESS_FIELDS.items():
+                value = atoms.get(atom)
+                if value is None or value == "-":
+                    continue
+                is_number = key == "status" and str(value).isdigit()
+                log_data[key] = int(value) if is_number else value
+            if isinstance(atoms.get("D"), int):  # microseconds
+                log_data["duration_ms"] = atoms["D"] / 1000
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        time = log_data.pop("time")
+        return {"time": time.isoformat(timespec="milliseconds"), **log_data}
+
+
+def formatter(fmt: str) -> logging.Formatter:
+    """The formatter for `fmt` ("text" or "json")."""
+    if fmt == "json":
+        return JsonFormatter()
+    if fmt == "text":
+        return logging.Formatter(TEXT_FORMAT)
+    raise ValueError(f"log format {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def setup_logging(level: str, fmt: str) -> None:
+    """Log to stderr at `level` in `fmt`; like `logging.basicConfig`, a no-op when the root
+    logger already has handlers (a test runner's, say)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(fmt))  # refuses an unknown format even when it is a no-op
+    if logging.getLogger().handlers:
+        return
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
+    if fmt == "json":
+        # Whatever would otherwise print itself on stderr becomes a JSON line too.
+        logging.captureWarnings(True)
+        sys.excepthook = _log_uncaught
+        threading.excepthook = _log_thread_crash
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    logging.getLogger("vakt").critical("uncaught exception", exc_info=(kind, error, traceback))
+
+
+def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    error = args.exc_value
+    logging.getLogger("vakt").error(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=None if error is None else (args.exc_type, error, args.exc_traceback),
+    )
+
+
+def gunicorn_logconfig(level: str, fmt: str) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: empty for text (gunicorn's own lines), else its error log
+    and ours as JSON on stderr and its access log as JSON on stdout, as in text mode."""
+    if fmt != "json":
+        return {}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "formatters": {"json": {"()": "bot.logs.JsonFormatter"}},
+    }

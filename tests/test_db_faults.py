@@ -1,0 +1,211 @@
+"""The database goes away under load, or is locked: requests fail cleanly, nothing is half
+written, nothing acked is lost, and Vakt carries on when the database is back.
+
+PostgreSQL is reached through a TCP proxy (`tests/faults.py`) that can cut every connection
+and refuse new ones, as a restart does, without touching the server other tests use.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, func, select
+
+from bot.i18n import t
+from bot.store.models import Item, Outbox
+from tests.faults import TcpProxy
+from tests.fakeslack import FakeSlack, event_body, slash_command_body
+from tests.harness import INTAKE_TOKEN, OSLO, Vakt
+from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
+AUTH = {"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"}
+DOWN = t("en", "error.database_unavailable")
+
+
+@pytest.fixture
+def proxied(
+    clean_postgres_url: str, fake: FakeSlack, tmp_path: Path
+) -> Iterator[tuple[Vakt, TcpProxy]]:
+    url = make_url(clean_postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    via = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    vakt = Vakt(fake, via, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    yield vakt, proxy
+    proxy.restore()
+    vakt.close()
+    proxy.close()
+
+
+def question(n: int) -> bytes:
+    received = (NOW - timedelta(minutes=5)).isoformat()
+    return json.dumps(
+        {
+            "account": "fb-main",
+            "external_id": f"q{n}",
+            "url": f"https://www.facebook.com/testrud/posts/{n}",
+            "received_at": received,
+            "text": f"Spørsmål {n}",
+        }
+    ).encode()
+
+
+def counts(vakt: Vakt) -> tuple[int, int]:
+    """(items, item cards in the outbox)."""
+    with Session(vakt.runtime.engine) as session:
+        items = session.exec(select(func.count()).select_from(Item)).one()
+        cards = session.exec(
+            select(func.count()).select_from(Outbox).where(col(Outbox.kind) == "item_card")
+        ).one()
+    return int(items), int(cards)
+
+
+def replies_by_id(fake: FakeSlack) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for call in fake.calls_to("response_url"):
+        found.setdefault(call.path.rsplit("/", 1)[-1], []).append(Vakt.reply_text(call.args))
+    return found
+
+
+def test_postgres_restart_under_load(proxied: tuple[Vakt, TcpProxy], fake: FakeSlack) -> None:
+    vakt, proxy = proxied
+    commands: list[tuple[str, int]] = []  # (response id, HTTP status)
+    intakes: list[tuple[int, int]] = []  # (question number, HTTP status)
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            rid = f"load{n}"
+            body = slash_command_body("who", user_id="U0ANNA", response_url=fake.response_url(rid))
+            commands.append((rid, vakt.signed_post(body).status))
+            intakes.append((n, vakt.post("/intake", question(n), AUTH).status))
+            time.sleep(0.02)
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        time.sleep(0.8)
+        proxy.cut()  # PostgreSQL "restarts": every connection dies, new ones are refused
+        time.sleep(1.5)
+        # An event Slack delivers meanwhile is refused (503), so Slack sends it again later.
+        event = event_body(
+            message_event("Er bassenget åpent?", f"{NOW.timestamp():.6f}"), event_id="EvDown"
+        )
+        assert vakt.signed_post(event).status == 503
+        proxy.restore()
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    vakt.idle()
+
+    # Slack's requests were acked (200) throughout; the intake said 201 or 503, never 500.
+    assert {status for _, status in commands} == {200}
+    statuses = [status for _, status in intakes]
+    assert set(statuses) == {201, 503}, statuses
+    # Every command got exactly one answer: the duty, or "cannot reach its database".
+    replies = replies_by_id(fake)
+    answers = [replies.get(rid, []) for rid, _ in commands]
+    assert all(len(answer) == 1 for answer in answers), answers
+    texts = [answer[0] for answer in answers]
+    assert any(DOWN in text for text in texts)
+    assert all(DOWN in text or "On duty: <@U0ANNA>" in text for text in texts)
+    assert "On duty: <@U0ANNA>" in texts[-1]  # and it works again
+
+    # Nothing half-written: each item has its card; every 201 was stored.
+    items, cards = counts(vakt)
+    assert items == cards
+    with Session(vakt.runtime.engine) as session:
+        stored = set(session.exec(select(Item.external_id)))
+    assert {f"q{n}" for n, status in intakes if status == 201} <= stored
+
+    # Slack's retry of the refused event is taken now: one item for it.
+    retry = event_body(
+        message_event("Er bassenget åpent?", f"{NOW.timestamp():.6f}"), event_id="EvDown"
+    )
+    assert vakt.signed_post(retry).status == 200
+    vakt.idle()
+    deadline = time.monotonic() + 5
+    while counts(vakt)[0] != items + 1:
+        assert time.monotonic() < deadline, "the retried event made no item"
+        time.sleep(0.05)
+    fake.assert_no_errors()
+
+
+def test_connections_killed_by_the_server_are_replaced(
+    clean_postgres_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """What a real restart leaves behind: every pooled connection dead on the server's side.
+    Pre-ping notices and reconnects; the user sees nothing."""
+    vakt = Vakt(fake, clean_postgres_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    try:
+        assert "On duty: <@U0ANNA>" in vakt.command("who")
+        name = make_url(clean_postgres_url).database
+        admin = sa.create_engine(
+            make_url(clean_postgres_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            killed = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+        admin.dispose()
+        assert killed >= 1
+        assert "On duty: <@U0ANNA>" in vakt.command("who")
+        assert vakt.post("/intake", question(1), AUTH).status == 201
+    finally:
+        vakt.close()
+    fake.assert_no_errors()
+
+
+def hold_sqlite_lock(path: str, seconds: float, held: threading.Event) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    held.set()
+    time.sleep(seconds)
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+def test_a_locked_sqlite_database_is_waited_for(
+    sqlite_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Another writer holds SQLite's lock: commands, the intake and the sweep wait for it
+    (busy timeout) and then succeed, instead of failing with "database is locked"."""
+    vakt = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    path = sqlite_url.split("///", 1)[1]
+    try:
+        results: dict[str, Any] = {}
+        held = threading.Event()
+        locker = threading.Thread(target=hold_sqlite_lock, args=(path, 1.5, held))
+        locker.start()
+        held.wait(5)
+        started = time.monotonic()
+        results["command"] = vakt.command("who")
+        results["intake"] = vakt.post("/intake", question(1), AUTH).status
+        results["sweep"] = vakt.runtime.sweep(NOW + timedelta(days=1, hours=-1))
+        waited = time.monotonic() - started
+        locker.join()
+        assert waited >= 1.0  # it did wait for the other writer
+        assert "On duty: <@U0ANNA>" in results["command"]
+        assert results["intake"] == 201
+        assert results["sweep"].failed_jobs == []
+        assert counts(vakt) == (1, 1)
+    finally:
+        vakt.close()
+    fake.assert_no_errors()
