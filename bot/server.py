@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
+
+LISTENER_THREADS = 8
 
 
 class VaktServer(BaseApplication):
@@ -39,7 +42,10 @@ class VaktServer(BaseApplication):
 
         runtime = build_runtime(self.settings)
         secret = self.settings.require_signing_secret()
-        app = runtime.app(signing_secret=secret)
+        # Listeners run after their ack; Bolt's default pool (5 threads) would cap a worker at
+        # five commands waiting on Slack's response_url at once.
+        listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        app = runtime.app(signing_secret=secret, listener_executor=listeners)
         scheduler = start_scheduler(runtime)
         self._worker["stop"] = lambda: stop_scheduler(runtime, scheduler)
         return WebApp(

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -50,8 +51,21 @@ class Message:
     thread_ts: str | None = None  # a reply in this thread of `channel`
 
 
+# Set when this thread recorded a message: a user action then sends it at once (`flush_due`);
+# one that recorded nothing (a read-only command) skips the outbox round trip.
+_recorded: ContextVar[bool] = ContextVar("vakt_outbox_recorded", default=False)
+
+
+def recorded_since_last_check() -> bool:
+    """Whether this thread (context) recorded a message since it last asked; resets."""
+    recorded = _recorded.get()
+    _recorded.set(False)
+    return recorded
+
+
 def enqueue(session: Session, message: Message, now: datetime) -> bool:
     """Record a message unless its key is already recorded; True when it was new."""
+    _recorded.set(True)
     exists = session.exec(select(Outbox.id).where(Outbox.key == message.key)).first()
     if exists is not None:
         return False

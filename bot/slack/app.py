@@ -24,7 +24,7 @@ from bot.core.parse import tokens
 from bot.i18n import language_of_locale, t
 from bot.services import rota
 from bot.services.archive_files import Downloader, slack_downloader
-from bot.services.outbox import deliver
+from bot.services.outbox import deliver, recorded_since_last_check
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, ids
@@ -112,8 +112,9 @@ def handle_command(deps: Deps, user: str, text: str, now: datetime) -> commands.
 
 def _deliver_now(deps: Deps) -> None:
     """Send what a user action recorded (swap requests ...) straight away; the scheduler
-    retries whatever fails."""
-    deliver(deps.engine, deps.gateway, deps.clock())
+    retries whatever fails. An action that recorded nothing (a read-only command) skips it."""
+    if recorded_since_last_check():
+        deliver(deps.engine, deps.gateway, deps.clock())
 
 
 def _send_upload(

@@ -65,29 +65,30 @@ def _link(line: ItemLine) -> str:
     return linked(line.url or line.account_url, line.account)
 
 
-def _buttons(lang: str, line: ItemLine) -> list[ButtonElement]:
-    value = str(line.id)
-    buttons: list[ButtonElement] = []
+def _button_specs(lang: str, line: ItemLine) -> list[tuple[str, str, str | None]]:
+    """(label, action id, style) of the buttons an item gets for its state."""
+    specs: list[tuple[str, str, str | None]] = []
     if line.status == Status.OPEN:
-        buttons = [
-            ButtonElement(
-                text=t(lang, "item.answered"),
-                action_id=ids.ITEM_ANSWERED,
-                value=value,
-                style="primary",
-            ),
-            ButtonElement(text=t(lang, "item.no_reply"), action_id=ids.ITEM_NO_REPLY, value=value),
-            ButtonElement(text=t(lang, "item.referred"), action_id=ids.ITEM_REFERRED, value=value),
-            ButtonElement(text=t(lang, "item.deleted"), action_id=ids.ITEM_DELETED, value=value),
+        specs = [
+            (t(lang, "item.answered"), ids.ITEM_ANSWERED, "primary"),
+            (t(lang, "item.no_reply"), ids.ITEM_NO_REPLY, None),
+            (t(lang, "item.referred"), ids.ITEM_REFERRED, None),
+            (t(lang, "item.deleted"), ids.ITEM_DELETED, None),
         ]
     if line.registration_ref is None:
         label = "item.add_reference" if line.must_register else "item.must_register"
-        buttons.append(ButtonElement(text=t(lang, label), action_id=ids.ITEM_REGISTER, value=value))
+        specs.append((t(lang, label), ids.ITEM_REGISTER, None))
     if line.status != Status.OPEN:
-        buttons.append(
-            ButtonElement(text=t(lang, "item.reopen"), action_id=ids.ITEM_REOPEN, value=value)
-        )
-    return buttons
+        specs.append((t(lang, "item.reopen"), ids.ITEM_REOPEN, None))
+    return specs
+
+
+def _buttons(lang: str, line: ItemLine) -> list[ButtonElement]:
+    value = str(line.id)
+    return [
+        ButtonElement(text=text, action_id=action_id, value=value, style=style)
+        for text, action_id, style in _button_specs(lang, line)
+    ]
 
 
 def _outcome(lang: str, line: ItemLine, calendar: WorkCalendar) -> str:
@@ -148,10 +149,10 @@ def card(
     return text, _dicts(blocks)
 
 
-def _item_row(
+def _row_text(
     lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
-) -> list[Block]:
-    """One item in a digest or list: a section and its buttons."""
+) -> str:
+    """An item's line in a digest or list: id, link, age, deadline, team, who, excerpt."""
     age = age_working_days(calendar, line.received_at, now)
     facts = [
         t(lang, "item.age", days=age),
@@ -166,11 +167,57 @@ def _item_row(
     registration = _registration(lang, line)
     if registration:
         facts.append(registration)
-    text = f"*#{line.id}* {_link(line)} · " + " · ".join(facts) + _quote(line.excerpt)
+    return f"*#{line.id}* {_link(line)} · " + " · ".join(facts) + _quote(line.excerpt)
+
+
+def _item_row(
+    lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
+) -> list[Block]:
+    """One item in a digest or list: a section and its buttons."""
+    text = _row_text(lang, calendar, now, line, with_team=with_team)
     blocks: list[Block] = [SectionBlock(block_id=f"item-{line.id}", text=_md(text))]
     buttons = _buttons(lang, line)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"item-{line.id}-actions", elements=buttons))
+    return blocks
+
+
+# Block Kit as plain dicts, for the lists asked for most (`/vakt unanswered`): the same JSON
+# that slack_sdk's models give, without their per-call reflection (most of a page's cost).
+
+
+def _plain_dict(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _md_dict(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}
+
+
+def _button_dict(text: str, action_id: str, value: str, style: str | None) -> dict[str, Any]:
+    button = {"type": "button", "text": _plain_dict(text), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _item_row_dicts(
+    lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
+) -> list[dict[str, Any]]:
+    """`_item_row` as dicts."""
+    text = _row_text(lang, calendar, now, line, with_team=with_team)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": f"item-{line.id}", "text": _md_dict(text)}
+    ]
+    value = str(line.id)
+    buttons = [
+        _button_dict(label, action_id, value, style)
+        for label, action_id, style in _button_specs(lang, line)
+    ]
+    if buttons:
+        blocks.append(
+            {"type": "actions", "block_id": f"item-{line.id}-actions", "elements": buttons}
+        )
     return blocks
 
 
@@ -267,35 +314,22 @@ def unanswered(
     """A page of open items with age, deadline, who is responsible now and a More button."""
     key = "unanswered.header_overdue" if overdue else "unanswered.header"
     text = t(lang, key, count=page.total)
-    blocks: list[Block] = [
-        HeaderBlock(text=text[:150]),
-        ContextBlock(elements=[_md(office_status(lang, calendar, now))]),
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain_dict(text[:150])},
+        {"type": "context", "elements": [_md_dict(office_status(lang, calendar, now))]},
     ]
     if not page.total:
-        blocks.append(SectionBlock(text=_md(t(lang, "unanswered.none"))))
+        blocks.append({"type": "section", "text": _md_dict(t(lang, "unanswered.none"))})
     for row in page.rows:
         line = line_of(row.item, row.account, responsible=row.responsible, team=row.team.name)
-        blocks.extend(_item_row(lang, calendar, now, line, with_team=True))
+        blocks.extend(_item_row_dicts(lang, calendar, now, line, with_team=True))
     shown = page.offset + len(page.rows)
     if shown < page.total:
         value = f"{shown}|{'1' if overdue else '0'}|{query or ''}"
-        blocks.append(
-            SectionBlock(
-                text=_md(
-                    t(
-                        lang,
-                        "unanswered.showing",
-                        first=page.offset + 1,
-                        last=shown,
-                        total=page.total,
-                    )
-                ),
-                accessory=ButtonElement(
-                    text=t(lang, "unanswered.more"), action_id=ids.UNANSWERED_MORE, value=value
-                ),
-            )
-        )
-    return text, _dicts(blocks[:MESSAGE_BLOCKS])
+        showing = t(lang, "unanswered.showing", first=page.offset + 1, last=shown, total=page.total)
+        more = _button_dict(t(lang, "unanswered.more"), ids.UNANSWERED_MORE, value, None)
+        blocks.append({"type": "section", "text": _md_dict(showing), "accessory": more})
+    return text, blocks[:MESSAGE_BLOCKS]
 
 
 def _duration(lang: str, span: timedelta | None) -> str:

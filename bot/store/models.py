@@ -240,6 +240,14 @@ class Item(SQLModel, table=True):
         sa.UniqueConstraint("account_id", "external_id", name="uq_item_external"),
         sa.UniqueConstraint("slack_channel", "slack_ts", name="uq_item_slack_message"),
         sa.Index("ix_item_status_deadline", "status", "deadline"),
+        # `/vakt unanswered` pages through open items oldest first.
+        sa.Index(
+            "ix_item_open_received",
+            "received_at",
+            "id",
+            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status = 'open'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)

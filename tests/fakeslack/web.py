@@ -198,6 +198,7 @@ def parse_arguments(query: str, content_type: str, body: bytes) -> dict[str, Any
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a burst of calls (replicas, a load test) is queued, not reset
     fake: FakeSlack
 
 
