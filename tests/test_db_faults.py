@@ -23,8 +23,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.i18n import t
 from bot.store.models import Item, Outbox
-from tests.faults import TcpProxy
 from tests.fakeslack import FakeSlack, event_body, slash_command_body
+from tests.faults import TcpProxy
 from tests.harness import INTAKE_TOKEN, OSLO, Vakt
 from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
 

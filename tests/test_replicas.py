@@ -17,8 +17,8 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -384,7 +384,7 @@ def test_http_and_socket_mode_replicas_take_a_redelivered_event_once(
                     for call in fake.calls_to("chat.postMessage")
                     if call.args.get("thread_ts") == ts
                 ]
-                if items and cards or time.monotonic() > deadline:
+                if (items and cards) or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
             time.sleep(1.0)  # a second item or card, if any, would show by now
