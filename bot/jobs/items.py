@@ -5,9 +5,14 @@ duty for a team gets one digest of the team's overdue items and of items still w
 registration reference; the team channel gets a short summary; items open N working days past
 their deadline go to the manager and the coordinators' channel once per working day. Messages are
 keyed by (person or team, reminder time), so a second sweep, a restart or a late run sends
-nothing twice. Counts and the oldest few items per team come from one ordered pass over narrow
-rows of the matching items (no join), then the picked items in full; the rest grows with teams
-and recipients, not items.
+nothing twice.
+
+The database does the counting: one aggregate per scope (open items past their deadline; items
+waiting for a registration reference) gives, per team and day of arrival, how many items match
+each condition. From those counts, the day by which each team has its oldest few; a second read
+fetches only those teams' items up to that day (narrow rows), the picked ones come in full. What
+comes back to Python grows with teams, days and recipients, not with items; a later sweep in the
+same slot, its messages recorded, stops after the counts.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from bot.core.calendar import WorkCalendar
 from bot.core.items import ItemLine, Status, age_working_days, escalation_cutoff, reminder_slot
 from bot.services.notify import lang_for
 from bot.services.outbox import Message, enqueue
-from bot.services.store import TeamView, absences_from, all_teams, overrides_from
+from bot.services.store import absences_from, all_teams, overrides_from
 from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
 from bot.store.models import Account, Item, Outbox, Person, SlackEvent
@@ -42,62 +47,159 @@ class TeamItems:
     oldest: list[ItemLine] = field(default_factory=list)
 
 
-def _team_items(
-    session: Session,
-    views: Sequence[TeamView],
-    conditions: Sequence[sa.ColumnElement[bool]],
-    limit: int,
-) -> list[dict[int, TeamItems]]:
-    """Per condition, per team id: the number of items matching it and the `limit` oldest.
+@dataclass(frozen=True)
+class _Scope:
+    """Items the database finds along the (status, deadline) index: `where`, and a deadline
+    before `before` (one bound, so SQLite's range ends there)."""
 
-    One pass over the matching items, oldest first, of narrow rows (id, account, one flag per
-    condition), counted and picked here; then the few picked items in full. Without a join the
-    database reads the item table in order instead of hopping to it from each account.
-    """
-    found: list[dict[int, TeamItems]] = [{} for _ in conditions]
-    team_of = {a.id: v.team.id for v in views for a in v.accounts if v.team.id is not None}
-    flags = [sa.case((condition, 1), else_=0) for condition in conditions]
+    where: sa.ColumnElement[bool]
+    before: datetime
+
+
+@dataclass
+class _Tally:
+    """The items of a scope counted per condition and team, by the day they arrived."""
+
+    scope: _Scope
+    conditions: Sequence[sa.ColumnElement[bool]]
+    found: list[dict[int, TeamItems]]
+    # Per condition and team: day -> (items, the latest deadline, the latest arrival) that day.
+    days: list[dict[int, dict[date, tuple[int, datetime, datetime]]]]
+
+
+def _received_day() -> sa.ColumnElement[date]:
+    """The day an item arrived (UTC on SQLite, the session's zone on PostgreSQL): buckets in
+    the order of arrival, which is all the counting below needs."""
+    return sa.func.date(col(Item.received_at), type_=sa.Date)
+
+
+def _items_with_team() -> sa.Join:
+    """The items joined to their accounts, for the team. `+ 0` and the outer join keep SQLite
+    reading the items in the outer loop (along the scope's index), looking each account up by
+    id; otherwise it may loop over the accounts and walk an index once for each."""
+    return sa.outerjoin(
+        Item, Account, col(Account.id) == col(Item.account_id) + sa.literal_column("0")
+    )
+
+
+def _count_items(
+    session: Session, scope: _Scope, conditions: Sequence[sa.ColumnElement[bool]]
+) -> _Tally:
+    """Per condition, per team id: how many items of the scope match it, and how many of
+    those arrived each day. One aggregate: a row per team and day comes back, not per item."""
+    day = _received_day()
     rows = session.execute(
-        select(col(Item.id), col(Item.account_id), *flags)
-        .where(sa.or_(*conditions))
-        .order_by(col(Item.received_at), col(Item.id))
+        select(
+            col(Account.team_id),
+            day,
+            sa.func.max(col(Item.deadline)),
+            sa.func.max(col(Item.received_at)),
+            *(sa.func.count().filter(c) for c in conditions),
+        )
+        .select_from(_items_with_team())
+        .where(scope.where, col(Item.deadline) < scope.before)
+        .group_by(col(Account.team_id), day)
     ).all()
-    unknown = {row[1] for row in rows} - team_of.keys()
-    if unknown:  # an account added since the teams were read
-        for account_id, team_id in session.execute(
-            select(col(Account.id), col(Account.team_id)).where(col(Account.id).in_(unknown))
-        ).all():
-            team_of[account_id] = team_id
-    picked: list[dict[int, list[int]]] = [{} for _ in conditions]
-    for row in rows:
-        team_id = team_of[row[1]]
-        for index, per_team in enumerate(found):
-            if not row[2 + index]:
-                continue
-            team = per_team.get(team_id)
-            if team is None:
-                team = per_team[team_id] = TeamItems()
-            team.count += 1
-            if team.count <= limit:
-                picked[index].setdefault(team_id, []).append(row[0])
-    wanted = sorted({i for by_team in picked for ids in by_team.values() for i in ids})
+    tally = _Tally(scope, conditions, [{} for _ in conditions], [{} for _ in conditions])
+    for team_id, arrived, deadline, received, *counts in rows:
+        for index, n in enumerate(counts):
+            if n:
+                tally.found[index].setdefault(team_id, TeamItems()).count += n
+                tally.days[index].setdefault(team_id, {})[arrived] = (n, deadline, received)
+    return tally
+
+
+def _pick_oldest(
+    session: Session,
+    tally: _Tally,
+    wanted: Sequence[set[int]],
+    limit: int,
+    names: dict[int | None, str],
+) -> None:
+    """The `limit` oldest items of each wanted team (per condition), into `tally.found`.
+
+    From the counts by day, the last day each team needs (the day its `limit`-th oldest item
+    arrived); then the scope's items of those teams that arrived by then, and the oldest of
+    them in full. What comes back grows with teams and the items of a day, not with all items;
+    what is read ends at the latest deadline of those days.
+    """
+    # Per condition, the teams that need the same last day, and the latest arrival on it among
+    # them: an item of those teams that arrived by then arrived on that day or before.
+    branches: list[dict[date, tuple[set[int], datetime]]] = [{} for _ in tally.conditions]
+    before: datetime | None = None
+    for index, teams in enumerate(wanted):
+        for team_id in teams:
+            days = tally.days[index].get(team_id, {})
+            seen = 0
+            for last in sorted(days):
+                n, deadline, received = days[last]
+                seen += n
+                before = deadline if before is None else max(before, deadline)
+                if seen >= limit:
+                    break
+            if days:
+                group, latest = branches[index].get(last, (set(), received))
+                group.add(team_id)
+                branches[index][last] = (group, max(latest, received))
+    if before is None:
+        return
+    matches = [
+        sa.and_(
+            condition,
+            sa.or_(
+                *(
+                    sa.and_(
+                        col(Account.team_id).in_(sorted(group)), col(Item.received_at) <= latest
+                    )
+                    for group, latest in by_day.values()
+                )
+            ),
+        )
+        if by_day
+        else sa.false()
+        for condition, by_day in zip(tally.conditions, branches, strict=True)
+    ]
+    rows = session.execute(
+        select(
+            col(Account.team_id),
+            col(Item.id),
+            col(Item.received_at),
+            *(sa.case((m, 1), else_=0) for m in matches),
+        )
+        .select_from(_items_with_team())
+        .where(
+            tally.scope.where,
+            col(Item.deadline) < min(tally.scope.before, before + timedelta(microseconds=1)),
+            sa.or_(*matches),
+        )
+    ).all()
+    candidates: list[dict[int, list[tuple[datetime, int]]]] = [{} for _ in tally.conditions]
+    for team_id, item_id, received_at, *matched in rows:
+        for index, match in enumerate(matched):
+            if match:
+                candidates[index].setdefault(team_id, []).append((received_at, item_id))
+    chosen: list[dict[int, list[int]]] = [{} for _ in tally.conditions]
+    for index, by_team in enumerate(candidates):
+        for team_id, keys in by_team.items():
+            # Never more than were counted (an item that arrived between the two reads).
+            keep = min(limit, tally.found[index][team_id].count)
+            chosen[index][team_id] = [item_id for _, item_id in sorted(keys)[:keep]]
+    ids = sorted({i for oldest in chosen for picked in oldest.values() for i in picked})
     full: dict[int, tuple[Item, Account]] = {}
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(ids), 500):
         for item, account in session.exec(
             select(Item, Account)
             .join(Account, col(Account.id) == col(Item.account_id))
-            .where(col(Item.id).in_(wanted[start : start + 500]))
+            .where(col(Item.id).in_(ids[start : start + 500]))
         ).all():
             assert item.id is not None
             full[item.id] = (item, account)
-    names = {v.team.id: v.team.name for v in views}
-    for index, by_team in enumerate(picked):
-        for team_id, ids in by_team.items():
-            found[index][team_id].oldest.extend(
+    for index, oldest in enumerate(chosen):
+        for team_id, picked in oldest.items():
+            tally.found[index][team_id].oldest.extend(
                 ib.line_of(item, account, team=names.get(account.team_id))
-                for item, account in (full[i] for i in ids if i in full)
+                for item, account in (full[i] for i in picked if i in full)
             )
-    return found
 
 
 def _slot_key(day: date, at: time) -> str:
@@ -122,20 +224,18 @@ def reminder_job(
 
     is_open = col(Item.status) == Status.OPEN
     cutoff = escalation_cutoff(calendar, now, rules.escalate_after_working_days)
-    overdue, unregistered, escalated = _team_items(
+    # Two scopes, each read along the (status, deadline) index: open items past their deadline
+    # (overdue, and among them the escalated ones), and items waiting for a registration
+    # reference, open or not.
+    open_items = _count_items(
         session,
-        views,
-        (
-            sa.and_(is_open, col(Item.deadline) < now),
-            sa.and_(
-                col(Item.must_register).is_(True),
-                col(Item.registration_ref).is_(None),
-                col(Item.deadline) < now,
-            ),
-            sa.and_(is_open, col(Item.deadline) <= cutoff),
-        ),
-        rules.digest_items,
+        _Scope(is_open, max(now, cutoff + timedelta(microseconds=1))),
+        (col(Item.deadline) < now, col(Item.deadline) <= cutoff),
     )
+    waiting = sa.and_(col(Item.must_register).is_(True), col(Item.registration_ref).is_(None))
+    unregistered_items = _count_items(session, _Scope(waiting, now), (waiting,))
+    overdue, escalated = open_items.found
+    (unregistered,) = unregistered_items.found
 
     # Who hears about each team's items: the person on duty now (the substitute when the
     # primary is away); the manager when the rota has nobody.
@@ -156,6 +256,27 @@ def reminder_job(
             if target
         ],
     )
+    # Only the items a message still to compose shows are read: a later sweep in the same
+    # slot stops at the counts.
+    wanted: tuple[set[int], set[int], set[int]] = (set(), set(), set())
+    for view in views:
+        team_id = view.team.id
+        assert team_id is not None
+        recipient = recipients[team_id]
+        if recipient and f"digest:{recipient}:{slot_key}" not in recorded:
+            wanted[0].add(team_id)
+            wanted[1].add(team_id)
+        if view.team.channel and f"summary:{view.team.key}:{slot_key}" not in recorded:
+            wanted[0].add(team_id)
+        if any(
+            f"escalation:{view.team.key}:{target}:{day.isoformat()}" not in recorded
+            for target in (view.team.manager, config.coordinator_channel)
+            if target
+        ):
+            wanted[2].add(team_id)
+    names: dict[int | None, str] = {v.team.id: v.team.name for v in views}
+    _pick_oldest(session, open_items, (wanted[0], wanted[2]), rules.digest_items, names)
+    _pick_oldest(session, unregistered_items, (wanted[1],), rules.digest_items, names)
     languages = _languages(
         session,
         config,

@@ -239,7 +239,26 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "external_id", name="uq_item_external"),
         sa.UniqueConstraint("slack_channel", "slack_ts", name="uq_item_slack_message"),
-        sa.Index("ix_item_status_deadline", "status", "deadline"),
+        # The reminders count open items past their deadline per team and day of arrival.
+        sa.Index("ix_item_status_deadline", "status", "deadline", "account_id", "received_at"),
+        # Items waiting for a registration reference (the registration reminders).
+        sa.Index(
+            "ix_item_unregistered",
+            "deadline",
+            postgresql_where=sa.and_(
+                sa.column("must_register").is_(True), sa.column("registration_ref").is_(None)
+            ),
+            sqlite_where=sa.and_(
+                sa.column("must_register").is_(True), sa.column("registration_ref").is_(None)
+            ),
+        ),
+        # Closed items whose excerpt the retention job has still to purge.
+        sa.Index(
+            "ix_item_excerpt_kept",
+            "closed_at",
+            postgresql_where=sa.column("excerpt").is_not(None),
+            sqlite_where=sa.column("excerpt").is_not(None),
+        ),
         # `/vakt unanswered` pages through open items oldest first.
         sa.Index(
             "ix_item_open_received",
