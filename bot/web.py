@@ -39,7 +39,7 @@ from bot.metrics import VaktCollector, describe, probe_engine
 from bot.services import activity, items
 from bot.services.rota import Ctx
 from bot.slack.app import Deps, _deliver_now, request_ctx
-from bot.store.db import MIGRATIONS, current_revision, head_revision
+from bot.store.db import MIGRATIONS, current_revision, head_revision, is_unavailable
 from bot.store.models import Account
 
 if TYPE_CHECKING:
@@ -354,18 +354,6 @@ def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
 Answer = tuple[int, dict[str, Any]]
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether an error means the database could not be reached or went away (a restart, a
-    network cut, a busy pool, SQLite's lock), as opposed to a bug in a query."""
-    if isinstance(exc, sa.exc.DBAPIError):
-        return (
-            exc.connection_invalidated
-            or isinstance(exc, sa.exc.OperationalError)
-            or isinstance(exc.orig, psycopg.OperationalError)
-        )
-    return isinstance(exc, psycopg.OperationalError | sa.exc.TimeoutError)
-
-
 def _bearer_matches(authorization: str | None, token: str) -> bool:
     """`Authorization: Bearer <token>`, compared in constant time."""
     scheme, _, given = (authorization or "").strip().partition(" ")
@@ -535,7 +523,7 @@ class WebApp:
         except IntakeError as error:
             status, answer = error.status, error.answer()
         except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
-            if not database_unavailable(exc):
+            if not is_unavailable(exc):
                 log.exception("HTTP intake failed on %s", environ.get("PATH_INFO"))
                 status, answer = 500, {"ok": False, "error": "internal"}
             else:

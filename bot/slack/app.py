@@ -257,8 +257,9 @@ def _events_wait_for_the_database(deps: Deps) -> Callable[..., BoltResponse | No
         if body.get("type") != "event_callback":
             return next()
         try:
-            with deps.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
+            # A checkout is enough: the pool pings the connection it hands out (pre-ping).
+            with deps.engine.connect():
+                pass
         except sa.exc.SQLAlchemyError as exc:
             log.warning(
                 "event %s left for Slack to retry: %s", body.get("event_id"), exc.__class__.__name__

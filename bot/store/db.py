@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -25,11 +26,15 @@ class DatabaseError(Exception):
 
 
 def is_unavailable(error: BaseException) -> bool:
-    """The database did not answer (down, restarting, connection lost, SQLite locked past its
-    timeout): worth a "try again", not a bug report."""
-    if isinstance(error, sa.exc.OperationalError):
-        return True
-    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+    """The database could not be reached or went away (a restart, a network cut, a busy pool,
+    SQLite's lock past its timeout), as opposed to a bug in a query: worth a "try again"."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return (
+            error.connection_invalidated
+            or isinstance(error, sa.exc.OperationalError)
+            or isinstance(error.orig, psycopg.OperationalError)
+        )
+    return isinstance(error, psycopg.OperationalError | sa.exc.TimeoutError)
 
 
 def make_engine(url: str) -> Engine:
