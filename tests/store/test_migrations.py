@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 from bot.store.db import _alembic_config, current_revision, head_revision, make_engine, migrate
-from bot.store.models import Account, Outbox, Team, TeamMember
+from bot.store.models import Account, Item, Outbox, Team, TeamMember
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -144,5 +144,74 @@ def test_register_migration_keeps_accounts_active(any_db_url: str) -> None:
     assert not new & set(sa.inspect(engine).get_table_names())
     columns = {c["name"] for c in sa.inspect(engine).get_columns("account")}
     assert "status" not in columns and "snapshot_months" in columns
+    migrate(engine)
+    engine.dispose()
+
+
+def test_replica_migration_keeps_messages_and_items(any_db_url: str) -> None:
+    """0005 (replicas) on a database at 0004 with an item and a message being sent: both stay,
+    the message has no sender recorded, the item indexes are in place; going back to 0004 drops
+    the column and indexes and restores the old reminder index."""
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0004")
+    with Session(engine) as session:
+        team = Team(
+            key="komm", name="Komm", start=date(2026, 11, 2), created_at=NOW, updated_at=NOW
+        )
+        session.add(team)
+        session.flush()
+        assert team.id is not None
+        account = Account(
+            key="fb",
+            platform="facebook",
+            name="FB",
+            url="https://facebook.com/x",
+            team_id=team.id,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        session.add(account)
+        session.flush()
+        assert account.id is not None
+        session.add(
+            Item(
+                account_id=account.id,
+                source="http",
+                external_id="q1",
+                received_at=NOW,
+                status="open",
+                deadline=NOW,
+                created_by="test",
+                created_at=NOW,
+            )
+        )
+        session.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO outbox (key, kind, channel, text, status, attempts, created_at,"
+                " next_attempt_at, claimed_at) VALUES ('k1', 'item_card', 'C0TEAM1', 'hei',"
+                " 'sending', 1, :t, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+    migrate(engine)
+    with Session(engine) as session:
+        row = session.exec(select(Outbox)).one()
+        assert (row.key, row.status, row.claimed_by) == ("k1", "sending", None)
+        assert session.exec(select(Item.external_id)).all() == ["q1"]
+    indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(engine).get_indexes("item")}
+    assert indexes["ix_item_status_deadline"] == ["status", "deadline", "account_id", "received_at"]
+    assert {"ix_item_open_received", "ix_item_unregistered", "ix_item_excerpt_kept"} <= set(indexes)
+    command.downgrade(_alembic_config(engine), "0004")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("outbox")}
+    assert "claimed_by" not in columns
+    indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(engine).get_indexes("item")}
+    assert indexes["ix_item_status_deadline"] == ["status", "deadline"]
+    assert not {"ix_item_open_received", "ix_item_unregistered", "ix_item_excerpt_kept"} & set(
+        indexes
+    )
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT key FROM outbox")).scalars().all() == ["k1"]
     migrate(engine)
     engine.dispose()
