@@ -17,6 +17,7 @@ from bot.jobs.archive import fetch_files
 from bot.jobs.runner import SweepResult, sweep
 from bot.services.archive_files import Outcome
 from bot.services.config_sync import apply_config
+from bot.services.home import refresh_homes
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
 from bot.slack.gateway import SlackGateway, build_client
@@ -50,7 +51,12 @@ class Runtime:
             dry_run=dry_run,
             fetch=self.fetch_files,
             stop=self.stopping,
+            homes=None if dry_run else self.refresh_homes,
         )
+
+    def refresh_homes(self, now: datetime) -> int:
+        """Publish the App Home tabs whose content changed since they were last published."""
+        return refresh_homes(self.engine, self.config, self.deps.calendar, self.deps.gateway, now)
 
     def fetch_files(self, now: datetime) -> list[Outcome]:
         """Fetch the files waiting to be archived (retries of failed downloads)."""
@@ -91,6 +97,7 @@ def build_runtime(
         clock=clock,
         archive_dir=settings.archive_dir,
         bot_token=settings.slack_bot_token,
+        feed_keys=settings.feed_keys(),
     )
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)
 

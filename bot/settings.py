@@ -6,8 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
+
+if TYPE_CHECKING:
+    from bot.services.feeds import FeedKeys
 
 
 class SettingsError(Exception):
@@ -29,6 +33,8 @@ class Settings:
     archive_dir: Path = Path("data/archive")  # evidence and snapshots, with JSON sidecars
     log_format: str = "text"  # text | json (one JSON object per line)
     metrics_token: str | None = None  # Bearer token of /metrics; None: /metrics is open
+    public_url: str | None = None  # where `vakt serve` is reached from outside: calendar links
+    feed_secret: str | None = None  # calendar tokens are derived from it (else the signing secret)
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -56,6 +62,15 @@ class Settings:
                 "needs one with the connections:write scope; put it in .env"
             )
         return token
+
+    def feed_keys(self) -> FeedKeys | None:
+        """Calendar links: on when a public URL is set and a secret to derive them exists."""
+        from bot.services.feeds import FeedKeys
+
+        secret = self.feed_secret or self.slack_signing_secret
+        if not self.public_url or not secret:
+            return None
+        return FeedKeys(base_url=self.public_url, secret=secret.encode())
 
     def require_signing_secret(self) -> str:
         """The signing secret HTTP mode verifies every request with."""
@@ -109,6 +124,30 @@ def _metrics_token(value: str | None) -> str | None:
     return token
 
 
+def _public_url(value: str | None) -> str | None:
+    """The address people's calendars fetch the feeds from, without a trailing slash."""
+    url = (value or "").strip().rstrip("/")
+    if not url:
+        return None
+    if not url.lower().startswith(("https://", "http://")) or " " in url:
+        raise SettingsError(
+            f"VAKT_PUBLIC_URL={value!r} is not a web address like https://vakt.kommune.no"
+        )
+    return url
+
+
+def _feed_secret(value: str | None) -> str | None:
+    secret = (value or "").strip()
+    if not secret:
+        return None
+    if "change-me" in secret or len(secret) < MIN_INTAKE_TOKEN:
+        raise SettingsError(
+            f"VAKT_FEED_SECRET is too short or a placeholder: use at least {MIN_INTAKE_TOKEN} "
+            "random characters (changing it later replaces every calendar link)"
+        )
+    return secret
+
+
 def redact_url(url: str) -> str:
     """A database URL with any password blanked out."""
     if "://" not in url or "@" not in url:
@@ -156,4 +195,6 @@ def load_settings(
         archive_dir=Path(values.get("VAKT_ARCHIVE_DIR") or data_dir / "archive"),
         log_format=_log_format(values.get("VAKT_LOG_FORMAT")),
         metrics_token=_metrics_token(values.get("VAKT_METRICS_TOKEN")),
+        public_url=_public_url(values.get("VAKT_PUBLIC_URL")),
+        feed_secret=_feed_secret(values.get("VAKT_FEED_SECRET")),
     )

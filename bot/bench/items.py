@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -382,6 +382,13 @@ class CountingSender:
         self.calls += 1
         self.channels[channel] = self.channels.get(channel, 0) + 1
         return channel, f"1700000000.{self.calls:06d}"
+
+    def upload_files(
+        self, channel: str, files: Sequence[Any], comment: str, thread_ts: str | None = None
+    ) -> tuple[str, str]:
+        self.calls += 1
+        self.channels[channel] = self.channels.get(channel, 0) + 1
+        return channel, ""
 
 
 def _drain(engine: Engine, sender: CountingSender, now: datetime) -> int:

@@ -20,6 +20,7 @@ from bot.jobs.archive import deletion_job, review_job, snapshot_job
 from bot.jobs.duty import gap_job, handover_job
 from bot.jobs.flags import flag_job
 from bot.jobs.items import reminder_job, retention_job
+from bot.jobs.report import weekly_report_job
 from bot.jobs.requests import request_reminder_job
 from bot.services.outbox import Message, Sender, deliver
 
@@ -41,6 +42,7 @@ JOBS: dict[str, Job] = {
     "activity": activity_job,
     "volume": volume_job,
     "flags": flag_job,
+    "report": weekly_report_job,
 }
 
 
@@ -130,6 +132,7 @@ def sweep(
     dry_run: bool = False,
     fetch: Callable[[datetime], object] | None = None,
     stop: threading.Event | None = None,
+    homes: Callable[[datetime], object] | None = None,
 ) -> SweepResult:
     """Run the jobs, retry the files waiting to be archived (`fetch`), then send whatever the
     outbox holds that is due. Every replica may run this at the same instant: each message is
@@ -145,4 +148,11 @@ def sweep(
             result.failed_jobs.append("files")
     if not dry_run and sender is not None:
         result.delivery = deliver(engine, sender, now, stop=stop)
+    if not dry_run and homes is not None and not (stop is not None and stop.is_set()):
+        try:
+            homes(now)
+        except Exception:
+            # A home tab is a view of what the database holds: the next sweep publishes it.
+            log.exception("refreshing the home tabs failed at %s", now.isoformat())
+            result.failed_jobs.append("homes")
     return result

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.slack.gateway import SlackSendError
 from bot.store.db import session_scope
-from bot.store.models import Outbox
+from bot.store.models import Outbox, OutboxFile
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=5)
@@ -40,6 +41,23 @@ class Sender(Protocol):
         thread_ts: str | None = None,
     ) -> tuple[str, str]: ...
 
+    def upload_files(
+        self,
+        channel: str,
+        files: Sequence[Attachment],
+        comment: str,
+        thread_ts: str | None = None,
+    ) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: shared with `files_upload_v2`, the message text its comment."""
+
+    filename: str
+    title: str
+    content: bytes
+
 
 @dataclass(frozen=True)
 class Message:
@@ -49,6 +67,7 @@ class Message:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None  # a reply in this thread of `channel`
+    files: tuple[Attachment, ...] = ()  # shared as files, `text` their comment (no blocks)
 
 
 # Set when this thread recorded a message: a user action then sends it at once (`flush_due`);
@@ -78,10 +97,24 @@ def enqueue(session: Session, message: Message, now: datetime) -> bool:
         thread_ts=message.thread_ts,
         created_at=now,
         next_attempt_at=now,
+        has_files=bool(message.files),
     )
     try:
         with session.begin_nested():
             session.add(row)
+            if message.files:
+                session.flush()
+                assert row.id is not None
+                for position, file in enumerate(message.files):
+                    session.add(
+                        OutboxFile(
+                            outbox_id=row.id,
+                            position=position,
+                            filename=file.filename[:200],
+                            title=file.title[:200],
+                            content=file.content,
+                        )
+                    )
     except sa.exc.IntegrityError:
         # Another replica recorded the same key between our look and our insert.
         return False
@@ -111,10 +144,19 @@ class _Claimed:
     blocks: list[dict[str, Any]] | None
     thread_ts: str | None
     attempts: int
+    files: tuple[Attachment, ...] = ()
 
 
-def _claimed(row: Outbox) -> _Claimed:
+def _claimed(session: Session, row: Outbox) -> _Claimed:
     assert row.id is not None
+    files: tuple[Attachment, ...] = ()
+    if row.has_files:
+        stored = session.exec(
+            select(OutboxFile)
+            .where(col(OutboxFile.outbox_id) == row.id)
+            .order_by(col(OutboxFile.position))
+        ).all()
+        files = tuple(Attachment(f.filename, f.title, f.content) for f in stored)
     return _Claimed(
         row.id,
         row.key,
@@ -123,6 +165,7 @@ def _claimed(row: Outbox) -> _Claimed:
         json.loads(row.blocks) if row.blocks else None,
         row.thread_ts,
         row.attempts,
+        files,
     )
 
 
@@ -130,6 +173,10 @@ def _send(
     sender: Sender, message: _Claimed
 ) -> tuple[tuple[str, str] | None, SlackSendError | None]:
     try:
+        if message.files:
+            return sender.upload_files(
+                message.channel, message.files, message.text, message.thread_ts
+            ), None
         return sender.post_message(
             message.channel, message.text, message.blocks, message.thread_ts
         ), None
@@ -220,7 +267,7 @@ def _deliver_locked(
             return False
         row.attempts += 1
         row.claimed_at, row.claimed_by = now, replica
-        sent, error = _send(sender, _claimed(row))
+        sent, error = _send(sender, _claimed(session, row))
         _settle(row, sent, error, now, counts)
         session.add(row)
     return True
@@ -243,11 +290,12 @@ def _deliver_claimed(
             )
         )
         message = _claimed(
+            session,
             session.exec(
                 select(Outbox)
                 .where(col(Outbox.id) == row_id)
                 .execution_options(populate_existing=True)
-            ).one()
+            ).one(),
         )
     sent, error = _send(sender, message)
     with session_scope(engine) as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,9 @@ from bot.services.store import (
 )
 from bot.store.models import Absence, Account, Override, SwapRequest, Team
 
+if TYPE_CHECKING:
+    from bot.services.feeds import FeedKeys
+
 MAX_WEEKS = 26
 
 
@@ -44,6 +48,8 @@ class Ctx:
     now: datetime
     actor: str
     _teams: list[TeamView] | None = field(default=None, repr=False)
+    # Where calendar links point and the secret they are made with (HTTP mode only).
+    feed_keys: FeedKeys | None = field(default=None, repr=False)
 
     @property
     def today(self) -> date:

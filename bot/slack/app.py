@@ -24,6 +24,7 @@ from bot.core.parse import tokens
 from bot.i18n import language_of_locale, t
 from bot.services import rota
 from bot.services.archive_files import Downloader, slack_downloader
+from bot.services.feeds import FeedKeys
 from bot.services.outbox import deliver, recorded_since_last_check
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
@@ -49,6 +50,7 @@ class Deps:
     identity: tuple[str, str] | None = None  # (bot user id, bot id), asked of Slack once
     archive_dir: Path = Path("data/archive")
     bot_token: str | None = None  # for downloading files shared with Vakt
+    feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
 
     def downloader(self) -> Downloader:
         """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
@@ -82,7 +84,14 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
 def request_ctx(deps: Deps, actor: str, now: datetime) -> Iterator[Ctx]:
     """One transaction for one user action: committed on success, rolled back on any error."""
     with session_scope(deps.engine) as session:
-        yield Ctx(session=session, config=deps.config, calendar=deps.calendar, now=now, actor=actor)
+        yield Ctx(
+            session=session,
+            config=deps.config,
+            calendar=deps.calendar,
+            now=now,
+            actor=actor,
+            feed_keys=deps.feed_keys,
+        )
 
 
 def _error_text(lang: str, error: VaktError, usage_key: str | None) -> tuple[str, str | None]:
@@ -362,11 +371,20 @@ def build_app(
     archive_listeners.register(app, deps)
     from bot.slack import (
         activity_listeners,
+        home_listeners,
         lifecycle_listeners,
         register_listeners,
+        report_listeners,
         request_listeners,
     )
 
-    for module in (register_listeners, request_listeners, activity_listeners, lifecycle_listeners):
+    for module in (
+        register_listeners,
+        request_listeners,
+        activity_listeners,
+        lifecycle_listeners,
+        home_listeners,
+        report_listeners,
+    ):
         module.register(app, deps)
     return app

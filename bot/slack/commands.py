@@ -551,6 +551,16 @@ COMMANDS = (
         ("flags", "flagg", "flagga", "flaggor", "flagget"),
     ),
     Command("export", cmd_export, ("export", "eksport", "eksporter", "exportera")),
+    Command(
+        "calendar",
+        _lazy("bot.slack.feed_commands", "cmd_calendar"),
+        ("calendar", "kalender", "kalendar", "ical"),
+    ),
+    Command(
+        "report",
+        _lazy("bot.slack.report_commands", "cmd_report"),
+        ("report", "rapport", "ukerapport", "veckorapport", "weekly"),
+    ),
     Command("help", cmd_help, ("help", "hjelp", "hjälp", "?")),
 )
 BY_WORD = {word: command for command in COMMANDS for word in command.words}

@@ -13,10 +13,10 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.client import HTTPException
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError, URLError
 
 from slack_sdk import WebClient
@@ -28,6 +28,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.slack_response import SlackResponse
+
+if TYPE_CHECKING:
+    from bot.services.outbox import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +297,37 @@ class SlackGateway:
                 initial_comment=comment,
             )
 
+    def upload_files(
+        self,
+        channel: str,
+        files: Sequence[Attachment],
+        comment: str,
+        thread_ts: str | None = None,
+    ) -> tuple[str, str]:
+        """Share files Vakt made (a weekly report's chart and CSV) with one comment; a user id
+        as channel shares them in the direct message with that user. Returns (channel, "")."""
+        if channel[:1] in ("U", "W"):
+            channel = self.open_dm(channel)
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "initial_comment": comment,
+            "file_uploads": [
+                {"filename": f.filename, "content": f.content, "title": f.title} for f in files
+            ],
+        }
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        with slack_errors():
+            self.client.files_upload_v2(**kwargs)
+        return channel, ""
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal on a user's trigger (valid for 3 seconds after their click)."""
         self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """Publish a user's App Home tab (views.publish replaces what was there)."""
+        self._call("views.publish", user_id=user, view=view)
 
     def post_ephemeral(
         self, channel: str, user: str, text: str, thread_ts: str | None = None

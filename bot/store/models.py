@@ -204,6 +204,22 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     slack_channel: str | None = Field(default=None, max_length=20)
     slack_ts: str | None = Field(default=None, max_length=30)
+    # Files shared with the message (a weekly report's chart and CSV), in `outbox_file`.
+    has_files: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class OutboxFile(SQLModel, table=True):
+    """A file sent with an outbox message (files_upload_v2), kept with it so a retry sends the
+    same bytes and the message is made once."""
+
+    __tablename__ = "outbox_file"
+    __table_args__ = (sa.UniqueConstraint("outbox_id", "position", name="uq_outbox_file"),)
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0)
+    filename: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    content: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class AuditLog(SQLModel, table=True):
@@ -490,3 +506,32 @@ class ClosureStep(SQLModel, table=True):
     done_by: str = Field(max_length=20)
     done_at: datetime = _utc()
     waived_reason: str | None = Field(default=None, max_length=500)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar link. Only a hash of the token is stored: the link itself is
+    derived again from the server's secret and `nonce` when its owner asks for it, so a copy of
+    the database gives nobody a working link. Revoking sets `revoked_at`; a new nonce makes a
+    new link."""
+
+    __tablename__ = "calendar_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=20, index=True)
+    nonce: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _utc()
+    revoked_at: datetime | None = _utc(default=None)
+    revoked_by: str | None = Field(default=None, max_length=20)
+    last_fetched_at: datetime | None = _utc(default=None)
+
+
+class HomeView(SQLModel, table=True):
+    """A user's App Home tab as last published: refreshed only when its content changed, and
+    not more often than the debounce allows."""
+
+    __tablename__ = "home_view"
+    user_id: str = Field(primary_key=True, max_length=20)
+    opened_at: datetime = _utc()
+    published_at: datetime | None = _utc(default=None)
+    content_hash: str | None = Field(default=None, max_length=64)
+    dirty_at: datetime | None = _utc(default=None, index=True)  # something of theirs changed

@@ -682,6 +682,8 @@ OPEN_COMMANDS = {
     "requests": "shows the reader's own requests (and those they decide)",
     "flags": "shows flags; buttons only for who may act, each refused otherwise",
     "help": "help",
+    "calendar": "a person's own calendar link (revoking another's is gated in the service)",
+    "report": "a stub until the weekly report lands; then coordinators and managers only",
 }
 OPEN_LISTENERS = {
     ("view", ids.NEW_ITEM_VIEW): "anyone may report a citizen's question",

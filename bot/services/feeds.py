@@ -1,0 +1,14 @@
+"""Calendar feeds: secret, revocable links to a person's and a team's rota as iCalendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FeedKeys:
+    """Where calendar links point (the public HTTPS address of `vakt serve`) and the secret
+    their tokens are derived from."""
+
+    base_url: str
+    secret: bytes
