@@ -11,7 +11,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 from bot.store.db import _alembic_config, current_revision, head_revision, make_engine, migrate
-from bot.store.models import Account, Item, Outbox, Team, TeamMember
+from bot.store.models import (
+    Account,
+    CalendarFeed,
+    HomeView,
+    Item,
+    Outbox,
+    OutboxFile,
+    Team,
+    TeamMember,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -211,6 +220,41 @@ def test_replica_migration_keeps_messages_and_items(any_db_url: str) -> None:
     assert not {"ix_item_open_received", "ix_item_unregistered", "ix_item_excerpt_kept"} & set(
         indexes
     )
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT key FROM outbox")).scalars().all() == ["k1"]
+    migrate(engine)
+    engine.dispose()
+
+
+def test_home_report_feeds_migration_keeps_messages(any_db_url: str) -> None:
+    """0006 on a database at 0005 holding a pending message: it stays, without files; the new
+    tables take rows (a message's files, a calendar link, a home tab); going back to 0005 drops
+    them and keeps the message."""
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO outbox (key, kind, channel, text, status, attempts, created_at,"
+                " next_attempt_at) VALUES ('k1', 'digest', 'C0TEAM1', 'hei', 'pending', 0, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+    migrate(engine)
+    with Session(engine) as session:
+        row = session.exec(select(Outbox)).one()
+        assert (row.key, row.status, row.has_files) == ("k1", "pending", False)
+        assert row.id is not None
+        session.add(OutboxFile(outbox_id=row.id, filename="a.png", title="A", content=b"\x89PNG"))
+        session.add(CalendarFeed(user_id="U0ANNA", nonce="n", token_hash="h" * 64, created_at=NOW))
+        session.add(HomeView(user_id="U0ANNA", opened_at=NOW))
+        session.commit()
+    with Session(engine) as session:
+        assert session.exec(select(OutboxFile.content)).one() == b"\x89PNG"
+    command.downgrade(_alembic_config(engine), "0005")
+    tables = set(sa.inspect(engine).get_table_names())
+    assert not {"outbox_file", "calendar_feed", "home_view"} & tables
+    assert "has_files" not in {c["name"] for c in sa.inspect(engine).get_columns("outbox")}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT key FROM outbox")).scalars().all() == ["k1"]
     migrate(engine)
