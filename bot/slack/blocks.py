@@ -272,6 +272,7 @@ def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
     blocks.extend(_sections(t(lang, "help.items")))
     blocks.extend(_sections(t(lang, "help.archive")))
     blocks.extend(_sections(t(lang, "help.register")))
+    blocks.extend(_sections(t(lang, "help.overview")))
     if coordinator:
         blocks.extend(_sections(t(lang, "help.coordinators")))
         blocks.extend(_sections(t(lang, "help.archive_coordinators")))
