@@ -215,6 +215,11 @@ def _metadata(body: dict[str, Any], default: str | None = None) -> Any:
     return clean(json.loads(raw))
 
 
+def _list(value: Any) -> list[Any]:
+    """A multi-select's choices; anything but a list (a forged payload) is no choice."""
+    return value if isinstance(value, list) else []
+
+
 def _field(values: dict[str, dict[str, Any]], block: str) -> dict[str, Any]:
     """The state of the input in `block` (whose action id is the block id), else empty."""
     return dict(_dict(_dict(values.get(block)).get(block)))

@@ -18,7 +18,7 @@ from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slack.blocks import escape
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _metadata, _selected, _values
+from bot.slack.item_listeners import _field, _list, _metadata, _selected, _values
 from bot.slack.register_commands import edit_modal
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
@@ -55,10 +55,10 @@ def form_fields(
             )
     access = {
         str(o.get("value"))
-        for o in _field(values, rb.block_id("coordinator_admin")).get("selected_options") or []
+        for o in _list(_field(values, rb.block_id("coordinator_admin")).get("selected_options"))
         if isinstance(o, dict)
     }
-    admins = _field(values, rb.block_id("admins")).get("selected_users") or []
+    admins = _list(_field(values, rb.block_id("admins")).get("selected_users"))
     text = {name: _value(values, name) for name in TEXTS}
     key = (_value(values, "key") or "").strip().lower()
     if problems:

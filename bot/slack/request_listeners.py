@@ -22,7 +22,7 @@ from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, reques
 from bot.slack.blocks import escape
 from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _selected, _values
+from bot.slack.item_listeners import _field, _list, _selected, _values
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _end_date(values: dict[str, dict[str, Any]]) -> date | None:
 
 def form_of(values: dict[str, dict[str, Any]]) -> RequestForm:
     """The request modal's state as the service's form."""
-    admins = _field(values, rb.block_id("admins")).get("selected_users") or []
+    admins = _list(_field(values, rb.block_id("admins")).get("selected_users"))
     substitute = _field(values, rb.block_id("substitute")).get("selected_user")
     return RequestForm(
         name=_text(values, "name"),

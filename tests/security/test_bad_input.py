@@ -114,6 +114,20 @@ def test_a_modal_state_not_shaped_like_slacks_gets_field_errors(vakt: Vakt, logs
         vakt, ids.TRACK_VIEW, NEW_ITEM_STATES[4], MEMBER, '{"c": "C1", "ts": "1e400"}'
     )
     assert answer["response_action"] == "errors", answer
+    # Multi-selects whose choices are not a list (found by the fuzzer: a 500 before the ack).
+    from bot.slack import register_blocks, request_blocks
+
+    for callback, metadata, user in (
+        (register_blocks.ACCOUNT_VIEW, '{"mode": "add"}', "U0COORD1"),
+        (request_blocks.REQUEST_VIEW, "", MEMBER),
+    ):
+        forged = {
+            f"{prefix}_{name}": {f"{prefix}_{name}": {field: True}}
+            for prefix in ("acct", "rq")
+            for name, field in (("access", "selected_options"), ("admins", "selected_users"))
+        }
+        reply, answer = submit(vakt, callback, forged, user, metadata)
+        assert reply.status == 200 and answer["response_action"] == "errors", answer
     assert changes(before, dump(vakt.runtime.engine)) == {}
     assert logs.errors() == []
 
