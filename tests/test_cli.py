@@ -60,8 +60,11 @@ def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -
     assert "already at" in vakt("migrate", env=env, cwd=tmp_path).stdout
     swept = vakt("sweep", "--at", "2026-11-23T08:05", "--dry-run", env=env, cwd=tmp_path)
     assert swept.returncode == 0, swept.stderr
-    assert "3 message(s) would send" in swept.stdout
+    # Monday 08:05: the handovers, and the weekly report (with its chart) to the coordinators'
+    # channel and the manager.
+    assert "7 message(s) would send" in swept.stdout
     assert "to U0ANNA: :eyes: Your monitoring duty" in swept.stdout
+    assert "[weekly_report_files] to U0BOSS: Chart and figures, week 47" in swept.stdout
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar() == 0

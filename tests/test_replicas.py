@@ -162,11 +162,24 @@ def finish(process: subprocess.Popen[str], timeout: float = 180) -> tuple[int, s
 
 
 def posted(fake: FakeSlack) -> Counter[tuple[str, str]]:
-    """Every message Slack received, as (channel, text), counted."""
+    """Every message Slack received, as (channel, text), counted: posts, and files shared with
+    a comment (the weekly report's chart and CSV)."""
     return Counter(
         (str(call.args["channel"]), str(call.args["text"]))
         for call in fake.calls_to("chat.postMessage")
         if call.ok
+    ) + Counter(
+        (str(call.args["channel_id"]), str(call.args["initial_comment"]))
+        for call in fake.calls_to("files.completeUploadExternal")
+        if call.ok
+    )
+
+
+def recorded(rows: list[Outbox]) -> Counter[tuple[str, str]]:
+    """The outbox's messages as Slack should have received them: a post to a person names the
+    person; files shared with a person go to the direct message Vakt opened."""
+    return Counter(
+        ((row.slack_channel if row.has_files else None) or row.channel, row.text) for row in rows
     )
 
 
@@ -219,7 +232,7 @@ def test_three_replicas_send_each_message_exactly_once(
     assert {row.key for row in rows} == expected
     assert {row.status for row in rows} == {"sent"}
     got = posted(fake)
-    assert got == Counter((row.channel, row.text) for row in rows)
+    assert got == recorded(rows)
     assert {row.kind for row in rows} >= {
         "item_card",
         "handover",
@@ -257,7 +270,7 @@ def test_a_replica_killed_mid_delivery_loses_nothing(
     assert {row.key for row in rows} == expected
     assert {row.status for row in rows} == {"sent"}
     got = posted(fake)
-    want = Counter((row.channel, row.text) for row in rows)
+    want = recorded(rows)
     assert set(got) == set(want)  # nothing lost
     duplicates = sum(got[pair] - want[pair] for pair in want)
     assert duplicates <= 1  # at most the message in flight when it died
@@ -284,7 +297,7 @@ def test_sigterm_finishes_the_message_in_flight_and_leaves_the_rest(
     statuses = Counter(row.status for row in rows)
     assert statuses["sending"] == 0  # the message in flight was recorded as sent
     assert statuses["pending"] > 0  # the rest was left for others
-    assert statuses["sent"] == len(fake.calls_to("chat.postMessage"))
+    assert statuses["sent"] == sum(posted(fake).values())
 
     # Another replica, at the same instant, sends the rest: nothing twice.
     fake.set_handler("chat.postMessage", None)
@@ -293,7 +306,7 @@ def test_sigterm_finishes_the_message_in_flight_and_leaves_the_rest(
     rows = outbox_rows(engine)
     assert {row.key for row in rows} == expected
     assert {row.status for row in rows} == {"sent"}
-    assert posted(fake) == Counter((row.channel, row.text) for row in rows)
+    assert posted(fake) == recorded(rows)
     fake.assert_no_errors()
 
 

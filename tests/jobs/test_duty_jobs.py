@@ -12,7 +12,10 @@ from tests.harness import OSLO, Vakt
 
 
 def texts(vakt: Vakt, channel: str) -> list[str]:
-    return [vakt.reply_text(m) for m in vakt.sent(channel)]
+    """What Vakt posted in `channel`, without Monday's weekly report (which lists the gaps
+    ahead too, and is tested on its own)."""
+    sent = [vakt.reply_text(m) for m in vakt.sent(channel)]
+    return [t for t in sent if not t.startswith("Weekly report")]
 
 
 def outbox(vakt: Vakt) -> list[Outbox]:
@@ -129,9 +132,10 @@ def test_failed_send_is_retried_not_lost(vakt: Vakt) -> None:
     # Slack is down for longer than the client's own retries.
     vakt.fake.fail_next("chat.postMessage", status=500, times=9)
     first = vakt.runtime.sweep(at(2026, 11, 23, 8, 5))
-    assert first.delivery["sent"] == 0 and first.delivery["retry"] >= 1
+    assert first.delivery["retry"] >= 1
+    # (The weekly report's chart goes by another method, which Slack still took.)
     pending = [r for r in outbox(vakt) if r.status == "pending"]
-    assert pending and all(r.last_error for r in pending)
+    assert {r.kind for r in pending} >= {"handover"} and all(r.last_error for r in pending)
     # Later sweeps send them, each exactly once.
     vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
     vakt.runtime.sweep(at(2026, 11, 23, 10, 0))
