@@ -13,6 +13,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from gunicorn.glogging import Logger as _GunicornLogger
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 FORMATS = ("text", "json")
@@ -61,6 +62,17 @@ class JsonFormatter(_LibraryJsonFormatter):
         return {"time": time.isoformat(timespec="milliseconds"), **log_data}
 
 
+class RedactingLogger(_GunicornLogger):
+    """gunicorn's logger with the secret token of calendar links cut out of every access-log
+    atom (the request line, the path, the raw URI): a feed's link is its only key."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        from bot.services.feeds import redact
+
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}
+
+
 def formatter(fmt: str) -> logging.Formatter:
     """The formatter for `fmt` ("text" or "json")."""
     if fmt == "json":
@@ -70,14 +82,21 @@ def formatter(fmt: str) -> logging.Formatter:
     raise ValueError(f"log format {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
+def _level(level: str) -> int:
+    value = getattr(logging, level.upper(), logging.INFO)
+    return value if isinstance(value, int) else logging.INFO
+
+
 def setup_logging(level: str, fmt: str) -> None:
     """Log to stderr at `level` in `fmt`; like `logging.basicConfig`, a no-op when the root
     logger already has handlers (a test runner's, say)."""
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(fmt))  # refuses an unknown format even when it is a no-op
+    # The SDK logs the bodies it sends at DEBUG, and replies can hold a calendar link.
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, _level(level)))
     if logging.getLogger().handlers:
         return
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
+    logging.basicConfig(level=_level(level), handlers=[handler])
     if fmt == "json":
         # Whatever would otherwise print itself on stderr becomes a JSON line too.
         logging.captureWarnings(True)

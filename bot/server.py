@@ -76,6 +76,8 @@ def serve(settings: Settings, *, workers: int | None = None) -> int:
         "accesslog": "-",
         # Slack's signature headers are logged by nobody: the access log shows only the path.
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss',
+        # ... nor the token of a calendar link, which is in its path.
+        "logger_class": "bot.logs.RedactingLogger",
         # VAKT_LOG_FORMAT=json: gunicorn's own lines as JSON too (nothing to change for text).
         "logconfig_dict": gunicorn_logconfig(settings.log_level, settings.log_format),
     }

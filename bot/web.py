@@ -1,6 +1,7 @@
 """HTTP mode: a WSGI app with Slack at /slack/events, the HTTP intake for automations (Zapier,
 Make, Power Automate) at /intake, /intake/answered and /intake/post (a post published on an
-account: its activity and posting volume), and for operations /healthz (alive), /readyz
+account: its activity and posting volume), the calendar feeds at /calendar/<token>.ics and
+/calendar/<token>/<team>.ics, and for operations /healthz (alive), /readyz
 (database reachable, migrations current) and /metrics (Prometheus).
 
 The intake's request parsing is pure (`parse_intake`, `parse_answered`, `check_token`, ...):
@@ -36,10 +37,16 @@ from bot.core.items import Status
 from bot.core.parse import clean
 from bot.i18n import t
 from bot.metrics import VaktCollector, describe, probe_engine
-from bot.services import activity, items
+from bot.services import activity, feeds, items
 from bot.services.rota import Ctx
 from bot.slack.app import Deps, _deliver_now, request_ctx
-from bot.store.db import MIGRATIONS, current_revision, head_revision, is_unavailable
+from bot.store.db import (
+    MIGRATIONS,
+    current_revision,
+    head_revision,
+    is_unavailable,
+    session_scope,
+)
 from bot.store.models import Account
 
 if TYPE_CHECKING:
@@ -433,10 +440,56 @@ class WebApp:
                 if refused is not None:
                     return self._json(start_response, refused.status, refused.answer())
             return self.slack(environ, start_response)
+        if path.startswith(feeds.PREFIX):
+            return self._calendar(path, method, start_response)
         route = self.intake_routes.get(path)
         if route is not None:
             return self._intake_call(route, environ, start_response)
         return self._json(start_response, 404, {"ok": False, "error": "not_found"})
+
+    # ------------------------------------------------------------ calendar feeds
+
+    def _calendar(self, path: str, method: str, start_response: StartResponse) -> Iterable[bytes]:
+        """A calendar feed. The token in the path is a password: the path is never logged,
+        and an unknown, revoked or garbled token is the same 404 as any unknown path."""
+        if method not in ("GET", "HEAD"):
+            allow = [("Allow", "GET, HEAD")]
+            return self._json(
+                start_response, 405, {"ok": False, "error": "method_not_allowed"}, allow
+            )
+        keys, wanted = self.deps.feed_keys, feeds.parse_path(path)
+        body: bytes | None = None
+        try:
+            if keys is not None and wanted is not None:
+                with session_scope(self.engine) as session:
+                    body = feeds.fetch(
+                        session,
+                        keys,
+                        self.deps.config,
+                        self.deps.calendar,
+                        self.deps.clock(),
+                        *wanted,
+                    )
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            if not is_unavailable(exc):
+                log.error("calendar feed failed: %s", type(exc).__name__)
+                return self._json(start_response, 500, {"ok": False, "error": "internal"})
+            log.warning("calendar feed: the database is unavailable: %s", describe(exc))
+            retry = [("Retry-After", str(RETRY_AFTER))]
+            return self._json(start_response, 503, UNAVAILABLE, retry)
+        if body is None:
+            return self._json(start_response, 404, {"ok": False, "error": "not_found"})
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", feeds.CONTENT_TYPE),
+                ("Content-Length", str(len(body))),
+                ("Content-Disposition", 'inline; filename="vakt.ics"'),
+                ("Cache-Control", f"private, max-age={feeds.MAX_AGE}"),
+                ("X-Robots-Tag", "noindex"),
+            ],
+        )
+        return [] if method == "HEAD" else [body]
 
     # ------------------------------------------------------------ operations
 

@@ -610,3 +610,31 @@ def test_serve_logs_json_lines_and_answers_probes(tmp_path: Path) -> None:
     everything = err.read_text() + out.read_text()
     assert INTAKE_TOKEN not in everything and "xoxb-serve-test" not in everything
     assert SECRET not in everything
+
+
+def test_the_access_log_never_holds_a_calendar_token() -> None:
+    """gunicorn's access log (text and JSON) shows a feed's path with its token cut out."""
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config as GunicornConfig
+
+    from bot.logs import RedactingLogger
+
+    token = "Zk3v9QpL0aXbY7cD2eF4gH6iJ8kLmN1o"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/calendar/{token}/komm.ics",
+        "PATH_INFO": f"/calendar/{token}/komm.ics",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    request = SimpleNamespace(headers=[], method="GET", uri=environ["RAW_URI"])
+    response = SimpleNamespace(
+        status="200 OK", status_code=200, response_length=10, sent=10, headers=[]
+    )
+    atoms = RedactingLogger(GunicornConfig()).atoms(
+        response, request, environ, timedelta(milliseconds=5)
+    )
+    assert token not in json.dumps(atoms, default=str)
+    assert atoms["r"] == "GET /calendar/[redacted] HTTP/1.1"

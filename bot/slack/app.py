@@ -69,11 +69,12 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
         person = session.get(Person, user)
         if person is not None and now - person.fetched_at < LOCALE_TTL:
             return language_of_locale(person.locale, deps.config.language)
-    locale = deps.gateway.user_locale(user)
+    locale, name = deps.gateway.user_profile(user)
     try:
         with session_scope(deps.engine) as session:
             person = session.get(Person, user) or Person(user_id=user, fetched_at=now)
             person.locale, person.fetched_at = locale, now
+            person.name = name or person.name
             session.add(person)
     except sa.exc.IntegrityError:
         pass  # a concurrent request by the same person stored it first: same answer

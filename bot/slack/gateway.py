@@ -351,11 +351,28 @@ class SlackGateway:
 
     def user_locale(self, user: str) -> str | None:
         """The user's Slack locale (e.g. "nb-NO"), when Slack tells it."""
+        return self.user_profile(user)[0]
+
+    def user_profile(self, user: str) -> tuple[str | None, str | None]:
+        """The user's Slack locale and name (real name, else display name), when Slack tells."""
         try:
             data = self._read("users.info", user=user, include_locale=True)
         except SlackSendError as exc:
             log.info("users.info for %s failed: %s", user, exc.code)
-            return None
+            return None, None
         user_data = data.get("user")
-        locale = user_data.get("locale") if isinstance(user_data, dict) else None
-        return str(locale) if isinstance(locale, str) and locale else None
+        if not isinstance(user_data, dict):
+            return None, None
+        locale = user_data.get("locale")
+        found = user_data.get("profile")
+        profile: dict[str, Any] = found if isinstance(found, dict) else {}
+        names = (  # a full name reads best in a calendar; a display name is often a nickname
+            profile.get("real_name"),
+            user_data.get("real_name"),
+            profile.get("display_name"),
+            user_data.get("name"),
+        )
+        name = next((n.strip() for n in names if isinstance(n, str) and n.strip()), None)
+        return (str(locale) if isinstance(locale, str) and locale else None), (
+            name[:200] if name else None
+        )

@@ -236,12 +236,14 @@ class AuditLog(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """What Slack told us about a user that changes how we talk to them (their language)."""
+    """What Slack told us about a user that changes how we talk to them (their language) and
+    how places outside Slack name them (calendar feeds)."""
 
     __tablename__ = "person"
     user_id: str = Field(primary_key=True, max_length=20)
     locale: str | None = Field(default=None, max_length=20)
     fetched_at: datetime = _utc()
+    name: str | None = Field(default=None, max_length=200)  # Slack's display or real name
 
 
 class Item(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""home, report, feeds: the App Home as published, files sent with a message, calendar links
+"""home, report, feeds: the App Home as published, files sent with a message, calendar links,
+people's names (for the calendar feeds)
 
 Revision ID: 0006
 Revises: 0005
@@ -62,9 +63,13 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("has_files", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("name", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("name")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("has_files")
     op.drop_index("ix_outbox_file_outbox_id", table_name="outbox_file")
