@@ -52,3 +52,13 @@ def test_manifest_declares_the_intake_events_and_the_shortcut() -> None:
     assert isinstance(features, dict)
     shortcuts = {s["callback_id"]: s for s in features["shortcuts"]}
     assert shortcuts[ids.TRACK_SHORTCUT]["type"] == "message"
+
+
+def test_manifest_enables_the_home_tab_and_its_event() -> None:
+    manifest = _manifest()
+    features = manifest["features"]
+    assert isinstance(features, dict)
+    assert features["app_home"]["home_tab_enabled"] is True
+    settings = manifest["settings"]
+    assert isinstance(settings, dict)
+    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]

@@ -1,18 +1,648 @@
-"""The App Home tab: each user's duties in one place, published when it changes."""
+"""The App Home tab: each user's duties in one place, published when it changes.
+
+What a home shows is gathered from the database by `Board` (read once per refresh, shared by
+every home it builds) and `gather` (one person's share of it); `bot.slack.home_blocks` renders
+it. `publish_home` publishes one person's home at once (they opened it, or pressed one of its
+buttons); `refresh_homes`, run after every sweep, republishes the homes opened in the last 30
+days whose content changed, within the debounce and the publish budget of `bot.core.home`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
+from bot.core import archive as archive_core
+from bot.core import home as core
+from bot.core import rota
 from bot.core.calendar import WorkCalendar
+from bot.core.home import Listing, clip
+from bot.core.items import ItemLine, Status
+from bot.core.requests import RequestStatus, Role
+from bot.services import archive, lifecycle
+from bot.services.notify import lang_for
+from bot.services.requests import view_of
+from bot.services.rota import MAX_WEEKS, Ctx
+from bot.services.store import TeamView, absences_from, all_teams, overrides_from
+from bot.slack.gateway import SlackSendError
+from bot.store.db import session_scope
+from bot.store.models import (
+    Account,
+    AccountRequest,
+    Deletion,
+    Gap,
+    HomeView,
+    Item,
+    SwapRequest,
+)
+
+log = logging.getLogger(__name__)
+
+SECTIONS = (
+    "duty",
+    "items",
+    "deletions",
+    "snapshots",
+    "swaps",
+    "teams",
+    "gaps",
+    "flags",
+    "closures",
+    "requests",
+)
+SNAPSHOT_LOOKAHEAD = timedelta(days=14)
 
 
 class Publisher(Protocol):
     def publish_home(self, user: str, view: dict[str, Any]) -> None: ...
+
+
+# ---------------------------------------------------------------- what a home shows
+
+
+@dataclass(frozen=True)
+class TeamDutyLine:
+    team: str
+    now: core.Spell | None
+    next: core.Spell | None
+
+
+@dataclass(frozen=True)
+class DeletionLine:
+    id: int
+    account: str
+    account_url: str
+    deleted_at: datetime
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotLine:
+    account: str
+    account_url: str
+    due: date
+    last: date | None
+
+
+@dataclass(frozen=True)
+class SwapLine:
+    requester: str
+    counterpart: str
+    team: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class TeamCountLine:
+    team: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class GapLine:
+    team: str
+    kind: str  # nobody | no_substitute
+    first: date
+    days: int
+
+
+@dataclass(frozen=True)
+class FlagLine:
+    account: str
+    team: str
+    kind: str
+    raised: date
+
+
+@dataclass(frozen=True)
+class ClosureLine:
+    account: str
+    started: date
+    missing: int
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    name: str
+    platform: str
+    team: str
+    requester: str
+    made: date
+
+
+def _empty() -> Listing[Any]:
+    return Listing((), 0)
+
+
+@dataclass(frozen=True)
+class Home:
+    """One person's home as data: each list clipped, with its total."""
+
+    user: str
+    now: datetime
+    member: bool
+    coordinator: bool
+    manager: bool
+    duty: Listing[TeamDutyLine] = field(default_factory=_empty)
+    items: Listing[ItemLine] = field(default_factory=_empty)
+    deletions: Listing[DeletionLine] = field(default_factory=_empty)
+    snapshots: Listing[SnapshotLine] = field(default_factory=_empty)
+    swaps: Listing[SwapLine] = field(default_factory=_empty)
+    teams: Listing[TeamCountLine] = field(default_factory=_empty)
+    gaps: Listing[GapLine] = field(default_factory=_empty)
+    flags: Listing[FlagLine] = field(default_factory=_empty)
+    closures: Listing[ClosureLine] = field(default_factory=_empty)
+    requests: Listing[RequestLine] = field(default_factory=_empty)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing at all to show: no team, no role, no list with a row."""
+        if self.member or self.coordinator or self.manager:
+            return False
+        return not any(getattr(self, s).total for s in SECTIONS)
+
+    def section(self, name: str) -> Listing[Any]:
+        """One of the lists by name (see SECTIONS)."""
+        if name not in SECTIONS:
+            raise KeyError(name)
+        listing: Listing[Any] = getattr(self, name)
+        return listing
+
+
+class Board:
+    """What the database holds that homes show, read lazily once and shared by every home
+    built from it (one refresh builds many)."""
+
+    def __init__(
+        self, session: Session, config: OrgConfig, calendar: WorkCalendar, now: datetime
+    ) -> None:
+        self.session, self.config, self.calendar, self.now = session, config, calendar, now
+        self.today = calendar.local_date(now)
+        self.ctx = Ctx(session, config, calendar, now, "vakt")
+
+    @cached_property
+    def teams(self) -> list[TeamView]:
+        return all_teams(self.session)
+
+    @cached_property
+    def _inputs(self) -> tuple[list[rota.Absence], list[rota.Override]]:
+        since = self.today - timedelta(days=7)
+        return absences_from(self.session, since), overrides_from(self.session, since)
+
+    @cached_property
+    def duty_day(self) -> date:
+        return rota.duty_day(self.now, self.calendar)
+
+    @cached_property
+    def _horizon(self) -> list[date]:
+        until = self.duty_day + timedelta(days=7 * MAX_WEEKS)
+        return self.calendar.working_days_between(self.duty_day, until)
+
+    def duties(self, view: TeamView) -> list[rota.Duty]:
+        """A team's duty on each working day from the one holding now, about half a year."""
+        assert view.team.id is not None
+        cached = self._duties.get(view.team.id)
+        if cached is None:
+            absences, overrides = self._inputs
+            cached = [
+                rota.duty_on(view.rota, day, self.calendar, absences, overrides)
+                for day in self._horizon
+            ]
+            self._duties[view.team.id] = cached
+        return cached
+
+    @cached_property
+    def _duties(self) -> dict[int, list[rota.Duty]]:
+        return {}
+
+    @cached_property
+    def counts(self) -> dict[int, tuple[int, int]]:
+        """Open and overdue items per account id."""
+        overdue = sa.case((col(Item.deadline) < self.now, 1), else_=0)
+        rows = self.session.exec(
+            select(Item.account_id, func.count(), func.sum(overdue))
+            .where(col(Item.status) == Status.OPEN)
+            .group_by(col(Item.account_id))
+        ).all()
+        return {a: (int(n), int(late or 0)) for a, n, late in rows}
+
+    def overdue_items(self, views: list[TeamView], limit: int) -> Listing[ItemLine]:
+        """Open items past their deadline on the teams' accounts, oldest first."""
+        accounts = {a.id: (a, v.team) for v in views for a in v.accounts}
+        if not accounts:
+            return _empty()
+        total = sum(self.counts.get(i, (0, 0))[1] for i in accounts if i is not None)
+        rows = self.session.exec(
+            select(Item)
+            .where(
+                col(Item.status) == Status.OPEN,
+                col(Item.deadline) < self.now,
+                col(Item.account_id).in_(list(accounts)),
+            )
+            .order_by(col(Item.received_at), col(Item.id))
+            .limit(limit)
+        ).all()
+        lines = []
+        for item in rows:
+            account, team = accounts[item.account_id]
+            assert item.id is not None
+            lines.append(
+                ItemLine(
+                    id=item.id,
+                    account=account.name,
+                    account_url=account.url,
+                    url=item.url,
+                    excerpt=item.excerpt,
+                    received_at=item.received_at,
+                    deadline=item.deadline,
+                    must_register=item.must_register,
+                    registration_ref=item.registration_ref,
+                    team=team.name,
+                )
+            )
+        return Listing(tuple(lines), total)
+
+    @cached_property
+    def deletions(self) -> list[tuple[Deletion, Account, list[archive_core.Step]]]:
+        """Incomplete deletions with what their checklist misses, oldest first."""
+        rows = archive.incomplete(self.session)
+        if not rows:
+            return []
+        accounts = {a.id: a for a in self.session.exec(select(Account)).all()}
+        with_files = archive.with_evidence_files(
+            self.session, [d.id for d in rows if d.id is not None]
+        )
+        found = []
+        for deletion in rows:
+            missing = archive_core.missing_steps(
+                self.config.archive, archive.state_of(deletion, has_files=deletion.id in with_files)
+            )
+            if missing:
+                found.append((deletion, accounts[deletion.account_id], missing))
+        return found
+
+    @cached_property
+    def snapshot_plans(self) -> list[archive.SnapshotPlan]:
+        """Live accounts whose snapshot is due, or falls due within two weeks."""
+        until = self.today + SNAPSHOT_LOOKAHEAD
+        plans = archive.plans(self.session, self.config.archive.snapshot_months, self.calendar)
+        return sorted(
+            (p for p in plans if p.due is not None and p.due <= until),
+            key=lambda p: (p.due, p.account.key),
+        )
+
+    @cached_property
+    def swaps(self) -> list[SwapRequest]:
+        return list(
+            self.session.exec(
+                select(SwapRequest)
+                .where(SwapRequest.status == "pending", col(SwapRequest.end) >= self.today)
+                .order_by(col(SwapRequest.start), col(SwapRequest.id))
+            ).all()
+        )
+
+    @cached_property
+    def gaps(self) -> list[GapLine]:
+        """Open rota gaps whose days have not all passed, soonest first."""
+        names = {v.team.id: v.team.name for v in self.teams}
+        rows = self.session.exec(
+            select(Gap).where(col(Gap.closed_at).is_(None)).order_by(col(Gap.period_start))
+        ).all()
+        lines = []
+        for gap in rows:
+            days = sorted(date.fromisoformat(d) for d in gap.days.split(",") if d)
+            ahead = [d for d in days if d >= self.today]
+            if ahead:
+                lines.append(GapLine(names.get(gap.team_id, "?"), gap.kind, ahead[0], len(ahead)))
+        return lines
+
+    def flags(self, limit: int) -> Listing[FlagLine]:
+        views, total = lifecycle.open_flags(self.ctx, limit)
+        return Listing(
+            tuple(
+                FlagLine(
+                    v.account.name,
+                    v.team.name,
+                    v.flag.kind,
+                    self.calendar.local_date(v.flag.raised_at),
+                )
+                for v in views
+            ),
+            total,
+        )
+
+    def closures(self, limit: int) -> Listing[ClosureLine]:
+        views, total = lifecycle.open_closures(self.ctx, limit)
+        return Listing(
+            tuple(
+                ClosureLine(
+                    v.account.name,
+                    self.calendar.local_date(v.closure.started_at),
+                    len(v.missing),
+                )
+                for v in views
+            ),
+            total,
+        )
+
+    @cached_property
+    def pending_requests(self) -> list[AccountRequest]:
+        return list(
+            self.session.exec(
+                select(AccountRequest)
+                .where(col(AccountRequest.status) == RequestStatus.PENDING)
+                .order_by(col(AccountRequest.created_at), col(AccountRequest.id))
+            ).all()
+        )
+
+
+def _team_lines(board: Board, user: str, views: list[TeamView], limit: int) -> Listing[Any]:
+    lines = []
+    for view in views:
+        state = core.duty_now_and_next(board.duties(view), user, board.duty_day)
+        lines.append(TeamDutyLine(view.team.name, state.now, state.next))
+    return clip(lines, limit)
+
+
+def gather(board: Board, user: str, limit: int = core.ROWS, only: str | None = None) -> Home:
+    """One person's home from the board: every list (or `only` one) clipped to `limit` rows."""
+    teams = board.teams
+    mine = [v for v in teams if user in v.members]
+    managed = [v for v in teams if v.team.manager == user]
+    coordinator = board.config.is_coordinator(user)
+    wanted = (lambda name: name == only) if only else (lambda name: True)
+    parts: dict[str, Listing[Any]] = {}
+    if wanted("duty") and mine:
+        parts["duty"] = _team_lines(board, user, mine, limit)
+    if wanted("items") and mine:
+        parts["items"] = board.overdue_items(mine, limit)
+    my_accounts = {a.id for v in mine for a in v.accounts}
+    if wanted("deletions"):
+        parts["deletions"] = clip(
+            (
+                DeletionLine(
+                    d.id or 0,
+                    account.name,
+                    account.url,
+                    d.deleted_at,
+                    tuple(str(s) for s in missing),
+                )
+                for d, account, missing in board.deletions
+                if d.logged_by == user or d.account_id in my_accounts
+            ),
+            limit,
+        )
+    if wanted("snapshots") and my_accounts:
+        parts["snapshots"] = clip(
+            (
+                SnapshotLine(p.account.name, p.account.url, p.due, p.last)
+                for p in board.snapshot_plans
+                if p.account.id in my_accounts and p.due is not None
+            ),
+            limit,
+        )
+    if wanted("swaps"):
+        names = {v.team.id: v.team.name for v in teams}
+        parts["swaps"] = clip(
+            (
+                SwapLine(s.requester, s.counterpart, names.get(s.team_id, "?"), s.start, s.end)
+                for s in board.swaps
+                if user in (s.requester, s.counterpart)
+            ),
+            limit,
+        )
+    if wanted("teams") and (managed or coordinator):
+        shown = teams if coordinator else managed
+        lines = []
+        for view in shown:
+            numbers = [board.counts.get(a.id or 0, (0, 0)) for a in view.accounts]
+            lines.append(
+                TeamCountLine(
+                    view.team.name, sum(n for n, _ in numbers), sum(o for _, o in numbers)
+                )
+            )
+        parts["teams"] = clip(lines, limit)
+    if coordinator:
+        if wanted("gaps"):
+            parts["gaps"] = clip(board.gaps, limit)
+        if wanted("flags"):
+            parts["flags"] = board.flags(limit)
+        if wanted("closures"):
+            parts["closures"] = board.closures(limit)
+    if wanted("requests") and (coordinator or managed):
+        parts["requests"] = clip(_requests_for(board, user, coordinator), limit)
+    return Home(
+        user=user,
+        now=board.now,
+        member=bool(mine),
+        coordinator=coordinator,
+        manager=bool(managed),
+        **parts,
+    )
+
+
+def _requests_for(board: Board, user: str, coordinator: bool) -> list[RequestLine]:
+    """Pending account requests waiting for this person's decision (as coordinator, or as
+    the manager of the team it is for)."""
+    lines = []
+    for request in board.pending_requests:
+        view = view_of(board.session, board.config, request)
+        awaited = set(view.awaited)
+        if (coordinator and Role.COORDINATOR in awaited) or (
+            view.team.manager == user and Role.MANAGER in awaited
+        ):
+            lines.append(
+                RequestLine(
+                    request.name,
+                    request.platform,
+                    view.team.name,
+                    request.requester,
+                    board.calendar.local_date(request.created_at),
+                )
+            )
+    return lines
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def build_view(board: Board, user: str, lang: str, notice: str | None = None) -> dict[str, Any]:
+    """A person's home view, rendered in their language."""
+    from bot.slack import home_blocks
+
+    return home_blocks.home_view(lang, board.calendar, gather(board, user), notice)
+
+
+def show_all_view(
+    session: Session,
+    config: OrgConfig,
+    calendar: WorkCalendar,
+    user: str,
+    section: str,
+    lang: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The Show all modal of one list of a person's home (KeyError: no such list)."""
+    from bot.slack import home_blocks
+
+    if section not in SECTIONS:
+        raise KeyError(section)
+    board = Board(session, config, calendar, now)
+    home = gather(board, user, core.MODAL_ROWS, only=section)
+    return home_blocks.show_all_modal(lang, calendar, now, section, home.section(section))
+
+
+def publish_home(
+    engine: Engine,
+    config: OrgConfig,
+    calendar: WorkCalendar,
+    publisher: Publisher,
+    user: str,
+    lang: str,
+    now: datetime,
+    *,
+    opened: bool = False,
+    notice: str | None = None,
+) -> bool:
+    """Publish a person's home now (they opened it or pressed one of its buttons) and record
+    it; True when Slack took it. A refusal marks it for the next refresh, never raises."""
+    with session_scope(engine) as session:
+        view = build_view(Board(session, config, calendar, now), user, lang, notice)
+        row = session.get(HomeView, user)
+        digest = core.view_hash(view)
+        # Opening the tab again and again shows what Slack keeps: unchanged and published
+        # moments ago, it is not sent again.
+        unchanged = (
+            notice is None
+            and row is not None
+            and row.content_hash == digest
+            and not core.may_publish(row.published_at, now, core.DEBOUNCE)
+        )
+    if unchanged:
+        _record(engine, user, now, opened=opened, digest=None, retry_at=None, keep=True)
+        return True
+    try:
+        publisher.publish_home(user, view)
+        ok, retry_at = True, None
+    except SlackSendError as exc:
+        log.warning("home of %s not published: %s", user, exc.code)
+        ok = False
+        retry_at = now + timedelta(seconds=exc.retry_after or 0)
+    _record(engine, user, now, opened=opened, digest=digest if ok else None, retry_at=retry_at)
+    return ok
+
+
+def _record(
+    engine: Engine,
+    user: str,
+    now: datetime,
+    *,
+    opened: bool,
+    digest: str | None,
+    retry_at: datetime | None,
+    keep: bool = False,
+) -> None:
+    """Store that a home was opened and/or published (digest), or is to be retried (`keep`:
+    neither, it stays as it was)."""
+    for attempt in (1, 2):
+        try:
+            with session_scope(engine) as session:
+                row = session.get(HomeView, user)
+                if row is None:
+                    row = HomeView(user_id=user, opened_at=now)
+                if opened:
+                    row.opened_at = now
+                if digest is not None:
+                    row.published_at, row.content_hash, row.dirty_at = now, digest, None
+                elif not keep:
+                    row.dirty_at = retry_at
+                session.add(row)
+            return
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise  # a concurrent first visit stored it: the second try updates that row
+
+
+def mark_dirty(session: Session, users: list[str], now: datetime) -> None:
+    """Ask the next refresh to look at these people's homes first (a change of theirs).
+    Only homes that were opened have a row; the others are published when first opened."""
+    if users:
+        session.execute(
+            sa.update(HomeView)
+            .where(col(HomeView.user_id).in_(users), col(HomeView.dirty_at).is_(None))
+            .values(dirty_at=now)
+        )
+
+
+@dataclass(frozen=True)
+class _Due:
+    user: str
+    view: dict[str, Any]
+    digest: str
+    published_at: datetime | None
+
+
+def _changed_homes(
+    engine: Engine, config: OrgConfig, calendar: WorkCalendar, now: datetime
+) -> list[_Due] | None:
+    """The homes to publish now (None while Slack asked us to wait), read in one transaction:
+    opened recently, last published longer than the debounce ago, content changed, those
+    marked changed first, at most the budget."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(HomeView).where(col(HomeView.opened_at) >= now - core.ACTIVE)
+        ).all()
+        if core.backing_off((r.dirty_at for r in rows), now):
+            return None
+        rows = sorted(
+            rows,
+            key=lambda r: (
+                r.dirty_at is None,
+                r.published_at or datetime.min.replace(tzinfo=now.tzinfo),
+            ),
+        )
+        board = Board(session, config, calendar, now)
+        due: list[_Due] = []
+        for row in rows:
+            if len(due) >= core.PUBLISH_BUDGET:
+                break
+            if not core.may_publish(row.published_at, now, core.DEBOUNCE):
+                continue
+            view = build_view(board, row.user_id, lang_for(session, config, row.user_id))
+            digest = core.view_hash(view)
+            if digest != row.content_hash:
+                due.append(_Due(row.user_id, view, digest, row.published_at))
+            elif row.dirty_at is not None:
+                row.dirty_at = None  # looked at: nothing of theirs shows differently
+                session.add(row)
+    return due
+
+
+def _claim(engine: Engine, due: _Due, now: datetime) -> bool:
+    """Take the publish of a home for this process: another replica refreshing at the same
+    moment finds published_at changed and leaves it."""
+    same = (
+        col(HomeView.published_at).is_(None)
+        if due.published_at is None
+        else col(HomeView.published_at) == due.published_at
+    )
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.update(HomeView)
+            .where(col(HomeView.user_id) == due.user, same)
+            .values(published_at=now)
+        )
+    return bool(result.rowcount)
 
 
 def refresh_homes(
@@ -22,5 +652,53 @@ def refresh_homes(
     publisher: Publisher,
     now: datetime,
 ) -> int:
-    """Publish the home tabs whose content changed; returns how many were published."""
-    return 0
+    """Publish the home tabs whose content changed; returns how many were published.
+
+    A 429 stops the refresh and records its Retry-After, before which no refresh publishes;
+    the home stays unpublished (its old hash kept) so a later refresh sends it."""
+    due = _changed_homes(engine, config, calendar, now)
+    if not due:
+        return 0
+    published = 0
+    for home in due:
+        if not _claim(engine, home, now):
+            continue
+        try:
+            publisher.publish_home(home.user, home.view)
+        except SlackSendError as exc:
+            with session_scope(engine) as session:
+                row = session.get(HomeView, home.user)
+                if row is not None:
+                    row.published_at = home.published_at  # not published after all
+                    if exc.permanent:
+                        # No retry mends it (Home tab disabled, user gone): not again until
+                        # the content changes.
+                        row.content_hash = home.digest
+                    else:
+                        row.dirty_at = now + timedelta(seconds=exc.retry_after or 0)
+                    session.add(row)
+            log.warning("home of %s not published: %s", home.user, exc.code)
+            if exc.permanent:
+                continue
+            break  # rate limited or Slack unwell: the rest wait for the next refresh
+        with session_scope(engine) as session:
+            row = session.get(HomeView, home.user)
+            if row is not None:
+                row.content_hash, row.dirty_at = home.digest, None
+                session.add(row)
+        published += 1
+    return published
+
+
+__all__ = [
+    "SECTIONS",
+    "Board",
+    "Home",
+    "Publisher",
+    "build_view",
+    "gather",
+    "mark_dirty",
+    "publish_home",
+    "refresh_homes",
+    "show_all_view",
+]

@@ -33,7 +33,7 @@ from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.store.models import (
     Item,
 )
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FakeSlack, block_actions_body
 from tests.harness import SECRET, Vakt
 from tests.security._helpers import (
     FLAG_DAY,
@@ -101,6 +101,27 @@ def cmd(text: str) -> Send:
 def btn(action_id: str, value: str, **extra: Any) -> Send:
     def send(vakt: Vakt, state: State, user: str) -> str:
         return press(vakt, action_id, state.fmt(value), user, **extra).text
+
+    return send
+
+
+def home_btn(action_id: str, value: str) -> Send:
+    """A press on a button of the App Home tab: no response_url; the answer is the home
+    republished with a notice on top."""
+
+    def send(vakt: Vakt, state: State, user: str) -> str:
+        before = len(vakt.fake.calls_to("views.publish"))
+        body = block_actions_body(
+            action_id,
+            state.fmt(value),
+            user_id=user,
+            view={"id": "V0HOME1", "type": "home", "blocks": []},
+            trigger_id="111.222.home",
+        )
+        assert vakt.signed_post(body).status == 200
+        vakt.idle()
+        view = vakt.fake.wait_for("views.publish", before + 1)[-1].args["view"]
+        return _view_text(view if isinstance(view, dict) else json.loads(view))
 
     return send
 
@@ -239,6 +260,7 @@ MATRIX: list[Row] = [
         COORD_ONLY,
     ),
     Row("command", "uncover", "uncover", COORDINATOR, cmd("uncover <@U0BO> <@U0ANNA>"), COORD_ONLY),
+    Row("command", "report", "report", MANAGERS, cmd("report"), "error.report_not_allowed"),
     Row(
         "command",
         "export",
@@ -368,6 +390,38 @@ MATRIX: list[Row] = [
         {"other_manager": "error.not_your_team"},
     ),
     Row("command", "status", "status", MANAGERS, cmd("status"), "error.managers_only"),
+    Row(
+        "action",
+        ids.HOME_ANSWERED,
+        "home answered",
+        KOMM,
+        home_btn(ids.HOME_ANSWERED, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        ids.HOME_NO_REPLY,
+        "home no reply",
+        KOMM,
+        home_btn(ids.HOME_NO_REPLY, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        ids.HOME_REFERRED,
+        "home referred",
+        KOMM,
+        home_btn(ids.HOME_REFERRED, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "command",
+        "calendar",
+        "calendar revoke",
+        COORDINATOR,
+        cmd("calendar revoke <@U0CARL>"),
+        COORD_ONLY,
+    ),
     Row(
         "command",
         "posted",
@@ -682,8 +736,7 @@ OPEN_COMMANDS = {
     "requests": "shows the reader's own requests (and those they decide)",
     "flags": "shows flags; buttons only for who may act, each refused otherwise",
     "help": "help",
-    "calendar": "a person's own calendar link (revoking another's is gated in the service)",
-    "report": "a stub until the weekly report lands; then coordinators and managers only",
+    "calendar": "own links for anyone; revoking another's is the `calendar revoke` row",
 }
 OPEN_LISTENERS = {
     ("view", ids.NEW_ITEM_VIEW): "anyone may report a citizen's question",
@@ -692,6 +745,8 @@ OPEN_LISTENERS = {
     ("view", reqb.REQUEST_VIEW): "anyone may ask for an account",
     ("command", "/vakt"): "every subcommand is in the matrix or in OPEN_COMMANDS",
     ("event", "message"): "a message in an intake channel is a question, whoever posts it",
+    ("event", "app_home_opened"): "publishes the opener's own home only",
+    ("action", ids.HOME_SHOW_ALL): "lists only what the presser's own home shows",
 }
 
 
@@ -727,8 +782,9 @@ def test_every_privileged_action_is_refused_for_everyone_else(vakt: Vakt) -> Non
             tried += 1
             before, calls = dump(vakt.runtime.engine), len(vakt.fake.calls)
             text = row.send(vakt, state, user)
-            # An event's delivery may be recorded to de-duplicate Slack's retries.
-            ignore = ("slack_event",) if row.kind == "event" else ()
+            # An event's delivery may be recorded to de-duplicate Slack's retries; a refusal on
+            # the App Home is told by republishing the presser's own home, which is recorded.
+            ignore = ("slack_event",) if row.kind == "event" else ("home_view",)
             changed = changes(before, dump(vakt.runtime.engine), ignore)
             sent = [c.method for c in vakt.fake.calls[calls:] if c.method in SENDS]
             key = row.refusal_for(role)
@@ -829,6 +885,7 @@ def allowed_users_are_not_refused(vakt: Vakt, state: State) -> None:
         "cover": ("coordinator", True),
         "team new": ("coordinator", True),
         "unanswered komm": ("manager", False),
+        "report": ("other_manager", True),
         "posted": ("colleague", True),
         "answered": ("member", True),
         "swap accept": ("colleague", True),
