@@ -350,6 +350,27 @@ def cmd_export_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """The real app in the terminal, with a stand-in for Slack (see bot.console)."""
+    from bot.console import run_console
+    from bot.console.demo import PRESETS
+    from bot.runtime import wall_clock
+
+    if args.preset is not None and args.preset not in PRESETS:
+        raise CliError(f"unknown preset {args.preset!r}: choose one of {', '.join(PRESETS)}")
+    if args.preset is None:
+        _settings()  # a broken .env stops here, in one line
+    if args.at:
+        _parse_instant(args.at, "UTC")  # a bad --at stops here, before anything starts
+    return run_console(
+        preset=args.preset,
+        lang=args.lang,
+        at=_parse_instant,
+        at_text=args.at,
+        wall_clock=wall_clock,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vakt",
@@ -403,6 +424,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reg.add_argument("--at", help="the public list's date: ISO instant (default: now)")
     reg.set_defaults(func=cmd_export_register)
+    con = sub.add_parser(
+        "console", help="try Vakt in the terminal, with a stand-in for Slack (no Slack app needed)"
+    )
+    con.add_argument("--preset", help="a demo municipality in a throwaway database: norberg")
+    con.add_argument("--lang", choices=("nb", "sv", "en"), help="the language Vakt speaks")
+    con.add_argument("--at", help="start the clock here: ISO instant, e.g. 2026-11-23T09:05")
+    con.set_defaults(func=cmd_console)
     return parser
 
 

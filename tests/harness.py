@@ -7,7 +7,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
 from bot.config import OrgConfig, parse_config
+from bot.console.session import Clock
+from bot.console.session import TrackingExecutor as ConsoleExecutor
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.web import WebApp
@@ -63,36 +64,11 @@ team = "komm"
 """
 
 
-class Clock:
-    """The one clock the app reads; tests move it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt runs listeners here after their ack; tests wait for them to finish."""
+class TrackingExecutor(ConsoleExecutor):
+    """Bolt runs listeners here after their ack; tests wait for them to finish (`idle`)."""
 
     def __init__(self) -> None:
         super().__init__(max_workers=8)
-        self._futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def idle(self, timeout: float = 10.0) -> None:
-        """Wait until every listener started so far has finished."""
-        with self._lock:
-            pending = list(self._futures)
-            self._futures.clear()
-        wait(pending, timeout=timeout)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

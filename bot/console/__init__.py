@@ -1,0 +1,71 @@
+"""`vakt console`: the real app in the terminal, with an in-process stand-in for Slack.
+
+`bot.console.slack` is the stand-in, `render` turns Block Kit into text, `repl` is the loop,
+`session` wires the runtime to the stand-in (the console's composition root) and `demo` seeds
+the demo municipalities. Its chrome (banner, help, prompts) is English: it is a tool to try
+and evaluate Vakt; what Vakt itself says is in the organisation's or the user's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.console.render import Style
+
+
+def _log_to_file(path: Path) -> None:
+    """Vakt's log goes to a file: the terminal is for the conversation."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def run_console(
+    *,
+    preset: str | None,
+    lang: str | None,
+    at: Callable[[str, str], datetime] | None,
+    at_text: str | None,
+    wall_clock: Callable[[], datetime],
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    read: Callable[[str], str | None] | None = None,
+) -> int:
+    """Start a console session and run its loop until :quit or the end of the input."""
+    from bot.console import repl, session
+
+    out = out or sys.stdout
+    temp = Path(tempfile.mkdtemp(prefix="vakt-console-"))
+    _log_to_file(temp / "vakt.log")
+    env = dict(os.environ if environ is None else environ)
+    console = session.start(
+        preset=preset,
+        lang=lang,
+        at=at,
+        at_text=at_text,
+        wall_clock=wall_clock,
+        environ=env,
+        temp=temp,
+    )
+    tty = out.isatty()
+    style = Style(colour=tty and not env.get("NO_COLOR"))
+    width = shutil.get_terminal_size((80, 24)).columns if tty else 80
+    loop = repl.Repl(console, out, style=style, width=max(40, min(width, 120)))
+    try:
+        return loop.run(read or repl.default_reader())
+    finally:
+        console.close()
+        out.write(f"Bye. Files and the log stay in {temp}\n")
+        out.flush()

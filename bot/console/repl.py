@@ -1,0 +1,732 @@
+"""The console's loop: a line in (a `/vakt` command, a button's label, a `:` command), what
+Vakt did in the stand-in Slack out, rendered as text. Modals are filled in field by field."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shlex
+import sys
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.console.render import (
+    Button,
+    Names,
+    Rendered,
+    Style,
+    frame,
+    indent,
+    mrkdwn,
+    render_message,
+    render_view,
+    size_text,
+    text_of,
+    wrap,
+)
+from bot.console.session import ButtonPlace, ConsoleSession
+from bot.console.slack import Event
+from bot.core.errors import VaktError
+
+Reader = Callable[[str], str | None]  # shows a prompt, returns the line (None at the end)
+
+HELP = """\
+/vakt <command>      run a Vakt command as you (/vakt help lists them)
+<label>              press a button shown as [Label] (case does not matter; [Answered·2]
+                     is pressed by typing: answered 2)
+:as @name            act as another person (:who lists them)
+:time <when>         move the clock and run what falls due: 2026-12-28 09:05, 13:00,
+                     +1d, +2h, +30m, tomorrow 08:00, monday 09:05
+:intake <account> "question"   a citizen's question arrives on an account
+:home                open your App Home tab
+:who                 the people of the workspace and their roles
+:help                this text
+:quit                leave (Ctrl-D does too)
+In a form: Enter skips an optional field (or keeps the value shown), :cancel closes it."""
+
+WEEKDAYS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("monday", "mon", "mandag", "måndag"),
+            ("tuesday", "tue", "tirsdag", "tisdag"),
+            ("wednesday", "wed", "onsdag"),
+            ("thursday", "thu", "torsdag", "torsdag"),
+            ("friday", "fri", "fredag"),
+            ("saturday", "sat", "lørdag", "lördag"),
+            ("sunday", "sun", "søndag", "söndag"),
+        )
+    )
+    for name in names
+}
+STEP = re.compile(r"(\d{1,4})\s*([wdhm])")
+UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+
+
+class TimeError(ValueError):
+    """A `:time` argument the console cannot read."""
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """A target instant in the organisation's zone: `2026-12-28 09:05` (or T, or a date alone:
+    at the same time of day), `13:00` (today), `+1d`, `+2h30m`, `tomorrow 08:00`, `monday 09:05`
+    (the next Monday)."""
+    words = re.sub(r"^(\d{4}-\d\d-\d\d)t", r"\1 ", text.strip().lower())
+    local = now.astimezone(tz)
+    if not words:
+        raise TimeError("say when")
+    if words.startswith("+"):
+        steps = STEP.findall(words[1:])
+        if not steps or STEP.sub("", words[1:]).strip(" +"):
+            raise TimeError(f"{text!r}: use steps like +1d, +2h, +30m, +1w")
+        delta = timedelta()
+        for amount, unit in steps:
+            delta += timedelta(**{UNITS[unit]: int(amount)})
+        return now + delta
+    parts = words.split()
+    day: date | None = None
+    clock_part: str | None = None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", parts[0]):
+        try:
+            day = date.fromisoformat(parts[0])
+        except ValueError:
+            raise TimeError(f"{parts[0]!r} is not a date") from None
+        clock_part = parts[1] if len(parts) > 1 else None
+    elif parts[0] in ("today", "i dag", "idag"):
+        day, clock_part = local.date(), (parts[1] if len(parts) > 1 else None)
+    elif parts[0] in ("tomorrow", "i morgen", "imorgon", "imorgen"):
+        day, clock_part = local.date() + timedelta(days=1), (parts[1] if len(parts) > 1 else None)
+    elif parts[0] in WEEKDAYS:
+        ahead = (WEEKDAYS[parts[0]] - local.weekday() - 1) % 7 + 1
+        day, clock_part = (
+            local.date() + timedelta(days=ahead),
+            (parts[1] if len(parts) > 1 else None),
+        )
+    elif re.fullmatch(r"\d{1,2}:\d{2}", parts[0]) and len(parts) == 1:
+        day, clock_part = local.date(), parts[0]
+    else:
+        raise TimeError(f"{text!r}: try 2026-12-28 09:05, 13:00, +1d or monday 09:05")
+    if len(parts) > 2:
+        raise TimeError(f"{text!r}: try 2026-12-28 09:05, 13:00, +1d or monday 09:05")
+    at = local.time().replace(second=0, microsecond=0)
+    if clock_part is not None:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", clock_part)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise TimeError(f"{clock_part!r} is not a time of day like 09:05")
+        at = time(int(match.group(1)), int(match.group(2)))
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def when_text(instant: datetime, tz: ZoneInfo) -> str:
+    """Mon 23 Nov 2026 09:05 (week 48)."""
+    local = instant.astimezone(tz)
+    return f"{local:%a %d %b %Y %H:%M} (week {local.isocalendar().week})"
+
+
+def _normal(label: str) -> str:
+    """A label as typed or shown, compared: case, brackets, spacing and a closing … ignored."""
+    return " ".join(label.strip().strip("[]").replace("…", "").rstrip(".").lower().split())
+
+
+class Repl:
+    """One console: reads lines, acts through the session, prints what happened."""
+
+    def __init__(
+        self,
+        session: ConsoleSession,
+        out: TextIO,
+        *,
+        style: Style | None = None,
+        width: int = 80,
+    ) -> None:
+        self.session = session
+        self.out = out
+        self.style = style or Style()
+        self.width = width
+        self.tz = ZoneInfo(session.config.timezone)
+        # Buttons on screen, by label as shown (lower case), and the labels of each place.
+        self.pressable: dict[str, tuple[Button, ButtonPlace]] = {}
+        self.labels: dict[str, list[str]] = {}
+        self.pending_modal: Event | None = None
+
+    # ------------------------------------------------------------ output
+
+    def say(self, text: str = "", *how: str) -> None:
+        self.out.write(self.style(text, *how) + "\n")
+        self.out.flush()
+
+    def names(self) -> Names:
+        return self.session.names()
+
+    def banner(self) -> None:
+        """Who you are, what time it is, how to get help, three things to try."""
+        s = self.session
+        self.say(f"Vakt console · {s.config.name}", "bold")
+        self.say(f"You are {self._me()} · {when_text(s.clock(), self.tz)}")
+        self.say(f"Slack is a stand-in on this machine; {s.note}.", "dim")
+        self.say("Try:  /vakt who    :time 08:05    :time 09:05    /vakt unanswered    (:help)")
+        self.say()
+
+    def _me(self) -> str:
+        user = self.session.user
+        name = self.session.workspace.users.get(user, user)
+        roles = self._roles().get(user)
+        return f"@{name}" + (f" ({roles})" if roles else "")
+
+    def _roles(self) -> dict[str, str]:
+        config = self.session.config
+        roles: dict[str, list[str]] = {}
+        for user in config.coordinators:
+            roles.setdefault(user, []).append("coordinator")
+        for team in config.teams:
+            if team.manager:
+                roles.setdefault(team.manager, []).append(f"manager of {team.name}")
+            for member in team.members:
+                roles.setdefault(member, []).append(f"{team.name}")
+        return {user: ", ".join(found) for user, found in roles.items()}
+
+    def prompt(self) -> str:
+        local = self.session.clock().astimezone(self.tz)
+        name = self.session.workspace.users.get(self.session.user, self.session.user)
+        return f"{name} · {local:%a %d %b %H:%M} › "
+
+    def _label(self, place: ButtonPlace) -> Callable[[Button], str]:
+        key = self._place_key(place)
+
+        def label(button: Button) -> str:
+            base = button.text.strip() or button.action_id
+            shown = base
+            n = 1
+            while _normal(shown) in self.pressable:
+                n += 1
+                shown = f"{base}·{n}"
+            self.pressable[_normal(shown)] = (button, place)
+            self.labels.setdefault(key, []).append(_normal(shown))
+            return shown
+
+        return label
+
+    @staticmethod
+    def _place_key(place: ButtonPlace) -> str:
+        if place.view is not None:
+            return f"view:{place.view.get('id')}"
+        return f"msg:{place.channel}:{place.ts}"
+
+    def _forget(self, place: ButtonPlace) -> None:
+        for label in self.labels.pop(self._place_key(place), []):
+            self.pressable.pop(label, None)
+
+    def _rendered(self, event: Event, place: ButtonPlace) -> Rendered:
+        self._forget(place)
+        return render_message(
+            event.text,
+            event.blocks,
+            self.names(),
+            width=self.width - (4 if event.thread_ts else 0),
+            style=self.style,
+            label=self._label(place),
+        )
+
+    def _when(self, event: Event) -> str:
+        return f"{event.at.astimezone(self.tz):%H:%M}"
+
+    def _where(self, event: Event) -> str:
+        return self.session.slack.channel_name(event.channel)
+
+    def show(self, events: list[Event], *, home: bool = False) -> None:
+        """Print what Vakt did, in order. When it shows new buttons, they replace the ones
+        shown before (so the numbers stay small); otherwise the earlier ones stay pressable."""
+        if any(_has_buttons(e) for e in events):
+            self.pressable.clear()
+            self.labels.clear()
+        for event in events:
+            self._show(event, home=home)
+
+    def _show(self, event: Event, *, home: bool) -> None:
+        names = self.names()
+        if event.kind in ("message", "update"):
+            place = ButtonPlace(channel=event.channel, ts=event.ts)
+            where = self._where(event)
+            if event.user:
+                who = "you" if event.user == self.session.user else names.user(event.user)
+                where = f"only {who} {'see' if who == 'you' else 'sees'} · {where}"
+            if event.thread_ts:
+                where = f"↳ thread reply in {where}"
+            if event.kind == "update":
+                where += " (updated)"
+            rendered = self._rendered(event, place)
+            self.say()
+            self.say(frame(f"{where} · Vakt", self._when(event), self.width, self.style))
+            lines = indent(rendered.lines) if event.thread_ts else rendered.lines
+            for line in lines:
+                self.say(line)
+        elif event.kind == "ephemeral":
+            place = ButtonPlace(channel=event.channel, ts=event.ts)
+            who = "you" if event.user == self.session.user else names.user(event.user)
+            verb = "see" if who == "you" else "sees"
+            title = f"only {who} {verb} · {self._where(event)} · Vakt"
+            self.say()
+            self.say(frame(title, self._when(event), self.width, self.style))
+            for line in self._rendered(event, place).lines:
+                self.say(line)
+        elif event.kind == "delete":
+            self._forget(ButtonPlace(channel=event.channel, ts=event.ts))
+            self.say(
+                frame(
+                    f"{self._where(event)} · message deleted",
+                    self._when(event),
+                    self.width,
+                    self.style,
+                )
+            )
+        elif event.kind == "modal":
+            if event.text in ("open", "push"):
+                self.pending_modal = event
+            self._show_view(event.view or {}, f"modal ({event.text})", event.at)
+        elif event.kind == "home":
+            if home and event.user == self.session.user:
+                self._show_view(event.view or {}, "your App Home", event.at)
+            else:
+                self.say(
+                    f"  (App Home of {names.user(event.user)} refreshed – :home shows yours)", "dim"
+                )
+        elif event.kind == "files":
+            where = self._where(event) if event.channel else "Slack"
+            self.say()
+            self.say(frame(f"{where} · Vakt", self._when(event), self.width, self.style))
+            for line in wrap(mrkdwn(event.text, names), self.width):
+                self.say(self.style.finish(line))
+            for file in event.files:
+                self.say(f"📎 {file.name} ({size_text(file.size)}) → {file.path}")
+        elif event.kind == "warning":
+            self.say(f"⚠ stand-in Slack: {event.text}", "yellow")
+
+    def _show_view(self, view: Mapping[str, Any], what: str, at: datetime) -> None:
+        place = ButtonPlace(view=dict(view))
+        self._forget(place)
+        rendered = render_view(
+            view, self.names(), width=self.width, style=self.style, label=self._label(place)
+        )
+        self.say()
+        self.say(frame(what, f"{at.astimezone(self.tz):%H:%M}", self.width, self.style))
+        for line in rendered.lines:
+            self.say(line)
+
+    # ------------------------------------------------------------ input
+
+    def run(self, read: Reader) -> int:
+        """Read and act until :quit or the end of the input; 0."""
+        self.banner()
+        while True:
+            try:
+                line = read(self.prompt())
+            except KeyboardInterrupt:
+                self.say("\n(:quit leaves the console)")
+                continue
+            if line is None:
+                self.say()
+                return 0
+            if not self.handle(line, read):
+                return 0
+
+    def handle(self, line: str, read: Reader) -> bool:
+        """Act on one line; False when the console should end."""
+        line = line.strip()
+        if not line:
+            return True
+        try:
+            return self._handle(line, read)
+        except VaktError as error:
+            self.say(f"Vakt refused: {error.key}", "yellow")
+        except Exception as error:  # a console line never ends in a traceback
+            import logging
+
+            logging.getLogger(__name__).exception("console line failed: %s", line)
+            self.say(f"That did not work ({type(error).__name__}: {error}); see the log.", "yellow")
+        return True
+
+    def _handle(self, line: str, read: Reader) -> bool:
+        if line.startswith("/"):
+            command, _, rest = line.partition(" ")
+            if command.lower() != "/vakt":
+                self.say(f"Only /vakt is a command here (not {command}); try /vakt help.")
+                return True
+            self.session.command(rest.strip())
+            self._after(read)
+            return True
+        if line.startswith(":"):
+            word, _, rest = line[1:].partition(" ")
+            return self._meta(word.lower(), rest.strip(), read)
+        found = self._button(line)
+        if found is None:
+            self.say(f"Nothing to do with {line[:40]!r}: type /vakt …, a button's label, or :help.")
+            return True
+        button, place = found
+        self.session.press(button, place)
+        self._after(read)
+        return True
+
+    def _button(self, line: str) -> tuple[Button, ButtonPlace] | None:
+        wanted = _normal(line)
+        if wanted in self.pressable:
+            return self.pressable[wanted]
+        numbered = re.fullmatch(r"(.*?)[\s·#]*(\d+)", wanted)
+        if numbered:
+            key = f"{numbered.group(1).strip()}·{numbered.group(2)}"
+            return self.pressable.get(key)
+        return None
+
+    def _after(self, read: Reader) -> None:
+        """Show what the action made happen; fill in a modal it opened."""
+        self.show(self.session.events())
+        while self.pending_modal is not None:
+            event, self.pending_modal = self.pending_modal, None
+            if event.view is not None:
+                self.fill(event.view, read)
+
+    def _meta(self, word: str, rest: str, read: Reader) -> bool:
+        if word in ("quit", "q", "exit"):
+            return False
+        if word in ("help", "h", "?"):
+            for line in HELP.splitlines():
+                self.say(line)
+        elif word == "who":
+            roles = self._roles()
+            for user, name in self.session.workspace.users.items():
+                mark = "→" if user == self.session.user else " "
+                self.say(f"{mark} @{name:<18} {user:<11} {roles.get(user, '')}")
+        elif word == "as":
+            found = self.session.user_by_name(rest)
+            if found is None:
+                self.say(f"Nobody called {rest[:40]!r} here: :who lists the people.")
+            else:
+                self.session.user = found
+                self.say(f"You are now {self._me()}.")
+        elif word == "time":
+            self._time(rest)
+        elif word == "intake":
+            self._intake(rest, read)
+        elif word == "home":
+            self.session.open_home()
+            events = self.session.events()
+            self.show(events, home=True)
+            if not any(e.kind == "home" and e.user == self.session.user for e in events):
+                stored = self.session.slack.homes.get(self.session.user)
+                if stored is not None:
+                    self._show_view(stored, "your App Home", self.session.clock())
+                else:
+                    self.say("Vakt published no App Home for you.")
+            self._after(read)
+        else:
+            self.say(f"Unknown :{word[:20]} – :help lists what the console understands.")
+        return True
+
+    def _time(self, rest: str) -> None:
+        now = self.session.clock()
+        try:
+            target = parse_when(rest, now, self.tz)
+        except TimeError as error:
+            self.say(f"Cannot read that time: {error}.")
+            return
+        if target < now:
+            self.say(
+                f"The clock only moves forward: it is {when_text(now, self.tz)} "
+                f"and {when_text(target, self.tz)} has passed."
+            )
+            return
+        result = self.session.move_clock(target)
+        events = self.session.events()
+        sent = sum(1 for e in events if e.kind in ("message", "files", "update", "ephemeral"))
+        self.say(f"⏩ {when_text(target, self.tz)}: the jobs ran, {sent} message(s) sent.", "bold")
+        if result.failed_jobs:
+            self.say(f"Jobs that failed (see the log): {', '.join(result.failed_jobs)}", "yellow")
+        self.show(events)
+
+    def _intake(self, rest: str, read: Reader) -> None:
+        try:
+            words = shlex.split(rest)
+        except ValueError:
+            words = []
+        if len(words) < 2:
+            self.say(
+                'Usage: :intake <account> "the question", e.g. '
+                ':intake fb-kommun "När öppnar biblioteket?"'
+            )
+            return
+        try:
+            item_id = self.session.intake(words[0], " ".join(words[1:]))
+        except VaktError as error:
+            if error.key == "error.no_account":
+                known = ", ".join(a.key for a in self.session.config.accounts)
+                self.say(f"No account {words[0][:40]!r}. Accounts: {known or 'none declared'}.")
+                return
+            raise
+        self.say(f"Item #{item_id} taken in on {words[0]}.", "dim")
+        self._after(read)
+
+    # ------------------------------------------------------------ modals
+
+    def fill(self, view: dict[str, Any], read: Reader) -> None:
+        """Ask for a modal's inputs one by one, submit it, ask again where the app says no."""
+        values: dict[str, Any] = {}
+        asking = [b for b in view.get("blocks") or [] if b.get("type") == "input"]
+        while True:
+            if not asking and view.get("submit") is None:
+                return
+            for block in asking:
+                answer = self._ask(block, read)
+                if answer is None:
+                    self.say("Closed without submitting.")
+                    return
+                values[str(block.get("block_id"))] = answer
+            for block in view.get("blocks") or []:
+                if block.get("type") == "input" and str(block.get("block_id")) not in values:
+                    values[str(block.get("block_id"))] = self._empty(block)
+            reply = self.session.submit(view, values)
+            self.show(self.session.events())
+            action = reply.get("response_action")
+            if action == "errors":
+                errors = reply.get("errors") or {}
+                self.say("Vakt says:", "yellow")
+                by_id = {str(b.get("block_id")): b for b in asking + (view.get("blocks") or [])}
+                for block_id, message in errors.items():
+                    label = text_of((by_id.get(block_id) or {}).get("label"), self.names())
+                    self.say(f"  {label or block_id}: {message}", "yellow")
+                asking = [
+                    b
+                    for b in view.get("blocks") or []
+                    if b.get("type") == "input" and str(b.get("block_id")) in errors
+                ] or asking
+                if not errors:
+                    return
+                continue
+            if action in ("update", "push") and isinstance(reply.get("view"), dict):
+                view = {**reply["view"], "id": view.get("id")}
+                self._show_view(view, f"modal ({action})", self.session.clock())
+                asking = [b for b in view.get("blocks") or [] if b.get("type") == "input"]
+                values = {}
+                if asking:
+                    continue
+            return
+
+    def _empty(self, block: Mapping[str, Any]) -> dict[str, Any]:
+        element = block.get("element") or {}
+        kind = str(element.get("type"))
+        return {str(element.get("action_id")): {"type": kind, **_state(kind, None)}}
+
+    def _ask(self, block: Mapping[str, Any], read: Reader) -> dict[str, Any] | None:
+        """One input: its state entry ({action_id: {...}}), or None for :cancel."""
+        names = self.names()
+        element = block.get("element") or {}
+        kind = str(element.get("type"))
+        action_id = str(element.get("action_id"))
+        label = text_of(block.get("label"), names)
+        optional = bool(block.get("optional"))
+        options = list(element.get("options") or [])
+        for group in element.get("option_groups") or []:
+            options.extend(group.get("options") or [])
+        default = _initial(element, options, names, self.tz)
+        self.say(f"{label}{' (optional)' if optional else ''}", "bold")
+        if block.get("hint"):
+            self.say("  " + text_of(block["hint"], names), "dim")
+        for n, option in enumerate(options, 1):
+            self.say(f"  {n}) {text_of(option.get('text'), names)}")
+        hint = {
+            "datepicker": "YYYY-MM-DD",
+            "datetimepicker": "YYYY-MM-DD HH:MM",
+            "timepicker": "HH:MM",
+            "users_select": "@name",
+            "multi_users_select": "@name @name …",
+            "multi_static_select": "numbers, e.g. 1,3",
+            "checkboxes": "numbers, e.g. 1,3",
+            "static_select": "a number",
+            "radio_buttons": "a number",
+            "file_input": "path of a local file",
+            "number_input": "a number",
+        }.get(kind, "")
+        while True:
+            shown = f" [{default[0]}]" if default else ""
+            answer = read(f"  {hint + shown + ' ' if hint or shown else ''}› ")
+            if answer is None or answer.strip().lower() == ":cancel":
+                return None
+            answer = answer.strip()
+            if not answer:
+                if default:
+                    return {action_id: {"type": kind, **default[1]}}
+                if optional:
+                    return {action_id: {"type": kind, **_state(kind, None)}}
+                self.say("  This one is needed (:cancel closes the form).")
+                continue
+            try:
+                state = self._parse_input(kind, answer, options)
+            except ValueError as error:
+                self.say(f"  {error}")
+                continue
+            return {action_id: {"type": kind, **state}}
+
+    def _parse_input(self, kind: str, answer: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+        if kind in ("static_select", "radio_buttons"):
+            return {"selected_option": _option(answer, options, self.names())}
+        if kind in ("checkboxes", "multi_static_select"):
+            picked = [_option(p, options, self.names()) for p in re.split(r"[,\s]+", answer) if p]
+            return {"selected_options": picked}
+        if kind == "datepicker":
+            try:
+                return {"selected_date": date.fromisoformat(answer).isoformat()}
+            except ValueError:
+                raise ValueError("A date like 2026-12-28, please.") from None
+        if kind == "datetimepicker":
+            try:
+                local = datetime.fromisoformat(answer).replace(tzinfo=self.tz)
+            except ValueError:
+                raise ValueError("A date and time like 2026-12-28 09:05, please.") from None
+            return {"selected_date_time": int(local.timestamp())}
+        if kind == "timepicker":
+            if not re.fullmatch(r"\d{2}:\d{2}", answer):
+                raise ValueError("A time like 09:05, please.")
+            return {"selected_time": answer}
+        if kind in ("users_select", "multi_users_select"):
+            users = []
+            for word in answer.split():
+                user = self.session.user_by_name(word)
+                if user is None:
+                    raise ValueError(f"Nobody called {word!r} here (:who lists the people).")
+                users.append(user)
+            if kind == "users_select":
+                return {"selected_user": users[0]}
+            return {"selected_users": users}
+        if kind in ("conversations_select", "channels_select"):
+            wanted = answer.lstrip("#").lower()
+            for channel_id, name in self.session.workspace.channels.items():
+                if wanted in (name.lower(), channel_id.lower()):
+                    key = (
+                        "selected_conversation"
+                        if kind == "conversations_select"
+                        else ("selected_channel")
+                    )
+                    return {key: channel_id}
+            raise ValueError(f"No channel #{wanted} here.")
+        if kind == "file_input":
+            from pathlib import Path
+
+            files = []
+            for raw in shlex.split(answer):
+                path = Path(raw).expanduser()
+                if not path.is_file():
+                    raise ValueError(f"No file at {raw}.")
+                files.append(self.session.slack.add_local_file(path, self.session.user))
+            return {"files": files}
+        return {"value": answer}
+
+
+def _has_buttons(event: Event) -> bool:
+    blocks = event.blocks or (event.view or {}).get("blocks") or []
+    return any(
+        isinstance(b, dict)
+        and (
+            (
+                b.get("type") == "actions"
+                and any(e.get("type") == "button" for e in b.get("elements") or [])
+            )
+            or (b.get("accessory") or {}).get("type") == "button"
+        )
+        for b in blocks
+    )
+
+
+def _state(kind: str, value: Any) -> dict[str, Any]:
+    """The state Slack sends for an input left empty."""
+    key = {
+        "static_select": "selected_option",
+        "radio_buttons": "selected_option",
+        "checkboxes": "selected_options",
+        "multi_static_select": "selected_options",
+        "datepicker": "selected_date",
+        "datetimepicker": "selected_date_time",
+        "timepicker": "selected_time",
+        "users_select": "selected_user",
+        "multi_users_select": "selected_users",
+        "conversations_select": "selected_conversation",
+        "channels_select": "selected_channel",
+        "file_input": "files",
+    }.get(kind, "value")
+    if value is None and key in ("selected_options", "selected_users", "files"):
+        return {key: []}
+    return {key: value}
+
+
+def _option(answer: str, options: list[dict[str, Any]], names: Names) -> dict[str, Any]:
+    if answer.isdigit() and 1 <= int(answer) <= len(options):
+        return options[int(answer) - 1]
+    for option in options:
+        if text_of(option.get("text"), names).strip().lower() == answer.strip().lower():
+            return option
+    raise ValueError(f"Pick a number from 1 to {len(options)}.")
+
+
+def _initial(
+    element: Mapping[str, Any], options: list[dict[str, Any]], names: Names, tz: ZoneInfo
+) -> tuple[str, dict[str, Any]] | None:
+    """The value an input starts with, as shown and as its state, if it has one."""
+    if element.get("initial_value"):
+        return str(element["initial_value"]), {"value": str(element["initial_value"])}
+    if element.get("initial_date"):
+        return str(element["initial_date"]), {"selected_date": str(element["initial_date"])}
+    if isinstance(element.get("initial_option"), dict):
+        option = element["initial_option"]
+        return text_of(option.get("text"), names), {"selected_option": option}
+    if element.get("initial_options"):
+        chosen = list(element["initial_options"])
+        shown = ", ".join(text_of(o.get("text"), names) for o in chosen)
+        return shown, {"selected_options": chosen}
+    if element.get("initial_user"):
+        return names.user(str(element["initial_user"])), {
+            "selected_user": str(element["initial_user"])
+        }
+    if element.get("initial_users"):
+        users = [str(u) for u in element["initial_users"]]
+        return " ".join(names.user(u) for u in users), {"selected_users": users}
+    if element.get("initial_conversation"):
+        conv = str(element["initial_conversation"])
+        return names.channel(conv), {"selected_conversation": conv}
+    if element.get("initial_date_time"):
+        local = datetime.fromtimestamp(int(element["initial_date_time"]), tz)
+        return f"{local:%Y-%m-%d %H:%M}", {"selected_date_time": int(element["initial_date_time"])}
+    return None
+
+
+def stream_reader(stream: TextIO, echo: TextIO | None = None) -> Reader:
+    """Lines from a stream (a file, a pipe, a test's StringIO); the prompt and the line are
+    written to `echo` so a transcript reads like a session."""
+
+    def read(prompt: str) -> str | None:
+        line = stream.readline()
+        if echo is not None:
+            echo.write(prompt + line if line else prompt)
+            echo.flush()
+        return line.rstrip("\n") if line else None
+
+    return read
+
+
+def terminal_reader() -> Reader:
+    """Lines typed at the terminal, with line editing and history when readline is there."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (input() edits lines once it is loaded)
+
+    def read(prompt: str) -> str | None:
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+
+    return read
+
+
+def default_reader() -> Reader:
+    """The terminal's reader when stdin is one, else the stream's (echoing the lines)."""
+    if sys.stdin.isatty():
+        return terminal_reader()
+    return stream_reader(sys.stdin, sys.stdout)

@@ -1,0 +1,383 @@
+"""The console's composition root: the real runtime (database, listeners, jobs) wired to the
+in-process Slack stand-in, a clock of its own, and the actions a console line turns into:
+a slash command, a button press, a modal submitted, an App Home opened, an item taken in."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+
+from bot.config import OrgConfig, load_config
+from bot.console.render import Button, Names
+from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
+from bot.jobs.runner import SweepResult
+from bot.runtime import Runtime, build_runtime, prepare_database
+from bot.services import items
+from bot.services.outbox import deliver
+from bot.settings import Settings, load_settings
+from bot.slack.app import request_ctx
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHANNEL = "C0CONSOLE"  # where the console user types their commands
+LOCALES = {"nb": "nb-NO", "sv": "sv-SE", "en": "en-GB"}
+LISTENER_TIMEOUT = 30.0
+
+
+class Clock:
+    """The one clock the console's app reads; `:time` moves it (never backwards). The tests'
+    harness runs the app on it too."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt runs listeners here after their ack; the console waits until they are done before
+    it shows what they sent."""
+
+    def __init__(self, max_workers: int = 4) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="vakt-listener")
+        self._futures: list[Future[Any]] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def idle(self, timeout: float = LISTENER_TIMEOUT) -> None:
+        """Wait until every listener started so far has finished."""
+        while True:
+            with self._lock:
+                pending, self._futures = self._futures, []
+            if not pending:
+                return
+            wait(pending, timeout=timeout)
+
+
+@dataclass
+class Workspace:
+    """The stand-in workspace's people and channels."""
+
+    users: dict[str, str] = field(default_factory=dict)  # id -> display name
+    channels: dict[str, str] = field(default_factory=dict)  # id -> name without #
+
+
+@dataclass
+class ConsoleSession:
+    """Everything a console runs on; `close()` stops the stand-in and the listeners."""
+
+    runtime: Runtime
+    app: App
+    slack: StandInSlack
+    clock: Clock
+    executor: TrackingExecutor
+    workspace: Workspace
+    user: str
+    temp_dir: Path
+    note: str = ""  # what the banner says about the database
+    _serial: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+
+    @property
+    def config(self) -> OrgConfig:
+        return self.runtime.config
+
+    def names(self) -> Names:
+        return Names(users=self.workspace.users, channels=self.workspace.channels)
+
+    def close(self) -> None:
+        self.executor.idle()
+        self.executor.shutdown(wait=True)
+        self.slack.close()
+        self.runtime.engine.dispose()
+
+    def user_by_name(self, text: str) -> str | None:
+        """A user by id, mention, @name, first name or full name (case-insensitive)."""
+        wanted = text.strip().lstrip("@").strip("<>").lstrip("@").split("|")[0].strip().lower()
+        if not wanted:
+            return None
+        for user_id, name in self.workspace.users.items():
+            if wanted in (user_id.lower(), name.lower(), name.split()[0].lower()):
+                return user_id
+        if wanted.upper().startswith(("U", "W")) and wanted.isalnum() and len(wanted) >= 3:
+            return wanted.upper()
+        return None
+
+    # ------------------------------------------------------------ payloads
+
+    def _dispatch(self, body: dict[str, Any]) -> BoltResponse:
+        response = self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        self.executor.idle()
+        return response
+
+    def _user(self) -> dict[str, Any]:
+        name = self.workspace.users.get(self.user, self.user)
+        return {"id": self.user, "username": name, "name": name, "team_id": TEAM}
+
+    def _trigger(self) -> str:
+        return f"{self._serial()}.{int(self.clock().timestamp())}.console"
+
+    def command(self, text: str) -> BoltResponse:
+        """`/vakt <text>` as the current user, shaped like Slack's slash command payload."""
+        url = self.slack.response_url(Respond(self.user, CONSOLE_CHANNEL))
+        body = {
+            "token": "console",
+            "team_id": TEAM,
+            "team_domain": "demo",
+            "channel_id": CONSOLE_CHANNEL,
+            "channel_name": self.workspace.channels.get(CONSOLE_CHANNEL, "console"),
+            "user_id": self.user,
+            "user_name": self.workspace.users.get(self.user, self.user),
+            "command": "/vakt",
+            "text": text,
+            "api_app_id": "A0VAKT",
+            "is_enterprise_install": "false",
+            "response_url": url,
+            "trigger_id": self._trigger(),
+        }
+        return self._dispatch(body)
+
+    def press(self, button: Button, where: ButtonPlace) -> BoltResponse:
+        """Press a button: a block_actions payload from the message (or view) it is on."""
+        action = {
+            "action_id": button.action_id,
+            "block_id": button.block_id or "console",
+            "text": dict(button.element.get("text") or {"type": "plain_text", "text": ""}),
+            "type": "button",
+            "action_ts": f"{self.clock().timestamp():.6f}",
+        }
+        if button.value is not None:
+            action["value"] = button.value
+        body: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(),
+            "api_app_id": "A0VAKT",
+            "token": "console",
+            "trigger_id": self._trigger(),
+            "team": {"id": TEAM, "domain": "demo"},
+            "actions": [action],
+        }
+        if where.view is not None:
+            body["container"] = {"type": "view", "view_id": where.view.get("id", "")}
+            body["view"] = where.view
+        else:
+            posted = self.slack.message(where.channel, where.ts)
+            ephemeral = bool(posted and posted.user)
+            body["container"] = {
+                "type": "message",
+                "message_ts": where.ts,
+                "channel_id": where.channel,
+                "is_ephemeral": ephemeral,
+            }
+            body["channel"] = {
+                "id": where.channel,
+                "name": self.workspace.channels.get(where.channel, where.channel),
+            }
+            if posted is not None:
+                body["message"] = {
+                    "type": "message",
+                    "user": BOT_USER,
+                    "bot_id": BOT_ID,
+                    "ts": posted.ts,
+                    "text": posted.text,
+                    "blocks": posted.blocks or [],
+                    **({"thread_ts": posted.thread_ts} if posted.thread_ts else {}),
+                }
+            body["response_url"] = self.slack.response_url(
+                Respond(self.user, where.channel, where.ts, ephemeral)
+            )
+        return self._dispatch(body)
+
+    def submit(self, view: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Submit a modal with `values` (view.state.values); the app's ack body, if any
+        (`response_action`: errors, update, push, clear)."""
+        submitted = {**view, "state": {"values": values}}
+        body = {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "demo"},
+            "user": self._user(),
+            "api_app_id": "A0VAKT",
+            "token": "console",
+            "trigger_id": self._trigger(),
+            "view": {
+                "team_id": TEAM,
+                "private_metadata": "",
+                "callback_id": "",
+                "previous_view_id": None,
+                "root_view_id": view.get("id"),
+                "app_id": "A0VAKT",
+                "bot_id": BOT_ID,
+                **submitted,
+            },
+            "response_urls": [],
+        }
+        response = self._dispatch(body)
+        if response.status != 200:
+            return {"response_action": "errors", "errors": {}, "_status": response.status}
+        try:
+            answer = json.loads(response.body) if response.body else {}
+        except ValueError:
+            return {}
+        return answer if isinstance(answer, dict) else {}
+
+    def open_home(self) -> None:
+        """The current user opens Vakt's App Home: an app_home_opened event."""
+        serial = self._serial()
+        now = self.clock().timestamp()
+        body = {
+            "token": "console",
+            "team_id": TEAM,
+            "api_app_id": "A0VAKT",
+            "event": {
+                "type": "app_home_opened",
+                "user": self.user,
+                "channel": "D" + self.user[1:],
+                "tab": "home",
+                "event_ts": f"{now:.6f}",
+                **({"view": self.slack.homes[self.user]} if self.user in self.slack.homes else {}),
+            },
+            "type": "event_callback",
+            "event_id": f"Ev{serial:08d}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "team_id": TEAM,
+                    "user_id": BOT_USER,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        self._dispatch(body)
+
+    def intake(self, account_key: str, text: str) -> int:
+        """A citizen's question on an account, through the same service the HTTP intake calls;
+        its card is sent at once. Returns the item's id."""
+        now = self.clock()
+        serial = self._serial()
+        with request_ctx(self.runtime.deps, "http", now) as ctx:
+            account = items.account_by_key(ctx.session, account_key)
+            created = items.create_item(
+                ctx,
+                items.NewItem(
+                    account=account,
+                    source="http",
+                    external_id=f"console-{int(now.timestamp())}-{serial}",
+                    received_at=now,
+                    url=f"{account.url.rstrip('/')}/posts/console{serial}",
+                    text=text,
+                ),
+            )
+            item_id = created.item.id
+        deliver(self.runtime.engine, self.runtime.deps.gateway, now)
+        assert item_id is not None
+        return item_id
+
+    def move_clock(self, to: datetime) -> SweepResult:
+        """Move the clock forward and run what is due, as the scheduler would: the jobs, the
+        delivery of what they recorded, the App Home refresh."""
+        self.clock.now = to
+        result = self.runtime.sweep(to)
+        self.executor.idle()
+        return result
+
+    def events(self) -> list[Event]:
+        return self.slack.take_events()
+
+
+@dataclass(frozen=True)
+class ButtonPlace:
+    """Where a rendered button is: a message (channel, ts) or a view (modal, Home tab)."""
+
+    channel: str = ""
+    ts: str = ""
+    view: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- start
+
+
+DEMO_DIR = Path(__file__).parent / "demo"
+PRESETS = ("norberg",)
+
+
+def _settings(environ: Mapping[str, str], temp: Path, slack: StandInSlack) -> Settings:
+    """Settings that point Vakt at the stand-in instead of Slack (no real token needed)."""
+    return load_settings(
+        {**environ, "SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": "xoxb-console"},
+        env_file=temp / "no.env",
+    )
+
+
+def _stand_in(workspace: Workspace, clock: Clock, temp: Path, locale: str) -> StandInSlack:
+    users = [User(i, name, locale) for i, name in workspace.users.items()]
+    return StandInSlack(
+        users, workspace.channels, clock=clock, files_dir=temp / "files", default_locale=locale
+    ).start()
+
+
+def start(
+    *,
+    preset: str | None,
+    lang: str | None,
+    at: Callable[[str, str], datetime] | None,
+    at_text: str | None,
+    wall_clock: Callable[[], datetime],
+    environ: Mapping[str, str],
+    temp: Path | None = None,
+) -> ConsoleSession:
+    """Build a console: the demo municipality in a throwaway database (`preset`), else the
+    configured database and organisation file (like `vakt run`), with the stand-in as Slack."""
+    temp = temp or Path(tempfile.mkdtemp(prefix="vakt-console-"))
+    if preset is not None:
+        from bot.console import demo
+
+        return demo.start(preset, temp, lang=lang, at=at, at_text=at_text)
+    env = dict(environ)
+    config = load_config(env.get("VAKT_CONFIG", "config/vakt.toml"))
+    if lang:
+        config = dataclasses.replace(config, language=lang)
+    clock = Clock(at(at_text, config.timezone) if at and at_text else wall_clock())
+    workspace = Workspace(
+        users={u: u for u in config.coordinators},
+        channels={CONSOLE_CHANNEL: "console"},
+    )
+    slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
+    settings = _settings(env, temp, slack)
+    runtime = build_runtime(settings, config, clock=clock)
+    prepare_database(runtime)
+    executor = TrackingExecutor()
+    app = runtime.app(signing_secret=None, listener_executor=executor)
+    user = config.coordinators[0] if config.coordinators else "U0CONSOLE"
+    from bot.settings import redact_url
+
+    return ConsoleSession(
+        runtime=runtime,
+        app=app,
+        slack=slack,
+        clock=clock,
+        executor=executor,
+        workspace=workspace,
+        user=user,
+        temp_dir=temp,
+        note=f"database {redact_url(settings.database_url)}: what falls due is marked sent there",
+    )

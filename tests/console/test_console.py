@@ -1,0 +1,235 @@
+"""`vakt console`: the REPL on an input stream over the Norberg demo (the real app, database
+and jobs with the stand-in Slack), and the real command through a pseudo-terminal."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pexpect
+import pytest
+from slack_sdk import WebClient
+
+from bot.console import demo
+from bot.console.repl import Repl, TimeError, parse_when, stream_reader
+from bot.console.session import ConsoleSession
+from bot.console.slack import StandInSlack, User
+from bot.services.outbox import Attachment
+from bot.slack.gateway import SlackGateway
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=STOCKHOLM)
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[ConsoleSession]:
+    # Monday 09:05: the office is open, the week's handovers and report have gone out.
+    session = demo.start(
+        "norberg",
+        tmp_path,
+        lang=None,
+        at=lambda text, tz: datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)),
+        at_text="2026-11-23T09:05",
+    )
+    yield session
+    session.close()
+
+
+def run(session: ConsoleSession, *lines: str) -> str:
+    out = io.StringIO()
+    Repl(session, out).run(stream_reader(io.StringIO("".join(f"{x}\n" for x in lines)), out))
+    return out.getvalue()
+
+
+def test_who_then_a_button_closes_an_item_and_its_card_is_updated(
+    console: ConsoleSession,
+) -> None:
+    out = run(console, "/vakt who", "/vakt unanswered", "[BESVARAD]", ":quit")
+    assert "You are @Karin Sjöberg (coordinator) · Mon 23 Nov 2026 09:05 (week 48)" in out
+    who = out.split("› /vakt who")[1].split("›")[0]
+    assert "only you see · #console · Vakt · 09:05" in who
+    assert "Har bevakningen: @Anna Lindqvist" in who and "Ersättare: @Björn Ek" in who
+    listing = out.split("› /vakt unanswered")[1].split("› [BESVARAD]")[0]
+    assert listing.count("[Besvarad") == 5 and "[Besvarad·5]" in listing
+    pressed = out.split("› [BESVARAD]")[1]
+    assert "(updated)" in pressed and re.search(r"besvarad av @Karin\s+Sjöberg", pressed)
+    # The item's card in the team channel was changed too (chat.update by the listener).
+    assert "#komm-vakt (updated) · Vakt" in pressed
+
+
+def test_as_time_and_intake_show_the_digest_and_the_card(console: ConsoleSession) -> None:
+    out = run(
+        console,
+        ":as anna",
+        ":time tomorrow 09:05",
+        ':intake fb-kommun "När öppnar biblioteket?"',
+        ":quit",
+    )
+    assert "You are now @Anna Lindqvist (Kommunikation)." in out
+    assert "Anna Lindqvist · Tue 24 Nov 09:05 ›" in out
+    moved = out.split("› :time tomorrow 09:05")[1].split("› :intake")[0]
+    assert re.search(r"⏩ Tue 24 Nov 2026 09:05 \(week 48\): the jobs ran, \d+ message", moved)
+    assert "── DM to @Anna Lindqvist · Vakt · 09:05" in moved
+    assert "Obesvarade frågor" in moved and "Försenade: 2" in moved
+    card = out.split("› :intake")[1]
+    assert "── #komm-vakt · Vakt · 09:05" in card and "> När öppnar biblioteket?" in card
+
+
+def test_bad_input_gets_a_short_answer_never_a_traceback(console: ConsoleSession) -> None:
+    out = run(
+        console,
+        "/vakt frobnicate",
+        "/help",
+        ":time yesterday",
+        ":time 2026-11-20 09:00",
+        ":as @nobody",
+        ':intake fb-nowhere "hej"',
+        ":intake",
+        ":bogus",
+        "press me",
+    )
+    assert "Traceback" not in out
+    assert "› /vakt frobnicate\n\n── only you see" in out  # Vakt's own localised answer
+    assert "Only /vakt is a command here" in out
+    assert "Cannot read that time" in out
+    assert "The clock only moves forward: it is Mon 23 Nov 2026 09:05" in out
+    assert "Nobody called '@nobody' here" in out
+    assert "No account 'fb-nowhere'. Accounts: fb-kommun, ig-kommun, fb-biblioteket." in out
+    assert 'Usage: :intake <account> "the question"' in out
+    assert "Unknown :bogus" in out
+    assert "Nothing to do with 'press me'" in out
+    assert out.rstrip().endswith("›")  # the end of the input ends the console
+
+
+def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, tmp_path: Path):
+    shot = tmp_path / "skarmbild.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    out = run(
+        console,
+        "/vakt unanswered",
+        "raderad",  # the first item's "Raderad…": the deletion modal
+        "2",  # account: a number from the list
+        "",  # deleted at: keep the time shown
+        "8",  # reason: spam
+        "",
+        "",
+        "",
+        "/no/such/file.png",  # asked again
+        str(shot),
+        "",
+        "7",  # out of range: asked again
+        "1",
+        "@ghost",  # nobody: asked again
+        "@maria",
+        "",
+        ":quit",
+    )
+    assert "┃ Logga radering" in out
+    assert "No file at /no/such/file.png." in out
+    assert "Pick a number from 1 to 3." in out
+    assert "Nobody called '@ghost' here" in out
+    assert "Raderingar" in out or "Radering #2" in out
+    assert "skarmbild.png är arkiverad" in out
+
+
+def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> None:
+    out = run(console, "/vakt unanswered", "raderad", ":cancel", ":quit")
+    assert "Closed without submitting." in out
+    assert "Radering #2" not in out
+
+
+def test_parse_when() -> None:
+    assert parse_when("+1d", MONDAY, STOCKHOLM) == datetime(2026, 11, 24, 9, 5, tzinfo=STOCKHOLM)
+    assert parse_when("+2h30m", MONDAY, STOCKHOLM).hour == 11
+    assert parse_when("2026-12-28 09:05", MONDAY, STOCKHOLM) == datetime(
+        2026, 12, 28, 9, 5, tzinfo=STOCKHOLM
+    )
+    assert parse_when("2026-12-28T10:00", MONDAY, STOCKHOLM).hour == 10
+    assert parse_when("13:00", MONDAY, STOCKHOLM) == MONDAY.replace(hour=13, minute=0)
+    # "monday" on a Monday is next week's.
+    assert parse_when("monday 08:00", MONDAY, STOCKHOLM).day == 30
+    assert parse_when("friday", MONDAY, STOCKHOLM).day == 27
+    for bad in ("", "soon", "+1y", "25:00", "2026-02-30 09:00", "monday 9 am"):
+        with pytest.raises(TimeError):
+            parse_when(bad, MONDAY, STOCKHOLM)
+
+
+def test_files_shared_with_files_upload_v2_are_saved(tmp_path: Path) -> None:
+    slack = StandInSlack(
+        [User("U0ANNA", "Anna")],
+        {"C0KOMM": "kommunikation"},
+        clock=lambda: MONDAY,
+        files_dir=tmp_path / "files",
+    ).start()
+    try:
+        gateway = SlackGateway(WebClient(token="xoxb-console", base_url=slack.api_url))
+        chart = Attachment("week-48.png", "Vecka 48", b"\x89PNG" + b"1" * 2048)
+        table = Attachment("week-48.csv", "Vecka 48 (CSV)", b"team;median\nkomm;3.5\n")
+        gateway.upload_files("U0ANNA", (chart, table), "Veckorapport")
+        gateway.upload_files("C0KOMM", (chart,), "Again")
+        assert gateway.client.api_call("nothing.here").get("error") is None  # unreachable
+    except Exception as error:  # the unknown method is refused, not raised as ok
+        assert "unknown_method" in str(error)
+    finally:
+        slack.close()
+    files = [e for e in slack.take_events() if e.kind == "files"]
+    assert [e.channel for e in files] == ["D0ANNA", "C0KOMM"]
+    assert [f.name for f in files[0].files] == ["week-48.png", "week-48.csv"]
+    assert files[0].files[1].path.read_bytes() == b"team;median\nkomm;3.5\n"
+    assert files[1].files[0].path.name == "week-48-2.png"  # the first one is not overwritten
+
+
+def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
+    """The real command, as a newcomer types it."""
+    vakt = Path(sys.executable).with_name("vakt")
+    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp_path), "COLUMNS": "100"}
+    child = pexpect.spawn(
+        str(vakt),
+        ["console", "--preset", "norberg"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 100),
+    )
+    try:
+        # The demo starts before Monday's opening; the README's first step is `:time 08:05`.
+        child.expect_exact("Karin Sjöberg · Mon 23 Nov 07:55 › ")
+        child.sendline(":time 08:05")
+        child.expect_exact("Veckorapport – vecka 47")
+        child.expect(r"📎 vakt-2026-W47\.png \(\d+ KB\) → ")
+        child.expect_exact("Karin Sjöberg · Mon 23 Nov 08:05 › ")
+        child.sendline(":time 09:05")
+        child.expect_exact("Karin Sjöberg · Mon 23 Nov 09:05 › ")
+        child.sendline("/vakt who")
+        child.expect_exact("Har bevakningen: @Anna Lindqvist")
+        child.expect_exact("› ")
+        child.sendline("/vakt unanswered")
+        child.expect_exact("[Besvarad·5]")
+        child.expect_exact("› ")
+        child.sendline("besvarad")
+        child.expect_exact("(updated)")
+        child.expect_exact("besvarad av @Karin Sjöberg")
+        child.expect_exact("› ")
+        child.sendline(":as @anna")
+        child.expect_exact("You are now @Anna Lindqvist")
+        child.sendline(":time +1d")
+        child.expect(r"⏩ Tue 24 Nov 2026 09:05 \(week 48\)")
+        child.expect_exact("── DM to @Anna Lindqvist · Vakt · 09:05")
+        child.expect_exact("Anna Lindqvist · Tue 24 Nov 09:05 › ")
+        child.sendline(':intake fb-kommun "När öppnar biblioteket?"')
+        child.expect_exact("> När öppnar biblioteket?")
+        child.expect_exact("› ")
+        child.sendline(":time last week")
+        child.expect_exact("Cannot read that time")
+        child.sendline(":quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert "Traceback" not in (child.before or "")
+    assert child.exitstatus == 0
