@@ -189,6 +189,7 @@ class Board:
         self.session, self.config, self.calendar, self.now = session, config, calendar, now
         self.today = calendar.local_date(now)
         self.ctx = Ctx(session, config, calendar, now, "vakt")
+        self._duties: dict[int, list[rota.Duty]] = {}  # per team id, filled by duties()
 
     @cached_property
     def teams(self) -> list[TeamView]:
@@ -220,10 +221,6 @@ class Board:
             ]
             self._duties[view.team.id] = cached
         return cached
-
-    @cached_property
-    def _duties(self) -> dict[int, list[rota.Duty]]:
-        return {}
 
     @cached_property
     def counts(self) -> dict[int, tuple[int, int]]:
@@ -573,17 +570,6 @@ def _record(
                 raise  # a concurrent first visit stored it: the second try updates that row
 
 
-def mark_dirty(session: Session, users: list[str], now: datetime) -> None:
-    """Ask the next refresh to look at these people's homes first (a change of theirs).
-    Only homes that were opened have a row; the others are published when first opened."""
-    if users:
-        session.execute(
-            sa.update(HomeView)
-            .where(col(HomeView.user_id).in_(users), col(HomeView.dirty_at).is_(None))
-            .values(dirty_at=now)
-        )
-
-
 @dataclass(frozen=True)
 class _Due:
     user: str
@@ -697,7 +683,6 @@ __all__ = [
     "Publisher",
     "build_view",
     "gather",
-    "mark_dirty",
     "publish_home",
     "refresh_homes",
     "show_all_view",
