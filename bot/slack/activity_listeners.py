@@ -11,6 +11,7 @@ from bot.core.errors import VaktError
 from bot.i18n import t
 from bot.services import activity
 from bot.slack import blocks as b
+from bot.slack import payload
 from bot.slack.activity_blocks import ACTIVITY_POSTED, account_label
 from bot.slack.activity_commands import week_lines
 from bot.slack.app import Deps, request_ctx, user_language
@@ -81,8 +82,8 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            account_id = int(body["actions"][0]["value"])
-        except (KeyError, ValueError):
+            account_id = payload.value_id(body)
+        except payload.Stale:
             respond(text=t(lang, "error.bad_button"), replace_original=False)
             return
         try:

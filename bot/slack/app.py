@@ -28,7 +28,7 @@ from bot.services.feeds import FeedKeys
 from bot.services.outbox import deliver, recorded_since_last_check
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
-from bot.slack import commands, ids
+from bot.slack import commands, ids, payload
 from bot.slack.gateway import SlackGateway, SlackSendError
 from bot.store.db import is_unavailable, session_scope
 from bot.store.models import Person
@@ -182,7 +182,7 @@ def button(deps: Deps, press: Press) -> Callable[[Ack, dict[str, Any], Respond],
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            value = str(body["actions"][0]["value"])
+            value = payload.value(body)
             with request_ctx(deps, user, now) as ctx:
                 after = press(body, respond, ctx, lang, value)
         except (KeyError, IndexError, ValueError):
@@ -233,7 +233,7 @@ def register(app: App, deps: Deps) -> None:
             user = body["user"]["id"]
             lang = user_language(deps, user, now)
             try:
-                value = int(body["actions"][0]["value"])
+                value = payload.value_id(body)
                 with request_ctx(deps, user, now) as ctx:
                     action(ctx, value)
             except ValueError:

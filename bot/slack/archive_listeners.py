@@ -23,7 +23,7 @@ from bot.services.archive_notify import checklist_content
 from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
-from bot.slack import ids
+from bot.slack import ids, payload
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
 from bot.slack.gateway import SlackSendError
@@ -31,7 +31,6 @@ from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import (
     _dict,
     _field,
-    _metadata,
     _moment,
     _seen,
     _selected,
@@ -301,7 +300,9 @@ def register(app: App, deps: Deps) -> None:
         """A button whose value is an id (see app.button)."""
         return app_button(
             deps,
-            lambda body, respond, ctx, lang, value: press(body, respond, ctx, lang, int(value)),
+            lambda body, respond, ctx, lang, value: press(
+                body, respond, ctx, lang, payload.number(value)
+            ),
         )
 
     def item_deleted(
@@ -368,13 +369,11 @@ def register(app: App, deps: Deps) -> None:
         values = _values(body)
         errors: dict[str, str] = {}
         try:
-            meta = _metadata(body, "{}")
-            if not isinstance(meta, dict):
-                raise TypeError(meta)
-            deletion_id = int(meta["deletion"]) if meta.get("deletion") is not None else None
-            item_id = int(meta["item"]) if meta.get("item") is not None else None
-        except (ValueError, TypeError, KeyError):
-            ack(response_action="errors", errors={ids.FIELD_REASON: t(lang, "error.bad_button")})
+            meta = payload.metadata(body)
+            deletion_id = payload.meta_optional_id(meta, "deletion")
+            item_id = payload.meta_optional_id(meta, "item")
+        except payload.Stale:
+            ack(response_action="errors", errors={ids.FIELD_REASON: t(lang, "error.stale_form")})
             return
         fields = _deletion_fields(lang, values, errors)
         files = _files(values)
@@ -458,6 +457,11 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
+        try:
+            account_key = payload.meta_text(payload.metadata(body), "account")
+        except payload.Stale:
+            ack(response_action="errors", errors={ids.FIELD_FILES: t(lang, "error.stale_form")})
+            return
         values = _values(body)
         errors: dict[str, str] = {}
         files = _files(values)
@@ -477,7 +481,6 @@ def register(app: App, deps: Deps) -> None:
             return
         fetch_ids: list[int] = []
         try:
-            account_key = str(_metadata(body)["account"])
             with request_ctx(deps, user, now) as ctx:
                 account = items.account_by_key(ctx.session, account_key)
                 snapshot = archive.record_snapshot(
@@ -497,9 +500,6 @@ def register(app: App, deps: Deps) -> None:
                     kind=t(lang, f"snapshot_kind.{kind}"),
                     files=len(fetch_ids),
                 )
-        except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={ids.FIELD_FILES: t(lang, "error.bad_button")})
-            return
         except VaktError as error:
             ack(
                 response_action="errors",

@@ -20,6 +20,7 @@ from bot.core.items import Status
 from bot.i18n import t
 from bot.services import home, items
 from bot.slack import home_blocks as hb
+from bot.slack import payload
 from bot.slack.app import Deps, request_ctx, user_language
 from bot.slack.gateway import SlackSendError
 from bot.store.db import session_scope
@@ -51,8 +52,8 @@ def press_outcome(deps: Deps, user: str, action_id: str, raw: Any) -> str:
     now = deps.clock()
     lang = user_language(deps, user, now)
     try:
-        item_id = int(str(raw))
-    except ValueError:
+        item_id = payload.number(raw)
+    except payload.Stale:
         return t(lang, "home.refused", message=t(lang, "error.bad_button"))
     status = Status(hb.HOME_OUTCOMES[action_id])
     try:
@@ -79,8 +80,8 @@ def register(app: App, deps: Deps) -> None:
     def on_outcome(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user = body["user"]["id"]
-        action = (body.get("actions") or [{}])[0]
-        notice = press_outcome(deps, user, action.get("action_id", ""), action.get("value"))
+        action = payload.action(body)
+        notice = press_outcome(deps, user, action["action_id"], action.get("value"))
         publish(deps, user, notice=notice)
 
     for action_id in hb.HOME_OUTCOMES:

@@ -22,11 +22,12 @@ from bot.i18n import fmt_moment, t
 from bot.services import item_notify, items
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
-from bot.slack import ids
+from bot.slack import ids, payload
 from bot.slack import item_blocks as ib
 from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
 from bot.slack.commands import unanswered_page
 from bot.slack.gateway import SlackSendError
+from bot.slack.payload import Stale
 from bot.store.db import session_scope
 from bot.store.models import Item, SlackEvent
 
@@ -207,12 +208,12 @@ def _values(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return _dict(clean(_dict(_dict(body.get("view")).get("state")).get("values")))
 
 
-def _metadata(body: dict[str, Any], default: str | None = None) -> Any:
-    """A modal's private_metadata (the JSON Vakt put there) as data, its texts storable. Raises
-    KeyError, TypeError or ValueError when it is missing (and no default) or not JSON."""
-    view = _dict(body.get("view"))
-    raw = view["private_metadata"] if default is None else view.get("private_metadata") or default
-    return clean(json.loads(raw))
+def _blocks(message: Any) -> list[dict[str, Any]] | None:
+    """The blocks of the message a button was pressed on (None: not blocks Vakt drew)."""
+    blocks = _dict(message).get("blocks")
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        return None
+    return blocks
 
 
 def _list(value: Any) -> list[Any]:
@@ -272,8 +273,8 @@ def register(app: App, deps: Deps) -> None:
             user = body["user"]["id"]
             lang = user_language(deps, user, now)
             try:
-                item_id = int(body["actions"][0]["value"])
-            except (KeyError, ValueError):
+                item_id = payload.value_id(body)
+            except Stale:
                 respond(text=t(lang, "error.bad_button"), replace_original=False)
                 return
             container = body.get("container") or {}
@@ -295,7 +296,7 @@ def register(app: App, deps: Deps) -> None:
                 message = t(lang, error.key, **error.params)
                 respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
                 return
-            message_blocks = (body.get("message") or {}).get("blocks")
+            message_blocks = _blocks(body.get("message"))
             if is_card:
                 respond(text=text, blocks=new_blocks, replace_original=True)
             elif message_blocks:
@@ -322,8 +323,8 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            offset_text, overdue, query = str(body["actions"][0]["value"]).split("|", 2)
-            offset = int(offset_text)
+            offset_text, overdue, query = payload.value(body).split("|", 2)
+            offset = payload.position(offset_text)
             with request_ctx(deps, user, now) as ctx:
                 words = [w for w in (query, "overdue" if overdue == "1" else "") if w]
                 reply = unanswered_page(ctx, lang, words, offset)
@@ -345,7 +346,7 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            item_id = int(body["actions"][0]["value"])
+            item_id = payload.value_id(body)
             with request_ctx(deps, user, now) as ctx:
                 item, account, view = items.get_item(ctx, item_id)
                 if not items.may_handle(ctx, view):
@@ -373,7 +374,11 @@ def register(app: App, deps: Deps) -> None:
         values = _values(body)
         reference = _string(_field(values, ids.FIELD_REFERENCE).get("value"))
         try:
-            item_id = int(_metadata(body)["item"])
+            item_id = payload.meta_id(payload.metadata(body), "item")
+        except Stale:
+            ack(response_action="errors", errors={ids.FIELD_REFERENCE: t(lang, "error.stale_form")})
+            return
+        try:
             with request_ctx(deps, user, now) as ctx:
                 item, _, _ = items.set_registration(ctx, item_id, must=True, reference=reference)
                 done = (
@@ -381,9 +386,6 @@ def register(app: App, deps: Deps) -> None:
                     if item.registration_ref
                     else t(lang, "item.flagged", id=item_id)
                 )
-        except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={ids.FIELD_REFERENCE: t(lang, "error.bad_button")})
-            return
         except VaktError as error:
             ack(
                 response_action="errors",
@@ -476,8 +478,10 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         message = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id") or "")
-        ts = str(message.get("ts") or body.get("message_ts") or "")
+        channel = _string((body.get("channel") or {}).get("id")) or ""
+        ts = _string(message.get("ts")) or _string(body.get("message_ts")) or ""
+        if _instant(ts) is None:
+            ts = ""  # not a message Slack has: nothing to track
         text = message_text(message)
         with request_ctx(deps, user, now) as ctx:
             accounts = sorted(
@@ -503,6 +507,15 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
+        try:
+            meta = payload.metadata(body)
+            channel, ts = payload.meta_slack_id(meta, "c"), payload.meta_text(meta, "ts")
+            received = _instant(ts)
+            if received is None:
+                raise Stale(ts)
+        except Stale:
+            ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.stale_form")})
+            return
         values = _values(body)
         account_key = _selected(values, ids.FIELD_ACCOUNT)
         register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
@@ -518,15 +531,6 @@ def register(app: App, deps: Deps) -> None:
                 response_action="errors",
                 errors={ids.FIELD_ACCOUNT: t(lang, "error.account_needed")},
             )
-            return
-        try:
-            meta = _metadata(body)
-            channel, ts = str(meta["c"]), str(meta["ts"])
-            received = _instant(ts)
-            if received is None:
-                raise ValueError(ts)
-        except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.bad_button")})
             return
         link = url or _string(meta.get("l")) or deps.gateway.permalink(channel, ts)
         new = partial(

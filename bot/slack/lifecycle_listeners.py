@@ -20,10 +20,11 @@ from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import lifecycle_blocks as lb
+from bot.slack import payload
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _selected, _values
+from bot.slack.item_listeners import _field, _selected, _string, _values
 from bot.slack.lifecycle_commands import started_text
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ def refresh_account(deps: Deps, account_id: int, actor: str = "vakt") -> None:
 
 
 def _closure_step(value: str) -> tuple[int, str]:
-    number, _, step = value.partition(":")
-    return int(number), step
+    closure, _, step = value.partition(":")
+    return payload.number(closure), step
 
 
 def _clicked(body: dict[str, Any]) -> tuple[str, str]:
@@ -105,7 +106,7 @@ def register(app: App, deps: Deps) -> None:
     def keep(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
-        view = lifecycle.check_keep(ctx, int(value))
+        view = lifecycle.check_keep(ctx, payload.number(value))
         modal = lb.keep_modal(lang, view)
         return lambda: _open(body, modal, respond, lang)
 
@@ -114,7 +115,7 @@ def register(app: App, deps: Deps) -> None:
     def close_from_flag(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
-        flag_id = int(value)
+        flag_id = payload.number(value)
         view = lifecycle.start_from_flag(ctx, flag_id)
         done = started_text(ctx, lang, view.account.name)
 
@@ -133,11 +134,18 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         values = _values(body)
-        reason = _field(values, lb.FIELD_KEEP_REASON).get("value")
+        reason = _string(_field(values, lb.FIELD_KEEP_REASON).get("value"))
         period = _selected(values, lb.FIELD_KEEP_PERIOD)
         raw_day = _field(values, lb.FIELD_KEEP_UNTIL).get("selected_date")
         try:
-            flag_id = int(body["view"].get("private_metadata") or "")
+            flag_id = payload.number(payload.raw_metadata(body))
+        except payload.Stale:
+            ack(
+                response_action="errors",
+                errors={lb.FIELD_KEEP_REASON: t(lang, "error.stale_form")},
+            )
+            return
+        try:
             chosen = date.fromisoformat(str(raw_day)) if raw_day else None
         except ValueError:
             ack(
@@ -183,9 +191,16 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        reason = _field(_values(body), lb.FIELD_WAIVE_REASON).get("value")
+        reason = _string(_field(_values(body), lb.FIELD_WAIVE_REASON).get("value"))
         try:
-            closure_id, step = _closure_step(str(body["view"].get("private_metadata") or ""))
+            closure_id, step = _closure_step(payload.raw_metadata(body))
+        except payload.Stale:
+            ack(
+                response_action="errors",
+                errors={lb.FIELD_WAIVE_REASON: t(lang, "error.stale_form")},
+            )
+            return
+        try:
             with request_ctx(deps, user, now) as ctx:
                 view = lifecycle.waive(ctx, closure_id, step, reason)
                 done = t(
@@ -230,7 +245,7 @@ def register(app: App, deps: Deps) -> None:
     def check(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
-        view = lifecycle.check_closure(ctx, int(value))
+        view = lifecycle.check_closure(ctx, payload.number(value))
         return show_closure(body, respond, ctx, lang, view)
 
     app.action(lb.CLOSURE_CHECK)(button(check))
@@ -238,7 +253,7 @@ def register(app: App, deps: Deps) -> None:
     def cancel(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
-        view = lifecycle.cancel_closure(ctx, int(value))
+        view = lifecycle.cancel_closure(ctx, payload.number(value))
         flags = lifecycle.open_flag_ids(ctx.session, view.account)
         shown = show_closure(body, respond, ctx, lang, view)
 

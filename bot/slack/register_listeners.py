@@ -18,7 +18,8 @@ from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slack.blocks import escape
 from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _list, _metadata, _selected, _values
+from bot.slack.item_listeners import _field, _list, _selected, _values
+from bot.slack.payload import Stale, meta_text, metadata
 from bot.slack.register_commands import edit_modal
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
@@ -122,11 +123,11 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         try:
-            meta = _metadata(body, "{}")
+            meta = metadata(body)
             editing = meta.get("mode") == "edit"
-            edit_key: str | None = str(meta["key"]) if editing else None
-        except (ValueError, TypeError, KeyError, AttributeError):
-            ack(response_action="errors", errors={rb.block_id("name"): t(lang, "error.bad_button")})
+            edit_key = meta_text(meta, "key") if editing else None
+        except Stale:
+            ack(response_action="errors", errors={rb.block_id("name"): t(lang, "error.stale_form")})
             return
         key, entry, problems = form_fields(_values(body))
         if entry is None:

@@ -17,6 +17,7 @@ from bot.i18n import t
 from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
+from bot.slack import payload
 from bot.slack import request_blocks as rb
 from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
 from bot.slack.blocks import escape
@@ -142,7 +143,7 @@ def register(app: App, deps: Deps) -> None:
         lang = user_language(deps, user, now)
         listing = None
         try:
-            request_id = int(body["actions"][0]["value"])
+            request_id = payload.value_id(body)
             with request_ctx(deps, user, now) as ctx:
                 decision = requests.approve(ctx, request_id)
                 view = decision.view
@@ -177,7 +178,7 @@ def register(app: App, deps: Deps) -> None:
     def decline(
         body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
     ) -> Callable[[], None]:
-        request_id = int(value)
+        request_id = payload.number(value)
         view = requests.check_decider(ctx, request_id)
         modal = rb.decline_modal(lang, view, json.dumps({"request": request_id}))
         return lambda: open_modal(deps, body, modal, respond, lang)
@@ -191,9 +192,9 @@ def register(app: App, deps: Deps) -> None:
         lang = user_language(deps, user, now)
         reason = _field(_values(body), rb.FIELD_REASON).get("value")
         try:
-            request_id = int(json.loads(body["view"]["private_metadata"])["request"])
-        except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={rb.FIELD_REASON: t(lang, "error.bad_button")})
+            request_id = payload.meta_id(payload.metadata(body), "request")
+        except payload.Stale:
+            ack(response_action="errors", errors={rb.FIELD_REASON: t(lang, "error.stale_form")})
             return
         try:
             with request_ctx(deps, user, now) as ctx:

@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -39,10 +40,12 @@ from bot.store.models import (
 from tests.fakeslack import (
     block_actions_body,
     event_body,
+    sign,
     slash_command_body,
     view_submission_body,
 )
-from tests.harness import CONFIG, OSLO, HttpReply, Vakt
+from tests.fakeslack.signing import FORM, JSON
+from tests.harness import CONFIG, OSLO, SECRET, HttpReply, Vakt
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)  # Monday, week 48, office open
 INTAKE = "C0INTAKE"
@@ -331,6 +334,31 @@ def event(vakt: Vakt, payload: dict[str, Any], event_id: str | None = None) -> H
     reply = vakt.signed_post(body)
     vakt.idle()
     return reply
+
+
+# What each kind of request goes by over HTTP and in Socket Mode.
+EVENT, INTERACTIVE, COMMAND = "events_api", "interactive", "slash_commands"
+
+
+def encode(kind: str, doc: Any) -> tuple[bytes, str]:
+    """A payload as Slack sends it over HTTP: JSON for events, `payload=<JSON>` for
+    interactivity, form fields (texts only: a form has no other type) for slash commands."""
+    if kind == EVENT:
+        return json.dumps(doc).encode(), JSON
+    if kind == INTERACTIVE:
+        return urlencode({"payload": json.dumps(doc)}).encode(), FORM
+    if not isinstance(doc, dict):
+        return json.dumps(doc).encode(), FORM
+    fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in doc.items()}
+    return urlencode(fields, encoding="utf-8", errors="surrogatepass").encode(), FORM
+
+
+def post_payload(vakt: Vakt, kind: str, doc: Any) -> HttpReply:
+    """Any payload, signed, to /slack/events as Slack sends its `kind`."""
+    raw, content_type = encode(kind, doc)
+    return vakt.post(
+        "/slack/events", raw, sign(raw, SECRET, int(time.time()), content_type=content_type)
+    )
 
 
 # ---------------------------------------------------------------- refusals
