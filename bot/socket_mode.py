@@ -20,14 +20,19 @@ import ssl
 import struct
 import termios
 import threading
+import time
+from http import HTTPStatus
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.slack.gateway import PERMANENT, slack_errors
+from bot.slack.guard import frame_problem
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,50 @@ def peer_gone(sock: Any) -> bool:
         return bool(unread == 0)
     except (OSError, ValueError):
         return True
+
+
+class GuardedClient(SocketModeClient):
+    """The built-in client, with each frame looked at before it is queued: a frame Slack would
+    not send (not JSON, an envelope without a text id, a payload not shaped as Slack's) is
+    acknowledged when it can be and dropped, with one line in the log. Left to the client and
+    Bolt, it was a traceback and an envelope never acknowledged (which Slack sends again)."""
+
+    def enqueue_message(self, message: str) -> None:
+        wrong, envelope_id = frame_problem(message)
+        if wrong is None:
+            super().enqueue_message(message)
+            return
+        log.warning("Socket Mode: ignored a frame not shaped as Slack sends it: %s", wrong)
+        if envelope_id is not None:
+            self.send_socket_mode_response({"envelope_id": envelope_id})
+
+
+class GuardedHandler(SocketModeHandler):
+    """Bolt's Socket Mode handler over the guarded client. An envelope no listener handles is
+    acknowledged too (Bolt leaves it unacknowledged, and Slack would send it again and again
+    to no end); one left for later on purpose (a 503: the database is away) is not."""
+
+    def __init__(self, app: App, app_token: str, ping_interval: float) -> None:
+        # Not SocketModeHandler.__init__: it would start a plain client (and its threads) first.
+        self.app = app
+        self.app_token = app_token
+        self.client = GuardedClient(
+            app_token=app_token,
+            logger=app.logger,
+            web_client=app.client,
+            proxy=app.client.proxy,
+            ping_interval=ping_interval,
+        )
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+    def handle(  # type: ignore[override]
+        self, client: SocketModeClient, req: SocketModeRequest
+    ) -> None:
+        start = time.time()
+        response = run_bolt_app(self.app, req)
+        if response.status == HTTPStatus.NOT_FOUND:
+            response = BoltResponse(status=200, body="")
+        send_response(client, req, response, start)
 
 
 class SocketModeRunner:
@@ -90,9 +139,7 @@ class SocketModeRunner:
         return self.handler.client
 
     def _new_handler(self) -> SocketModeHandler:
-        return SocketModeHandler(
-            self.app, app_token=self.app_token, ping_interval=self.ping_interval
-        )
+        return GuardedHandler(self.app, self.app_token, self.ping_interval)
 
     # ------------------------------------------------------------------ lifecycle
 

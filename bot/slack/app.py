@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
@@ -28,7 +28,7 @@ from bot.services.feeds import FeedKeys
 from bot.services.outbox import deliver, recorded_since_last_check
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
-from bot.slack import commands, ids, payload
+from bot.slack import commands, guard, ids, payload
 from bot.slack.gateway import SlackGateway, SlackSendError
 from bot.store.db import is_unavailable, session_scope
 from bot.store.models import Person
@@ -335,11 +335,31 @@ def _guarded(
 class VaktApp(App):
     """Bolt's App, with every listener guarded: an exception is reported to the user and logged
     here. Left to Bolt, a listener that fails right after ack() can race Bolt's own error path
-    and turn the already given 200 into a 404 (or a Socket Mode envelope left unacked)."""
+    and turn the already given 200 into a 404 (or a Socket Mode envelope left unacked).
 
-    def __init__(self, *, report: Callable[[Exception, dict[str, Any]], None], **kwargs: Any):
+    Every request passes `gate` first (over HTTP, in Socket Mode and in the console alike): a
+    payload not shaped as Slack sends it is answered there and reaches neither Bolt's middleware
+    nor a listener. Over HTTP, bot.web has checked Slack's signature before."""
+
+    def __init__(
+        self,
+        *,
+        report: Callable[[Exception, dict[str, Any]], None],
+        gate: Callable[[Any], BoltResponse | None],
+        **kwargs: Any,
+    ):
         self._report = report
+        self._gate = gate
         super().__init__(**kwargs)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        refused = self._gate(req.body)
+        return refused if refused is not None else super().dispatch(req)
+
+    def _handle_unmatched_requests(self, req: BoltRequest, resp: BoltResponse) -> BoltResponse:
+        # Bolt's own warning spans a dozen lines of sample code for the developer.
+        log.warning("no listener for a request: %s", guard.summary(req.body))
+        return resp
 
     def _register_listener(
         self, functions: Sequence[Callable[..., Any]], *args: Any, **kwargs: Any
@@ -355,6 +375,7 @@ def build_app(
     """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
     app = VaktApp(
         report=_on_failure(deps),
+        gate=guard.refuse,
         listener_executor=listener_executor,
         client=deps.client,
         signing_secret=signing_secret,

@@ -21,7 +21,7 @@ class Stale(ValueError):
 
 
 def action(body: dict[str, Any]) -> dict[str, Any]:
-    """The action pressed (the first: Bolt dispatched the press by its action_id)."""
+    """The action pressed (the guard let in only a list of action objects)."""
     pressed = body["actions"][0]
     if not isinstance(pressed, dict):
         raise Stale("the action is not an object")

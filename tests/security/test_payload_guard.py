@@ -1,8 +1,11 @@
-"""Signed requests with values Vakt did not write, over real HTTP.
+"""Signed requests that no listener should see, over real HTTP and Socket Mode.
 
-A form whose private_metadata is not what Vakt wrote, a button whose value is not, is answered
-as out of date, in the reader's language, and changes nothing (it was a traceback, or an
-int() that read digits Vakt never writes).
+- A payload not shaped as Slack sends it (`actions` a text or empty, `view` a text or a
+  number, an event that is a list or null, a user that is no object ...) was a 500 with a
+  traceback, and Slack sent it again: now it is a plain 200 (an acknowledged envelope), one
+  warning line, nothing changed, nothing sent.
+- A form whose private_metadata is not what Vakt wrote, a button whose value is not, is answered
+  as out of date, in the reader's language, and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,24 +24,33 @@ from bot.slack import lifecycle_blocks as lb
 from bot.slack import register_blocks as regb
 from bot.slack import request_blocks as reqb
 from bot.slack.activity_blocks import ACTIVITY_POSTED
+from bot.socket_mode import SocketModeRunner
 from bot.store.models import Item
 from tests.fakeslack import (
     FakeSlack,
+    FakeSocketModeServer,
     block_actions_payload,
+    event_payload,
+    slash_command_payload,
+    socket_mode_envelope,
     view_submission_payload,
 )
 from tests.harness import Vakt
 from tests.security._helpers import (
+    COMMAND,
+    EVENT,
     INTAKE,
     INTERACTIVE,
     NOW,
     ROLES,
     SECURITY_CONFIG,
     Captured,
+    State,
     build_state,
     capture_logs,
     changes,
     dump,
+    introduce,
     post_payload,
 )
 
@@ -77,6 +89,158 @@ def one_warning(logs: Captured, logger: str) -> None:
     assert logs.errors() == [], lines
     assert len(lines) == 1 and lines[0].startswith(f"WARNING {logger}:"), lines
     assert "\n" not in lines[0], lines
+
+
+# ---------------------------------------------------------------- payloads not shaped as Slack's
+
+
+def press_payload(vakt: Vakt, state: State, url: str) -> dict[str, Any]:
+    return block_actions_payload(
+        ids.ITEM_ANSWERED,
+        str(state.item),
+        user_id=MEMBER,
+        channel_id=INTAKE,
+        response_url=vakt.fake.response_url(url),
+        trigger_id="111.222.press",
+    )
+
+
+def decline_payload(state: State) -> dict[str, Any]:
+    values = {reqb.FIELD_REASON: {reqb.FIELD_REASON: {"type": "plain_text_input", "value": "Nei"}}}
+    return view_submission_payload(
+        reqb.DECLINE_VIEW,
+        values,
+        user_id=COORDINATOR,
+        private_metadata=json.dumps({"request": state.request}),
+    )
+
+
+def message_payload(vakt: Vakt, n: int) -> dict[str, Any]:
+    ts = f"{vakt.clock.now.timestamp() - 60 - n:.6f}"
+    event = {"type": "message", "user": "U111", "text": f"Spørsmål {n}?", "channel": INTAKE}
+    return event_payload({**event, "ts": ts, "event_ts": ts}, event_id=f"EvShape{n}")
+
+
+def _set(payload: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(payload))
+    node = copy
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return copy
+
+
+def _drop(payload: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    copy = json.loads(json.dumps(payload))
+    node = copy
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return copy
+
+
+# What the outside probe sent, and its relatives: (the valid payload, the node, its new value).
+BROKEN_PRESSES: list[tuple[tuple[str | int, ...], Any]] = [
+    (("actions",), "x"),
+    (("actions",), []),
+    (("actions",), None),
+    (("actions",), [None]),
+    (("actions",), [{}]),
+    (("user",), "U0ANNA"),
+    (("user",), []),
+    (("container",), "x"),
+    (("response_url",), "x"),
+    (("response_url",), None),
+    (("channel",), "C0INTAKE"),
+    (("trigger_id",), None),
+    (("type",), None),
+]
+BROKEN_FORMS: list[tuple[tuple[str | int, ...], Any]] = [
+    (("view",), "x"),
+    (("view",), 5),
+    (("view",), []),
+    (("view",), None),
+    (("view", "callback_id"), 5),
+    (("view", "private_metadata"), ["x"]),
+    (("view", "app_installed_team_id"), {"id": "T111"}),
+    (("user",), None),
+]
+BROKEN_EVENTS: list[tuple[tuple[str | int, ...], Any]] = [
+    (("event",), []),
+    (("event",), None),
+    (("event",), "x"),
+    (("event",), [{"type": "message"}]),
+    (("event", "type"), None),
+    (("event", "user"), ["U111"]),
+    (("event_id",), 5),
+    (("authorizations",), [{"team_id": 5}]),
+]
+
+
+def test_payloads_not_shaped_as_slacks_are_a_plain_200(vakt: Vakt, logs: Captured) -> None:
+    state = build_state(vakt)
+    cases: list[tuple[str, dict[str, Any]]] = []
+    for n, (path, value) in enumerate(BROKEN_PRESSES):
+        cases.append((INTERACTIVE, _set(press_payload(vakt, state, f"broken-{n}"), path, value)))
+    cases.append((INTERACTIVE, _drop(press_payload(vakt, state, "no-actions"), ("actions",))))
+    cases += [(INTERACTIVE, _set(decline_payload(state), p, v)) for p, v in BROKEN_FORMS]
+    cases += [
+        (EVENT, _set(message_payload(vakt, n), path, value))
+        for n, (path, value) in enumerate(BROKEN_EVENTS)
+    ]
+    before, calls = dump(vakt.runtime.engine), len(vakt.fake.calls)
+    outcomes = {}
+    for kind, payload in cases:
+        logs.clear()
+        reply = post_payload(vakt, kind, payload)
+        vakt.idle()
+        try:
+            one_warning(logs, "bot.slack.guard")
+            outcome = (reply.status, reply.body)
+        except AssertionError as failure:
+            outcome = (reply.status, str(failure)[:300].encode())
+        if outcome != (200, b""):
+            outcomes[json.dumps(payload)[:200]] = outcome
+    assert outcomes == {}
+    assert changes(before, dump(vakt.runtime.engine)) == {}
+    assert [c.method for c in vakt.fake.calls[calls:]] == []
+    # The same requests as Slack sends them are served: the boundary is the shape.
+    logs.clear()
+    assert post_payload(vakt, INTERACTIVE, press_payload(vakt, state, "good")).status == 200
+    vakt.idle()
+    assert "answered" in Vakt.reply_text(answered_at(vakt, "good") or {})
+    reply = post_payload(vakt, INTERACTIVE, decline_payload(state))
+    assert json.loads(reply.body)["response_action"] == "update"
+    assert post_payload(vakt, EVENT, message_payload(vakt, 99)).status == 200
+    vakt.idle()
+    assert any(i.excerpt == "Spørsmål 99?" for i in rows(vakt, Item))
+    assert logs.errors() == []
+
+
+def test_a_request_no_listener_takes_is_one_line_in_the_log(vakt: Vakt, logs: Captured) -> None:
+    """Slack's shape, but nothing of Vakt's: Bolt's 404, and one line in the log (Bolt's own
+    warning is a dozen lines of sample code)."""
+    introduce(vakt)
+    unknown = [
+        (COMMAND, slash_command_payload("hei", user_id=MEMBER, command="/hello")),
+        (
+            INTERACTIVE,
+            block_actions_payload("someone_elses\nbutton", "1", user_id=MEMBER, trigger_id="1.2"),
+        ),
+        (EVENT, event_payload({"type": "emoji_changed", "subtype": "add"}, event_id="EvEmoji1")),
+    ]
+    said = []
+    for kind, payload in unknown:
+        logs.clear()
+        assert post_payload(vakt, kind, payload).status == 404
+        vakt.idle()
+        one_warning(logs, "bot.slack.app")
+        said.append(logs.rendered()[0].split(": ", 1)[1])
+    assert said == [
+        "no listener for a request: command '/hello'",
+        "no listener for a request: block_actions 'someone_elses\\nbutton'",
+        "no listener for a request: event 'emoji_changed'",
+    ]
 
 
 # ---------------------------------------------------------------- values Vakt did not write
@@ -176,3 +340,73 @@ def test_a_button_value_vakt_did_not_write_is_out_of_date(vakt: Vakt, logs: Capt
                 wrong[(action_id, repr(value))] = said, logs.errors()[:1]
     assert wrong == {}
     assert changes(before, dump(vakt.runtime.engine), CACHES) == {}
+
+
+# ---------------------------------------------------------------- Socket Mode
+
+
+@pytest.fixture
+def socket(vakt: Vakt) -> Iterator[tuple[FakeSocketModeServer, SocketModeRunner]]:
+    server = FakeSocketModeServer().start()
+    vakt.fake.socket_mode = server
+    app = vakt.runtime.app(signing_secret=None, listener_executor=vakt.executor)
+    runner = SocketModeRunner(app, "xapp-1-test", check_interval=0.1, max_backoff=0.4)
+    try:
+        runner.start()
+        server.wait_connected(1, timeout=30)
+        yield server, runner
+    finally:
+        runner.close()
+        server.stop()
+
+
+def cmd(vakt: Vakt, url: str, text: str = "away 2027-03-01", **extra: str) -> dict[str, Any]:
+    """`/vakt <text>` by a member, answered at the fake response_url `url`."""
+    return slash_command_payload(
+        text, user_id=MEMBER, response_url=vakt.fake.response_url(url), extra=extra
+    )
+
+
+def test_frames_not_shaped_as_slacks_are_acknowledged_over_socket_mode(
+    vakt: Vakt,
+    socket: tuple[FakeSocketModeServer, SocketModeRunner],
+    logs: Captured,
+) -> None:
+    server, runner = socket
+    state = build_state(vakt)
+    envelopes = [
+        socket_mode_envelope(
+            _set(press_payload(vakt, state, "sm-1"), ("actions",), "x"), INTERACTIVE
+        ),
+        socket_mode_envelope(
+            _set(press_payload(vakt, state, "sm-2"), ("actions",), []), INTERACTIVE
+        ),
+        socket_mode_envelope(_set(decline_payload(state), ("view",), "x"), INTERACTIVE),
+        socket_mode_envelope(_set(message_payload(vakt, 1), ("event",), None), EVENT),
+        socket_mode_envelope(_set(message_payload(vakt, 2), ("event",), []), EVENT),
+        socket_mode_envelope(_set(cmd(vakt, "sm-3"), ("user_id",), 5), COMMAND),
+        {**socket_mode_envelope(cmd(vakt, "sm-4"), COMMAND), "payload": [1]},
+        {**socket_mode_envelope(cmd(vakt, "sm-5"), COMMAND), "type": None},
+    ]
+    before = dump(vakt.runtime.engine)
+    for envelope in envelopes:
+        logs.clear()
+        server.wait_ack(server.send_envelope(envelope), timeout=30)
+        vakt.idle()
+        assert len(logs.rendered()) == 1 and logs.errors() == [], logs.rendered()
+    # Frames with nothing to acknowledge them by: dropped with a line each.
+    for frame in ("{not json", "[1, 2]", json.dumps({"envelope_id": 5, "payload": {}})):
+        logs.clear()
+        server.send_frame(frame)
+        ok = socket_mode_envelope(cmd(vakt, f"sm-after-{len(frame)}", "who"), COMMAND)
+        server.wait_ack(server.send_envelope(ok), timeout=30)
+        vakt.idle()
+        assert logs.errors() == [] and len(logs.rendered()) == 1, logs.rendered()
+    assert changes(before, dump(vakt.runtime.engine), CACHES) == {}
+    assert not any(answered_at(vakt, f"sm-{n}") for n in range(1, 6))
+    assert server.connection_count == 1 and runner.reconnects == 0
+    # Still connected, and an envelope Slack would send is served.
+    good = socket_mode_envelope(cmd(vakt, "sm-good"), COMMAND)
+    server.wait_ack(server.send_envelope(good), timeout=30)
+    vakt.idle()
+    assert "Saved" in Vakt.reply_text(answered_at(vakt, "sm-good") or {})
