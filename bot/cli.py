@@ -39,7 +39,8 @@ def _check_slack(runtime: Runtime) -> None:
     from bot.slack.gateway import SlackSendError
 
     try:
-        runtime.deps.gateway.check()
+        # Also learns the workspace Vakt serves: requests from any other are refused.
+        runtime.deps.bot_identity()
     except SlackSendError as exc:
         raise CliError(
             f"Slack at {runtime.settings.slack_api_url} refused or did not answer ({exc.code}); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -10,6 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 LISTENER_THREADS = 8
 
 
@@ -38,9 +40,16 @@ class VaktServer(BaseApplication):
         # Runs in each worker after the fork: its own connections, scheduler and Bolt app.
         from bot.runtime import build_runtime
         from bot.scheduler import start_scheduler, stop_scheduler
+        from bot.slack.gateway import SlackSendError
         from bot.web import WebApp
 
         runtime = build_runtime(self.settings)
+        try:
+            # Which workspace Vakt serves, asked before the first request (the master checked
+            # that Slack answers); should Slack not answer now, the first request asks again.
+            runtime.deps.bot_identity()
+        except SlackSendError as exc:
+            log.warning("auth.test failed at start (%s); asked again on the first request", exc)
         secret = self.settings.require_signing_secret()
         # Listeners run after their ack; Bolt's default pool (5 threads) would cap a worker at
         # five commands waiting on Slack's response_url at once.

@@ -29,7 +29,7 @@ from bot.services.outbox import deliver, recorded_since_last_check
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, guard, ids, payload
-from bot.slack.gateway import SlackGateway, SlackSendError
+from bot.slack.gateway import Identity, SlackGateway, SlackSendError
 from bot.store.db import is_unavailable, session_scope
 from bot.store.models import Person
 
@@ -47,7 +47,7 @@ class Deps:
     client: WebClient
     gateway: SlackGateway
     clock: Callable[[], datetime]
-    identity: tuple[str, str] | None = None  # (bot user id, bot id), asked of Slack once
+    identity: Identity | None = None  # asked of Slack once (auth.test)
     archive_dir: Path = Path("data/archive")
     bot_token: str | None = None  # for downloading files shared with Vakt
     feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
@@ -56,8 +56,9 @@ class Deps:
         """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
         return slack_downloader(self.bot_token, str(self.client.base_url))
 
-    def bot_identity(self) -> tuple[str, str]:
-        """Who Vakt is in Slack, to recognise (and skip) its own messages."""
+    def bot_identity(self) -> Identity:
+        """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its
+        own workspace only. Asked once; SlackSendError while Slack cannot say."""
         if self.identity is None:
             self.identity = self.gateway.identity()
         return self.identity
@@ -338,8 +339,9 @@ class VaktApp(App):
     and turn the already given 200 into a 404 (or a Socket Mode envelope left unacked).
 
     Every request passes `gate` first (over HTTP, in Socket Mode and in the console alike): a
-    payload not shaped as Slack sends it is answered there and reaches neither Bolt's middleware
-    nor a listener. Over HTTP, bot.web has checked Slack's signature before."""
+    payload not shaped as Slack sends it, or from another workspace, is answered there and
+    reaches neither Bolt's middleware nor a listener. Over HTTP, bot.web has checked Slack's
+    signature before."""
 
     def __init__(
         self,
@@ -375,7 +377,7 @@ def build_app(
     """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
     app = VaktApp(
         report=_on_failure(deps),
-        gate=guard.refuse,
+        gate=guard.Gate(lambda: deps.bot_identity().workspace, deps.config.language),
         listener_executor=listener_executor,
         client=deps.client,
         signing_secret=signing_secret,

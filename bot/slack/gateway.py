@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError, URLError
@@ -59,6 +60,23 @@ PERMANENT = {
     "file_not_found",
     "file_deleted",
 }
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where Vakt is installed: its team and, in an Enterprise Grid, its organisation."""
+
+    team_id: str
+    enterprise_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who Vakt is in Slack (auth.test): its bot user and bot, and where it is installed."""
+
+    user_id: str
+    bot_id: str
+    workspace: Workspace
 
 
 class SlackSendError(Exception):
@@ -338,16 +356,17 @@ class SlackGateway:
             kwargs["thread_ts"] = thread_ts
         self._call("chat.postEphemeral", **kwargs)
 
-    def identity(self) -> tuple[str, str]:
-        """(bot user id, bot id) from auth.test: how Vakt recognises its own messages."""
+    def identity(self) -> Identity:
+        """Who Vakt is (auth.test): how it recognises its own messages, and the workspace
+        (and organisation) whose requests it serves."""
         data = self._read("auth.test")
-        return str(data.get("user_id", "")), str(data.get("bot_id", ""))
 
-    def check(self) -> str:
-        """Ask Slack who we are (auth.test); raises SlackSendError when Slack refuses or is
-        unreachable. Returns the bot's user id."""
-        data = self._read("auth.test")
-        return str(data.get("user_id", ""))
+        def text(name: str) -> str:
+            value = data.get(name)
+            return value if isinstance(value, str) else ""
+
+        workspace = Workspace(text("team_id"), text("enterprise_id") or None)
+        return Identity(text("user_id"), text("bot_id"), workspace)
 
     def user_locale(self, user: str) -> str | None:
         """The user's Slack locale (e.g. "nb-NO"), when Slack tells it."""

@@ -1,12 +1,19 @@
-"""What reaches the listeners: a payload shaped as Slack shapes it.
+"""What reaches the listeners: a payload shaped as Slack shapes it, from Vakt's own workspace.
 
 Bolt and the listeners read a payload the way Slack sends it (`actions` a list of objects, `view`
 an object, `user.id` a text ...); a signed payload of another shape crashed them, and a crash
 before the ack is a 500 that Slack sends again. `problem` names what is not Slack's shape in a
-payload (Bolt's envelope and the parts every listener reads); `refuse` answers such a request
-before Bolt sees it: a plain ack, and one line in the log. What the listeners read beyond the
-envelope (a button's value, a form's private_metadata) they parse themselves, with
-bot.slack.payload.
+payload (Bolt's envelope and the parts every listener reads), `foreign` whether it comes from
+another workspace than the one Vakt is installed in. `Gate` answers both before Bolt sees the
+request: a plain ack (a short answer to a slash command), and one line in the log. What the
+listeners read beyond the envelope (a button's value, a form's private_metadata) they parse
+themselves, with bot.slack.payload.
+
+Vakt serves one workspace, the one its bot token belongs to (auth.test). A request whose team
+is another is refused, unless the organisation is the same: in an Enterprise Grid the
+municipality's workspaces share their people and channels, so a colleague in a sibling
+workspace acting in a channel shared with Vakt's is Vakt's to serve; anyone else (another
+organisation in a Slack Connect channel, another install of the app) is not.
 """
 
 from __future__ import annotations
@@ -14,10 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt import BoltResponse
+
+from bot.i18n import t
+from bot.slack.gateway import SlackSendError, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +267,72 @@ def frame_problem(frame: str) -> tuple[str | None, str | None]:
     return problem(message["payload"]), envelope_id
 
 
+# ---------------------------------------------------------------- the workspace
+
+
+def needs_team(body: dict[str, Any]) -> bool:
+    """Whether a payload is one a workspace sends: not Slack's own url_verification
+    handshake or ssl_check ping, which carry none."""
+    return body.get("type") != "url_verification" and "ssl_check" not in body
+
+
+def _claims(body: dict[str, Any]) -> list[tuple[str | None, str | None]]:
+    """The (team, organisation) pairs a payload says it comes from."""
+    found: list[tuple[str | None, str | None]] = []
+    team, enterprise = body.get("team"), body.get("enterprise")
+    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else enterprise
+    enterprise_id = enterprise_id or body.get("enterprise_id")
+    if isinstance(team, dict):
+        found.append((team.get("id"), team.get("enterprise_id") or enterprise_id))
+    elif isinstance(team, str):
+        found.append((team, enterprise_id))
+    if body.get("team_id") is not None:
+        found.append((body["team_id"], enterprise_id))
+    view = body.get("view")
+    installed = view.get("app_installed_team_id") if isinstance(view, dict) else None
+    if installed is not None:
+        found.append((installed, enterprise_id))
+    if not found and enterprise_id is not None:
+        found.append((None, enterprise_id))  # an org-wide install: no team, the organisation
+    return found
+
+
+def _ours(claim: tuple[str | None, str | None], home: Workspace) -> bool:
+    team, enterprise = claim
+    if team and team == home.team_id:
+        return True
+    # An app installed on a whole Enterprise Grid organisation is named by the organisation's
+    # id where a workspace's would be (a modal's app_installed_team_id).
+    return bool(home.enterprise_id) and home.enterprise_id in (team, enterprise)
+
+
+def _describe(claims: Iterable[tuple[str | None, str | None]]) -> str:
+    """Teams and organisations for the log: what a payload says, so at most a few of them,
+    shortened, as Python writes texts (no line breaks)."""
+    shown = [
+        f"{ascii(team[:20]) if team else '-'}/{ascii(enterprise[:20]) if enterprise else '-'}"
+        for team, enterprise in list(claims)[:3]
+    ]
+    return ", ".join(shown)
+
+
+def foreign(body: dict[str, Any], home: Workspace) -> str | None:
+    """Why a payload is not from Vakt's workspace (None: it is). Every team it names must be
+    Vakt's (or of Vakt's organisation); the installations an event is delivered for
+    (`authorizations`) must include Vakt's."""
+    claims = _claims(body)
+    if not claims:
+        return "it names no workspace"
+    strangers = [c for c in claims if not _ours(c, home)]
+    if strangers:
+        return f"it comes from {_describe(strangers)}"
+    authorizations = body.get("authorizations") or []
+    granted = [(a.get("team_id"), a.get("enterprise_id")) for a in authorizations]
+    if granted and not any(_ours(c, home) for c in granted):
+        return f"it is delivered for {_describe(granted)}"
+    return None
+
+
 # ---------------------------------------------------------------- the log
 
 
@@ -283,10 +360,46 @@ def summary(body: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- the gate
 
 
-def refuse(body: Any) -> BoltResponse | None:
-    """The answer to a request no listener should see (None: let it through)."""
-    wrong = problem(body)
-    if wrong is None:
+def _is_event(body: dict[str, Any]) -> bool:
+    return body.get("type") == "event_callback"
+
+
+class Gate:
+    """Answers a request that no listener should see (None: let it through). `workspace`
+    asks Slack which workspace Vakt serves (once; SlackSendError when Slack cannot say);
+    `language` is the organisation's, for the few words a refused slash command gets (the
+    person is not Vakt's to look up)."""
+
+    def __init__(self, workspace: Callable[[], Workspace], language: str) -> None:
+        self.workspace = workspace
+        self.language = language
+
+    def _answer(self, body: dict[str, Any], key: str) -> BoltResponse:
+        if "command" in body:
+            return BoltResponse(status=200, body=t(self.language, key))
+        return BoltResponse(status=200, body="")
+
+    def __call__(self, body: Any) -> BoltResponse | None:
+        wrong = problem(body)
+        if wrong is not None:
+            log.warning("ignored a request not shaped as Slack sends it: %s", wrong)
+            return BoltResponse(status=200, body="")
+        if not needs_team(body):
+            return None
+        try:
+            home = self.workspace()
+        except SlackSendError as exc:
+            # Events wait for Slack to send them again; a person is told to try again.
+            log.warning(
+                "a request is left for later: Slack did not say which workspace Vakt serves "
+                "(auth.test: %s)",
+                exc.code,
+            )
+            if _is_event(body):
+                return BoltResponse(status=503, body="")
+            return self._answer(body, "error.slack_unavailable")
+        why = foreign(body, home)
+        if why is not None:
+            log.warning("refused a request from another workspace than %s: %s", home.team_id, why)
+            return self._answer(body, "error.other_workspace")
         return None
-    log.warning("ignored a request not shaped as Slack sends it: %s", wrong)
-    return BoltResponse(status=200, body="")

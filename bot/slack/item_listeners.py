@@ -93,7 +93,8 @@ def _seen(ctx: Ctx, event_id: str | None) -> bool:
 
 def _own(deps: Deps, event: dict[str, Any]) -> bool:
     try:
-        user_id, bot_id = deps.bot_identity()
+        identity = deps.bot_identity()
+        user_id, bot_id = identity.user_id, identity.bot_id
     except SlackSendError as exc:
         log.warning("cannot tell Vakt's own messages apart (auth.test: %s)", exc.code)
         user_id, bot_id = "", ""

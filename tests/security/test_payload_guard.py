@@ -6,6 +6,10 @@
   warning line, nothing changed, nothing sent.
 - A form whose private_metadata is not what Vakt wrote, a button whose value is not, is answered
   as out of date, in the reader's language, and changes nothing.
+- A request from another workspace than the one Vakt's token belongs to (auth.test) is refused:
+  an event is acknowledged and ignored, a slash command told in a few words; the same request
+  from Vakt's workspace – or from another workspace of the same Enterprise Grid organisation –
+  is served.
 """
 
 from __future__ import annotations
@@ -25,16 +29,18 @@ from bot.slack import register_blocks as regb
 from bot.slack import request_blocks as reqb
 from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.socket_mode import SocketModeRunner
-from bot.store.models import Item
+from bot.store.models import Absence, Item
 from tests.fakeslack import (
     FakeSlack,
     FakeSocketModeServer,
     block_actions_payload,
     event_payload,
+    message_action_payload,
     slash_command_payload,
     socket_mode_envelope,
     view_submission_payload,
 )
+from tests.fakeslack.responses import auth_test
 from tests.harness import Vakt
 from tests.security._helpers import (
     COMMAND,
@@ -410,3 +416,135 @@ def test_frames_not_shaped_as_slacks_are_acknowledged_over_socket_mode(
     server.wait_ack(server.send_envelope(good), timeout=30)
     vakt.idle()
     assert "Saved" in Vakt.reply_text(answered_at(vakt, "sm-good") or {})
+
+
+# ---------------------------------------------------------------- another workspace
+
+OTHER = "T0OTHER"
+
+
+def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured) -> None:
+    introduce(vakt)
+    before, calls = dump(vakt.runtime.engine), len(vakt.fake.calls)
+    # /vakt from another team: a few words, the command not run.
+    reply = post_payload(vakt, COMMAND, cmd(vakt, "other-cmd", team_id=OTHER))
+    vakt.idle()
+    assert (reply.status, reply.body) == (200, b"Vakt does not serve this workspace.")
+    one_warning(logs, "bot.slack.guard")
+    # A question posted in the intake channel, but delivered for another installation.
+    event = message_payload(vakt, 1)
+    for payload in (
+        {**event, "team_id": OTHER},
+        {**event, "authorizations": [{"team_id": OTHER, "user_id": "U0VAKT", "is_bot": True}]},
+        {**event, "team_id": None, "enterprise_id": "E0OTHER"},
+    ):
+        logs.clear()
+        assert (post_payload(vakt, EVENT, payload).status, payload) == (200, payload)
+        vakt.idle()
+        one_warning(logs, "bot.slack.guard")
+    # A button and a shortcut from another team, a modal Slack says another team's app opened.
+    logs.clear()
+    press = block_actions_payload(
+        ids.ITEM_ANSWERED,
+        "1",
+        user_id=MEMBER,
+        channel_id=INTAKE,
+        response_url=vakt.fake.response_url("other-press"),
+        trigger_id="111.222.other",
+    )
+    press["team"]["id"] = OTHER
+    assert post_payload(vakt, INTERACTIVE, press).status == 200
+    shortcut = message_action_payload(
+        ids.TRACK_SHORTCUT,
+        {"type": "message", "user": "U111", "ts": "1797238000.000100", "text": "Hei?"},
+        user_id=MEMBER,
+        channel_id=INTAKE,
+        response_url=vakt.fake.response_url("other-shortcut"),
+    )
+    shortcut["team"] = {"id": OTHER, "domain": "other"}
+    assert post_payload(vakt, INTERACTIVE, shortcut).status == 200
+    form = view_submission_payload(ids.NEW_ITEM_VIEW, {}, user_id=MEMBER)
+    form["view"]["app_installed_team_id"] = OTHER
+    reply = post_payload(vakt, INTERACTIVE, form)
+    assert (reply.status, reply.body) == (200, b"")
+    vakt.idle()
+    assert len(logs.rendered()) == 3 and logs.errors() == [], logs.rendered()
+    assert changes(before, dump(vakt.runtime.engine)) == {}
+    assert [c.method for c in vakt.fake.calls[calls:]] == []
+    # The same requests from Vakt's workspace are served.
+    post_payload(vakt, COMMAND, cmd(vakt, "own-cmd"))
+    assert post_payload(vakt, EVENT, event).status == 200
+    vakt.idle()
+    assert "Saved" in Vakt.reply_text(answered_at(vakt, "own-cmd") or {})
+    assert len(rows(vakt, Absence)) == 1
+    assert [i.excerpt for i in rows(vakt, Item)] == ["Spørsmål 1?"]
+
+
+def test_another_workspace_of_the_same_organisation_is_served(fake: FakeSlack, vakt: Vakt) -> None:
+    """In an Enterprise Grid, auth.test names the organisation too: a colleague in a sibling
+    workspace is served; a workspace of another organisation is not."""
+    fake.set_handler(
+        "auth.test", lambda args: {**auth_test(fake.workspace, args), "enterprise_id": "E0KOMMUNE"}
+    )
+    introduce(vakt)
+    sibling = post_payload(
+        vakt, COMMAND, cmd(vakt, "sibling", team_id="T0SIBLING", enterprise_id="E0KOMMUNE")
+    )
+    stranger = post_payload(
+        vakt, COMMAND, cmd(vakt, "stranger", team_id="T0SIBLING", enterprise_id="E0OTHER")
+    )
+    vakt.idle()
+    assert sibling.body == b"" and "Saved" in Vakt.reply_text(answered_at(vakt, "sibling") or {})
+    assert stranger.body == b"Vakt does not serve this workspace."
+    assert answered_at(vakt, "stranger") is None
+    assert len(rows(vakt, Absence)) == 1
+    # Installed on the whole organisation: Slack names no workspace, only the organisation.
+    org_wide = {"team_id": None, "enterprise_id": "E0KOMMUNE"}
+    granted = [{**org_wide, "user_id": "U0VAKT", "is_bot": True, "is_enterprise_install": True}]
+    for n, organisation in ((1, "E0KOMMUNE"), (2, "E0OTHER")):
+        event = {**message_payload(vakt, n), **org_wide, "authorizations": granted}
+        event["enterprise_id"] = organisation
+        assert post_payload(vakt, EVENT, event).status == 200
+    vakt.idle()
+    assert [i.excerpt for i in rows(vakt, Item)] == ["Spørsmål 1?"]
+
+
+def test_another_workspace_over_socket_mode(
+    vakt: Vakt, socket: tuple[FakeSocketModeServer, SocketModeRunner], logs: Captured
+) -> None:
+    server, _ = socket
+    introduce(vakt)
+    other = socket_mode_envelope(cmd(vakt, "sm-other", team_id=OTHER), COMMAND)
+    ack = server.wait_ack(server.send_envelope(other), timeout=30)
+    vakt.idle()
+    assert ack.get("payload") == {"text": "Vakt does not serve this workspace."}
+    event = socket_mode_envelope({**message_payload(vakt, 1), "team_id": OTHER}, EVENT)
+    server.wait_ack(server.send_envelope(event), timeout=30)
+    vakt.idle()
+    assert answered_at(vakt, "sm-other") is None and rows(vakt, Absence) == []
+    assert rows(vakt, Item) == []
+    assert len(logs.rendered()) == 2 and logs.errors() == [], logs.rendered()
+    own = socket_mode_envelope(cmd(vakt, "sm-own"), COMMAND)
+    server.wait_ack(server.send_envelope(own), timeout=30)
+    vakt.idle()
+    assert "Saved" in Vakt.reply_text(answered_at(vakt, "sm-own") or {})
+
+
+def test_while_slack_cannot_say_which_workspace_nothing_is_done(
+    fake: FakeSlack, vakt: Vakt, logs: Captured
+) -> None:
+    """The first request asks Slack (auth.test) which workspace Vakt serves; while Slack does
+    not answer, an event is left for Slack to send again (503) and a person told so."""
+    fake.fail_next("auth.test", error="internal_error", times=2)
+    reply = post_payload(vakt, EVENT, message_payload(vakt, 1))
+    assert reply.status == 503
+    reply = post_payload(vakt, COMMAND, cmd(vakt, "early"))
+    vakt.idle()
+    assert reply.body == b"Vakt cannot reach Slack just now. Please try again in a minute."
+    assert rows(vakt, Item) == [] and rows(vakt, Absence) == []
+    assert len(logs.rendered()) == 2 and logs.errors() == [], logs.rendered()
+    # Slack answers again: the retried event is taken in, the command runs.
+    assert post_payload(vakt, EVENT, message_payload(vakt, 1)).status == 200
+    post_payload(vakt, COMMAND, cmd(vakt, "later"))
+    vakt.idle()
+    assert len(rows(vakt, Item)) == 1 and len(rows(vakt, Absence)) == 1

@@ -97,9 +97,9 @@ def test_server_errors_and_dropped_answers_are_retried(
 def test_the_fake_stamps_each_call_with_the_time_it_was_answered(fake: FakeSlack) -> None:
     gateway = SlackGateway(build_client("xoxb-test", fake.base_url))
     before = time.monotonic()
-    gateway.check()
+    gateway.identity()
     time.sleep(0.05)
-    gateway.check()
+    gateway.identity()
     first, second = fake.calls_to("auth.test")
     assert before <= first.at < second.at <= time.monotonic()
     assert second.at - first.at >= 0.05
@@ -136,7 +136,6 @@ METHODS: dict[str, tuple[str, GatewayCall, bool]] = {
         False,
     ),
     "identity": ("auth.test", lambda g: g.identity(), False),
-    "check": ("auth.test", lambda g: g.check(), False),
     "user_locale": ("users.info", lambda g: g.user_locale("U0ANNA"), True),
     "open_view": ("views.open", lambda g: g.open_view("111.222.abc", VIEW), False),
     "post_ephemeral": (
