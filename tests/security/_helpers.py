@@ -10,7 +10,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
+from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -248,6 +249,12 @@ class Answer:
 
 def _is_error_text(text: str) -> bool:
     return any(_pattern(key).fullmatch(text) for key in _error_keys())
+
+
+def is_refusal(message: dict[str, Any] | None) -> bool:
+    """Whether a message Vakt answered with is a refusal: its text (the notification text,
+    whatever its blocks show) is one of the error texts."""
+    return message is not None and _is_error_text(str(message.get("text") or ""))
 
 
 _counter = iter(range(1, 10**9))
@@ -501,3 +508,48 @@ def build_state(vakt: Vakt) -> State:
     vakt.runtime.sweep(FLAG_DAY)  # everything recorded so far is sent: nothing left to send
     vakt.idle()
     return state
+
+
+# ---------------------------------------------------------------- what the app listens to
+
+
+def registered_listeners(vakt: Vakt, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
+    """What the app registers, by kind and id: Bolt's registration methods watched while the
+    app is built again from the same runtime."""
+    seen: set[tuple[str, str]] = set()
+
+    def watch(kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def method(self: App, constraint: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(constraint, dict):
+                constraint = constraint.get("callback_id") or constraint.get("action_id")
+            seen.add((kind, str(constraint)))
+            return original(self, constraint, *args, **kwargs)
+
+        return method
+
+    for name in (
+        "command",
+        "action",
+        "block_action",
+        "view",
+        "view_submission",
+        "shortcut",
+        "message_shortcut",
+        "global_shortcut",
+        "event",
+        "message",
+        "options",
+        "block_suggestion",
+        "view_closed",
+        "function",
+    ):
+        kind = {
+            "block_action": "action",
+            "view_submission": "view",
+            "message_shortcut": "shortcut",
+            "global_shortcut": "shortcut",
+            "block_suggestion": "options",
+        }.get(name, name)
+        monkeypatch.setattr(App, name, watch(kind, getattr(App, name)))
+    vakt.runtime.app(signing_secret=SECRET)
+    return seen

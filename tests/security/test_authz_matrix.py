@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt import App
 from sqlmodel import Session
 
 from bot.core.register import ClosureStepName
@@ -34,7 +33,7 @@ from bot.store.models import (
     Item,
 )
 from tests.fakeslack import FakeSlack, block_actions_body
-from tests.harness import SECRET, Vakt
+from tests.harness import Vakt
 from tests.security._helpers import (
     FLAG_DAY,
     NOW,
@@ -47,6 +46,7 @@ from tests.security._helpers import (
     event,
     introduce,
     press,
+    registered_listeners,
     says,
     slash,
     submit,
@@ -815,48 +815,6 @@ def test_the_refusals_are_clear_in_every_language() -> None:
         for key in sorted(keys):
             text = catalog(lang)[key].lower()
             assert any(m in text for m in markers), (lang, key, text)
-
-
-def registered_listeners(vakt: Vakt, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
-    """What the app registers, by kind and id: Bolt's registration methods watched while the
-    app is built again from the same runtime."""
-    seen: set[tuple[str, str]] = set()
-
-    def watch(kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def method(self: App, constraint: Any = None, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(constraint, dict):
-                constraint = constraint.get("callback_id") or constraint.get("action_id")
-            seen.add((kind, str(constraint)))
-            return original(self, constraint, *args, **kwargs)
-
-        return method
-
-    for name in (
-        "command",
-        "action",
-        "block_action",
-        "view",
-        "view_submission",
-        "shortcut",
-        "message_shortcut",
-        "global_shortcut",
-        "event",
-        "message",
-        "options",
-        "block_suggestion",
-        "view_closed",
-        "function",
-    ):
-        kind = {
-            "block_action": "action",
-            "view_submission": "view",
-            "message_shortcut": "shortcut",
-            "global_shortcut": "shortcut",
-            "block_suggestion": "options",
-        }.get(name, name)
-        monkeypatch.setattr(App, name, watch(kind, getattr(App, name)))
-    vakt.runtime.app(signing_secret=SECRET)
-    return seen
 
 
 def test_the_matrix_covers_every_listener(
