@@ -48,6 +48,7 @@ from tests.harness import (
     _QuietHandler,
     _ThreadingWSGIServer,
 )
+from tests.waiting import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)  # Monday, the office open
@@ -101,7 +102,7 @@ def intake(vakt: Vakt, data: dict[str, Any], path: str = "/intake") -> HttpReply
 def get(url: str, headers: dict[str, str] | None = None) -> HttpReply:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as response:
             return HttpReply(response.status, response.read(), dict(response.headers))
     except urllib.error.HTTPError as error:
         return HttpReply(error.code, error.read(), dict(error.headers))
@@ -592,12 +593,12 @@ def test_serve_logs_json_lines_and_answers_probes(tmp_path: Path) -> None:
             request = urllib.request.Request(
                 url + "/intake", data=body.encode(), headers=AUTH, method="POST"
             )
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=PATIENCE) as response:
                 assert response.status == 201
         finally:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -19,6 +19,7 @@ import pytest
 
 from tests.fakeslack import FakeSlack, signed_request, slash_command_body
 from tests.harness import CONFIG, INTAKE_TOKEN, SECRET, Vakt
+from tests.waiting import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +55,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             while True:
                 try:
                     with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
@@ -69,7 +70,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
         finally:
             process.send_signal(signal.SIGTERM)
             try:
-                output, _ = process.communicate(timeout=15)
+                output, _ = process.communicate(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 process.kill()
                 output, _ = process.communicate()
@@ -87,13 +88,13 @@ def test_serve_answers_slack_and_health(server: tuple[str, FakeSlack]) -> None:
     request = urllib.request.Request(
         f"{url}/slack/events", data=raw, headers=headers, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=PATIENCE) as response:
         assert response.status == 200
-    (reply,) = fake.wait_for("response_url", timeout=10)
+    (reply,) = fake.wait_for("response_url")
     assert "On duty" in Vakt.reply_text(reply.args)  # the real clock decides who
     unsigned = urllib.request.Request(f"{url}/slack/events", data=raw, method="POST")
     try:
-        urllib.request.urlopen(unsigned, timeout=10)
+        urllib.request.urlopen(unsigned, timeout=PATIENCE)
         raise AssertionError("an unsigned request was accepted")
     except urllib.error.HTTPError as error:
         assert error.code == 401
@@ -113,7 +114,7 @@ def test_serve_takes_in_a_chunked_intake_request(server: tuple[str, FakeSlack]) 
     headers = {"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"}
     answers = []
     for _ in range(2):
-        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=PATIENCE)
         try:
             conn.request(
                 "POST",

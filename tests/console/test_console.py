@@ -22,6 +22,7 @@ from bot.console.session import ConsoleSession
 from bot.console.slack import StandInSlack, User
 from bot.services.outbox import Attachment
 from bot.slack.gateway import SlackGateway
+from tests.waiting import PATIENCE
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=STOCKHOLM)
@@ -194,7 +195,7 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
         ["console", "--preset", "norberg"],
         env=env,
         encoding="utf-8",
-        timeout=30,
+        timeout=PATIENCE,
         dimensions=(40, 100),
     )
     try:

@@ -28,6 +28,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.waiting import PATIENCE
+
 from .responses import DEFAULT_RESPONDERS, TEAM_DOMAIN, TEAM_ID, Workspace, hosted_file_object
 from .spec import WebApiSpec, default_spec
 from .validation import (
@@ -411,7 +413,7 @@ class FakeSlack:
             self._response_url_uses.clear()
             self._uploads.clear()
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = PATIENCE) -> list[Call]:
         """Block until ``count`` calls to ``method`` arrived; return all calls to it."""
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -36,7 +36,6 @@ from tests.slack.test_items_slack import (
     message_event,
     post_event,
     press,
-    settle,
     ts_of,
     wait_until,
 )
@@ -277,7 +276,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     wastebasket(vakt, ts)
     wastebasket(vakt, ts, event_id="EvW1")  # Slack's retry: still one deletion
     wait_until(lambda: len(rows(vakt, Deletion)) == 1)
-    settle()
+    vakt.idle()
     (deletion,) = rows(vakt, Deletion)
     assert deletion.reason is None and deletion.completed_at is None
     assert rows(vakt, Item)[0].status == Status.DELETED
@@ -292,7 +291,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     wait_until(lambda: len(rows(vakt, ArchivedFile)) == 1)
     assert_archived(vakt, rows(vakt, ArchivedFile)[0], PNG, owner=f"deletion:{deletion.id}")
     post_event(vakt, file_share(vakt, shot, ts), "EvF1")  # retried event: nothing new
-    settle()
+    vakt.idle()
     assert len(rows(vakt, ArchivedFile)) == 1 and len(rows(vakt, FileFetch)) == 1
 
     # Step 2: the poster could not be told (a button on the checklist).
@@ -330,7 +329,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
 def test_a_wastebasket_from_someone_outside_the_team_logs_nothing(vakt: Vakt) -> None:
     item = intake(vakt, "Spam spam spam")
     wastebasket(vakt, item.slack_ts or "", user="U0STRANGER")
-    settle()
+    vakt.idle()
     assert rows(vakt, Deletion) == []
     assert rows(vakt, Item)[0].status == Status.OPEN
 
@@ -621,10 +620,10 @@ def test_event_retries_and_unknown_threads_are_ignored(vakt: Vakt) -> None:
     shot = vakt.fake.add_file(PNG)
     # A file in a thread that is not a deletion's or a snapshot reminder's: nothing happens.
     post_event(vakt, file_share(vakt, shot, item.slack_ts or ""), "EvNone")
-    settle()
+    vakt.idle()
     assert rows(vakt, FileFetch) == []
     raw = event_body(file_share(vakt, shot, "1700000000.999999"), event_id="EvNone2")
     assert vakt.signed_post(raw).status == 200
-    settle()
+    vakt.idle()
     assert rows(vakt, FileFetch) == [] and rows(vakt, ArchivedFile) == []
     assert ts_of(NOW)

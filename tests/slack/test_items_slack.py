@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.fakeslack import (
     view_submission_body,
 )
 from tests.harness import CONFIG, OSLO, Vakt
+from tests.waiting import wait_until
 
 INTAKE = "C0INTAKE"
 INTAKE_CONFIG = CONFIG.replace('team = "komm"\n', 'team = "komm"\nintake_channel = "C0INTAKE"\n')
@@ -45,19 +45,6 @@ def ts_of(moment: datetime) -> str:
 def items_of(vakt: Vakt) -> list[Item]:
     with Session(vakt.runtime.engine) as session:
         return list(session.exec(select(Item).order_by(Item.id)).all())  # type: ignore[arg-type]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
-def settle() -> None:
-    """Events are acked first and handled after; give a handler that should do nothing time
-    to (not) do it."""
-    time.sleep(0.3)
 
 
 def message_event(
@@ -172,7 +159,7 @@ def test_own_messages_thread_replies_and_edits_are_not_items(vakt: Vakt) -> None
         "E3",
     )
     post_event(vakt, message_event("elsewhere", ts_of(base), channel="C0OTHER"), "E4")
-    settle()
+    vakt.idle()
     assert items_of(vakt) == []
 
 
@@ -215,7 +202,7 @@ def test_a_check_mark_from_a_team_member_marks_the_item_answered(vakt: Vakt) -> 
     }
     post_event(vakt, reaction, "EvR1")  # not in the team: ignored
     post_event(vakt, {**reaction, "user": "U0BO", "reaction": "heart"}, "EvR2")
-    settle()
+    vakt.idle()
     assert items_of(vakt)[0].status == Status.OPEN
     post_event(vakt, {**reaction, "user": "U0BO", "reaction": "heavy_check_mark"}, "EvR3")
     wait_until(lambda: items_of(vakt)[0].status == Status.ANSWERED)
@@ -514,6 +501,5 @@ def test_a_closed_account_takes_no_more_questions(vakt: Vakt) -> None:
         session.add(account)
         session.commit()
     post_event(vakt, message_event("Etter: er kontoen lagt ned?", ts_of(NOW) + "1"), "Ev2")
-    settle()
     vakt.idle()
     assert len(items_of(vakt)) == 1

@@ -16,6 +16,7 @@ import pytest
 from bot.slack.gateway import MAX_IN_CLIENT_WAIT, SlackGateway, SlackSendError, build_client
 from tests.fakeslack import FILE_UPLOAD, Call, FakeSlack, slash_command_body
 from tests.harness import OSLO, Vakt
+from tests.waiting import wait_until
 
 VIEW = {
     "type": "modal",
@@ -223,13 +224,12 @@ def reply_to(vakt: Vakt, text: str, url_id: str) -> Call:
     status = vakt.signed_post(body).status
     assert status == 200
     vakt.idle()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        calls = [c for c in vakt.fake.calls_to("response_url") if c.path.endswith(f"/{url_id}")]
-        if calls:
-            return calls[0]
-        time.sleep(0.01)
-    raise AssertionError(f"no reply to /vakt {text}")
+
+    def calls() -> list[Call]:
+        return [c for c in vakt.fake.calls_to("response_url") if c.path.endswith(f"/{url_id}")]
+
+    wait_until(lambda: bool(calls()), what=f"for a reply to /vakt {text}")
+    return calls()[0]
 
 
 def test_a_reply_slack_refuses_does_not_stop_the_next_command(vakt: Vakt) -> None:
