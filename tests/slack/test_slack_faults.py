@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.gateway import MAX_IN_CLIENT_WAIT, SlackGateway, SlackSendError, build_client
+from bot.slack.gateway import SlackGateway, SlackSendError, build_client
 from tests.fakeslack import FILE_UPLOAD, Call, FakeSlack, slash_command_body
 from tests.harness import OSLO, Vakt
 from tests.waiting import wait_until
@@ -67,12 +67,12 @@ def test_a_rate_limit_that_outlasts_the_retries_says_when_to_try_again(fake: Fak
 def test_a_long_retry_after_is_left_to_the_caller_not_slept_through(fake: FakeSlack) -> None:
     gateway = SlackGateway(build_client("xoxb-test", fake.base_url))
     fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "3600"})
-    started = time.monotonic()
     with pytest.raises(SlackSendError) as caught:
         gateway.post_message("C0TEAM1", "Påminnelse")
-    assert time.monotonic() - started < MAX_IN_CLIENT_WAIT  # not an hour, not even the cap
     assert caught.value.retry_after == 3600.0 and not caught.value.permanent
-    assert len(fake.calls_to("chat.postMessage")) == 1  # the outbox tries again in an hour
+    # One call: not slept through and tried again (not even for the in-call cap); the outbox
+    # tries again in an hour.
+    assert len(fake.calls_to("chat.postMessage")) == 1
 
 
 def test_a_retry_after_that_is_not_a_number_is_waited_as_one_second(fake: FakeSlack) -> None:
