@@ -3,8 +3,8 @@ name that cannot collide, with a JSON sidecar, and recorded in the database.
 
 A file shared with Vakt is first recorded as a fetch (so it is not lost if the download fails),
 then fetched at once; a failed download is retried by the sweep with backoff and reported to
-whoever shared it when it keeps failing. A file that is not an image or PDF, or too big, is
-refused with a message and nothing is stored.
+whoever shared it when it keeps failing. A file that is not an image or PDF, an image that does
+not decode whole, or one too big, is refused with a message and nothing is stored.
 """
 
 from __future__ import annotations
@@ -473,6 +473,8 @@ def run_fetch(
         sniffed = core.sniff(content[:64])
         if sniffed is None:
             raise UserInputError("error.file_type", name=file.name[:80])
+        if not core.whole_image(content, sniffed):
+            raise UserInputError("error.file_damaged", name=file.name[:80])
         content_type = sniffed
     except UserInputError as error:
         status, detail = "refused", error.key

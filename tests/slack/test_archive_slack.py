@@ -55,6 +55,8 @@ def png(width: int = 160, height: int = 90) -> bytes:
 
 
 PNG = png()
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.7\n" + b"0 obj << >> endobj\n" * 100
 SNAPSHOT_CONFIG = INTAKE_CONFIG.replace(
     'url = "https://www.facebook.com/testrud"\n',
@@ -367,8 +369,11 @@ def logged_deletion(vakt: Vakt) -> tuple[Deletion, str]:
         (b"<html>pretending</html>", "fake.png", "image/png", None, "not an image"),
         (b"MZ\x90\x00" + b"\x00" * 100, "virus.pdf", "application/pdf", None, "not an image"),
         (PNG, "huge.png", "image/png", 26 * 1024 * 1024, "larger than 25 MB"),
+        (PNG_SIGNATURE + HTML, "polyglot.png", "image/png", None, "does not open as a whole"),
+        (PNG + HTML, "png-then-html.png", "image/png", None, "does not open as a whole"),
+        (PNG[: len(PNG) // 2], "cut.png", "image/png", None, "does not open as a whole"),
     ],
-    ids=["html", "lying-png", "exe-as-pdf", "too-big"],
+    ids=["html", "lying-png", "exe-as-pdf", "too-big", "polyglot", "html-after-png", "cut-png"],
 )
 def test_a_file_that_is_not_kept_is_refused_with_a_message_and_nothing_stored(
     vakt: Vakt, content: bytes, name: str, mimetype: str, size: int | None, says: str
