@@ -196,8 +196,8 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watch: _Watch) -> None:
-        self.tls = ssl.create_default_context()
+    def __init__(self, watch: _Watch, tls: ssl.SSLContext) -> None:
+        self.tls = tls
         super().__init__(context=self.tls)
         self.watch = watch
 
@@ -216,22 +216,29 @@ def _length(value: str | None) -> int | None:
 
 
 def slack_downloader(
-    token: str | None, api_url: str, deadline: float = DEFAULT_DEADLINE
+    token: str | None,
+    api_url: str,
+    deadline: float = DEFAULT_DEADLINE,
+    tls: ssl.SSLContext | None = None,
 ) -> Downloader:
     """Download a private Slack file with the bot token, at most `limit` bytes, within
-    `deadline` seconds.
+    `deadline` seconds (certificates checked against the system's authorities unless `tls`
+    says otherwise).
 
     The token goes only to the exact origins (scheme, host and port) of Slack's own file
     hosts and of the configured API URL, never to whatever URL an event names; redirects are
     not followed. A body shorter than its Content-Length is an incomplete download, not a
     file."""
     allowed = trusted_origins(api_url)
+    context = tls or ssl.create_default_context()
 
     def download(url: str, limit: int) -> bytes:
         if origin_of(url) not in allowed:
             raise DownloadError("untrusted_host")
         watch = _Watch()
-        opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler(watch), _HTTPSHandler(watch))
+        opener = urllib.request.build_opener(
+            _NoRedirect, _HTTPHandler(watch), _HTTPSHandler(watch, context)
+        )
         # The origin is checked above; redirects are not followed, so the token is never
         # forwarded to another origin.
         request = urllib.request.Request(  # noqa: S310
@@ -261,6 +268,7 @@ def slack_downloader(
                     raise DownloadError("incomplete")  # the connection closed early
                 return b"".join(chunks)
         except urllib.error.HTTPError as exc:
+            exc.close()
             raise DownloadError(f"http_{exc.code}") from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if watch.expired:

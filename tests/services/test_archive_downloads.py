@@ -5,6 +5,7 @@ its answer is given up at the deadline."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from bot.services.archive_files import (
     DEFAULT_DEADLINE,
@@ -146,6 +148,58 @@ def test_a_dripping_server_is_given_up_at_the_deadline(servers: Any, what: str) 
     with pytest.raises(DownloadError) as caught:
         download(file_url(server), LIMIT)
     assert caught.value.code == "deadline"  # not "incomplete": the server hung up later
+
+
+# ---------------------------------------------------------------- over TLS, as from Slack
+
+
+@pytest.fixture
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def https_server(authority: trustme.CA, answer: Any) -> Server:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return Server(answer, tls=context).start()
+
+
+def trusting(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+def test_over_https_the_file_comes_whole_and_a_drip_is_cut_at_the_deadline(
+    authority: trustme.CA,
+) -> None:
+    holder: list[Server] = []
+    answers = [full, dripping(lambda: holder[0].stopping), short]
+    server = https_server(authority, lambda handler: answers.pop(0)(handler))
+    holder.append(server)
+    try:
+        assert server.origin.startswith("https://")
+        download = slack_downloader(TOKEN, api_url(server), deadline=2.0, tls=trusting(authority))
+        assert download(file_url(server), LIMIT) == BODY
+        for expected in ("deadline", "incomplete"):
+            with pytest.raises(DownloadError) as caught:
+                download(file_url(server), LIMIT)
+            assert caught.value.code == expected
+        assert [s.authorization for s in server.seen] == [f"Bearer {TOKEN}"] * 3
+    finally:
+        server.stop()
+
+
+def test_a_certificate_slack_did_not_sign_gets_no_token(authority: trustme.CA) -> None:
+    server = https_server(authority, full)
+    try:
+        # The system's authorities do not know this one: the handshake fails first.
+        with pytest.raises(DownloadError) as caught:
+            slack_downloader(TOKEN, api_url(server))(file_url(server), LIMIT)
+        assert caught.value.code == "URLError"  # certificate verify failed
+        assert server.seen == []
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------- where the token goes
