@@ -35,6 +35,7 @@ class Settings:
     metrics_token: str | None = None  # Bearer token of /metrics; None: /metrics is open
     public_url: str | None = None  # where `vakt serve` is reached from outside: calendar links
     feed_secret: str | None = None  # calendar tokens are derived from it (else the signing secret)
+    download_deadline: float = 120.0  # seconds a download of a shared file may take in all
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -148,6 +149,26 @@ def _feed_secret(value: str | None) -> str | None:
     return secret
 
 
+MAX_DOWNLOAD_DEADLINE = 3600
+
+
+def _download_deadline(value: str | None) -> float:
+    """How many seconds one download of a shared file may take, from start to end."""
+    text = (value or "").strip()
+    if not text:
+        return 120.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_DOWNLOAD_DEADLINE:
+        raise SettingsError(
+            f"VAKT_DOWNLOAD_DEADLINE={value!r} is not a number of seconds above 0 and "
+            f"at most {MAX_DOWNLOAD_DEADLINE} (default 120)"
+        )
+    return seconds
+
+
 def redact_url(url: str) -> str:
     """A database URL with any password blanked out."""
     if "://" not in url or "@" not in url:
@@ -197,4 +218,5 @@ def load_settings(
         metrics_token=_metrics_token(values.get("VAKT_METRICS_TOKEN")),
         public_url=_public_url(values.get("VAKT_PUBLIC_URL")),
         feed_secret=_feed_secret(values.get("VAKT_FEED_SECRET")),
+        download_deadline=_download_deadline(values.get("VAKT_DOWNLOAD_DEADLINE")),
     )

@@ -102,6 +102,7 @@ class Vakt:
         now: datetime,
         config_text: str = CONFIG,
         intake_token: str | None = INTAKE_TOKEN,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.fake = fake
         self.clock = Clock(now)
@@ -116,6 +117,7 @@ class Vakt:
                 "VAKT_CONFIG": str(config_path),
                 "VAKT_DATA_DIR": str(tmp / "data"),
                 "VAKT_INTAKE_TOKEN": intake_token or "",
+                **(env or {}),
             },
             env_file=tmp / "no.env",
         )

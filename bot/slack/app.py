@@ -50,11 +50,14 @@ class Deps:
     identity: tuple[str, str] | None = None  # (bot user id, bot id), asked of Slack once
     archive_dir: Path = Path("data/archive")
     bot_token: str | None = None  # for downloading files shared with Vakt
+    download_deadline: float = 120.0  # seconds one such download may take in all
     feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
 
     def downloader(self) -> Downloader:
         """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
-        return slack_downloader(self.bot_token, str(self.client.base_url))
+        return slack_downloader(
+            self.bot_token, str(self.client.base_url), deadline=self.download_deadline
+        )
 
     def bot_identity(self) -> tuple[str, str]:
         """Who Vakt is in Slack, to recognise (and skip) its own messages."""
