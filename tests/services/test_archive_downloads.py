@@ -26,6 +26,7 @@ from bot.services.archive_files import (
 )
 from bot.settings import Settings, SettingsError, load_settings
 from tests.loopback import Server
+from tests.waiting import PATIENCE
 
 TOKEN = "xoxb-test-token"
 BODY = bytes(range(256)) * 8  # what the server holds; the downloader does not look inside
@@ -179,8 +180,11 @@ def test_over_https_the_file_comes_whole_and_a_drip_is_cut_at_the_deadline(
     holder.append(server)
     try:
         assert server.origin.startswith("https://")
+        patient = slack_downloader(
+            TOKEN, api_url(server), deadline=PATIENCE, tls=trusting(authority)
+        )
+        assert patient(file_url(server), LIMIT) == BODY
         download = slack_downloader(TOKEN, api_url(server), deadline=2.0, tls=trusting(authority))
-        assert download(file_url(server), LIMIT) == BODY
         for expected in ("deadline", "incomplete"):
             with pytest.raises(DownloadError) as caught:
                 download(file_url(server), LIMIT)
