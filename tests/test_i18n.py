@@ -32,14 +32,15 @@ ERRORS = {"UserInputError", "NotAllowed", "NotFound", "Conflict", "VaktError"}
 
 
 def _keys_used_in_code() -> set[str]:
-    """Literal catalog keys passed to t(lang, key) or to a domain error in bot/."""
+    """Literal catalog keys passed to t(lang, key), plain(lang, key) or to a domain error in
+    bot/."""
     used: set[str] = set()
     for path in (ROOT / "bot").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            index = 1 if name == "t" else 0 if name in ERRORS else None
+            index = 1 if name in ("t", "plain") else 0 if name in ERRORS else None
             if index is None or len(node.args) <= index:
                 continue
             arg = node.args[index]

@@ -3,6 +3,10 @@
 Catalogs are TOML files beside this module (`en.toml`, and one file per feature in `en/`);
 `[section] key = "text {placeholder}"` is looked up as "section.key". A test keeps the three
 catalogs' keys and placeholders identical.
+
+`t` gives a text for Slack mrkdwn; `plain` gives it as written, for Slack's plain_text fields
+(buttons, headers, modal titles, input labels and errors) and for everything that is not Slack
+(files, calendars, web pages, charts).
 """
 
 from __future__ import annotations
@@ -52,12 +56,25 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def t(lang: str, key: str, /, **params: Any) -> str:
-    """The text for `key` in `lang` (falling back to English), with placeholders filled in."""
-    texts = catalog(lang if lang in LANGUAGES else "en")
-    template = texts.get(key) or catalog("en").get(key)
+def _template(texts: dict[str, str], fallback: dict[str, str], key: str) -> str:
+    template = texts.get(key) or fallback.get(key)
     if template is None:
         raise KeyError(f"no text {key!r} in the catalogs")
+    return template
+
+
+def t(lang: str, key: str, /, **params: Any) -> str:
+    """The text for `key` in `lang` (falling back to English), with placeholders filled in."""
+    lang = lang if lang in LANGUAGES else "en"
+    template = _template(catalog(lang), catalog("en"), key)
+    return template.format(**params) if params else template
+
+
+def plain(lang: str, key: str, /, **params: Any) -> str:
+    """The text for `key` in `lang` as written, for Slack's plain_text fields and for files,
+    calendars and web pages (which escape in their own way)."""
+    lang = lang if lang in LANGUAGES else "en"
+    template = _template(catalog(lang), catalog("en"), key)
     return template.format(**params) if params else template
 
 
