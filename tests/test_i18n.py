@@ -80,6 +80,13 @@ def test_the_checker_finds_what_slack_would_misread() -> None:
     assert problems(f"{meant}\n> a quote <!here> <!date^1795421100^{{date}}|23 Nov>") == []
 
 
+def test_t_is_mrkdwn_and_plain_is_the_text_as_written() -> None:
+    assert "`/vakt swap @colleague &lt;week | from to&gt;`" in t("en", "usage.swap")
+    assert "`/vakt swap @colleague <week | from to>`" in plain("en", "usage.swap")
+    assert t("en", "away.none", user="U0ANNA").startswith("<@U0ANNA> has no absences")
+    assert t("en", "rota.header", team="A &amp; B") == plain("en", "rota.header", team="A &amp; B")
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_text_reads_in_slack_as_written(lang: str) -> None:
     # A catalog's own &, < and > are text (`<from>` in a usage line), escaped once for mrkdwn;
