@@ -35,7 +35,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.core.errors import NotFound, VaktError
 from bot.core.items import Status
 from bot.core.parse import clean
-from bot.i18n import t
+from bot.i18n import plain
 from bot.metrics import VaktCollector, describe, probe_engine
 from bot.services import activity, feeds, items
 from bot.services.rota import Ctx
@@ -349,7 +349,7 @@ def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
     names one, the field it is about."""
     code = error.key.rsplit(".", 1)[-1]
     try:
-        message = t("en", error.key, **error.params)
+        message = plain("en", error.key, **error.params)
     except KeyError:
         message = ""
     return IntakeError(422, code, fields.get(code), message)

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
 from bot.core.register import Status, is_public, split_users
-from bot.i18n import catalog, t
+from bot.i18n import catalog, plain
 from bot.services.config_sync import account_data, apply_register_fields
 from bot.services.store import audit
 from bot.store.models import Account, Team
@@ -590,7 +590,7 @@ _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 
 def _label(lang: str, group: str, code: str) -> str:
     key = f"{group}.{code}"  # the shared labels (labels.toml)
-    return t(lang, key) if key in catalog(lang) else code
+    return plain(lang, key) if key in catalog(lang) else code
 
 
 def public_date(day: date, lang: str) -> str:
@@ -603,7 +603,7 @@ def public_files(
     accounts: Sequence[PublicAccount], organisation: str, lang: str, day: date
 ) -> dict[str, bytes]:
     """accounts.csv, accounts.json and index.html of the public list, as of `day`."""
-    csv_header = [t(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
+    csv_header = [plain(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
     csv_lines = [
         [
             _guard(a.name),
@@ -654,9 +654,10 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
     def esc(text: str) -> str:
         return html.escape(text, quote=True)
 
-    title = esc(t(lang, "public.title", organisation=organisation))
+    title = esc(plain(lang, "public.title", organisation=organisation))
     head = "".join(
-        f'<th scope="col">{esc(t(lang, f"public.column.{name}"))}</th>' for name in PUBLIC_FIELDS
+        f'<th scope="col">{esc(plain(lang, f"public.column.{name}"))}</th>'
+        for name in PUBLIC_FIELDS
     )
     body: list[str] = []
     for a in accounts:
@@ -672,11 +673,11 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
         )
     if not body:
         body.append(
-            f'<tr><td colspan="{len(PUBLIC_FIELDS)}">{esc(t(lang, "public.none"))}</td></tr>'
+            f'<tr><td colspan="{len(PUBLIC_FIELDS)}">{esc(plain(lang, "public.none"))}</td></tr>'
         )
-    caption = esc(t(lang, "public.caption", count=len(accounts)))
+    caption = esc(plain(lang, "public.caption", count=len(accounts)))
     stamp = f'<time datetime="{day.isoformat()}">{esc(public_date(day, lang))}</time>'
-    updated = stamp.join(esc(part) for part in t(lang, "public.updated", date="\0").split("\0"))
+    updated = stamp.join(esc(part) for part in plain(lang, "public.updated", date="\0").split("\0"))
     rows = "\n".join(body)
     return (
         "<!DOCTYPE html>\n"
@@ -690,7 +691,7 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
         "<body>\n"
         "<main>\n"
         f"<h1>{title}</h1>\n"
-        f"<p>{esc(t(lang, 'public.intro', organisation=organisation))}</p>\n"
+        f"<p>{esc(plain(lang, 'public.intro', organisation=organisation))}</p>\n"
         "<table>\n"
         f"<caption>{caption}</caption>\n"
         f"<thead><tr>{head}</tr></thead>\n"

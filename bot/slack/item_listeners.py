@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.core.items import Status, excerpt_of, first_link
 from bot.core.parse import clean
-from bot.i18n import fmt_moment, t
+from bot.i18n import fmt_moment, plain, t
 from bot.services import item_notify, items
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
@@ -382,17 +382,20 @@ def register(app: App, deps: Deps) -> None:
                     else t(lang, "item.flagged", id=item_id)
                 )
         except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={ids.FIELD_REFERENCE: t(lang, "error.bad_button")})
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_REFERENCE: plain(lang, "error.bad_button")},
+            )
             return
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={ids.FIELD_REFERENCE: t(lang, error.key, **error.params)},
+                errors={ids.FIELD_REFERENCE: plain(lang, error.key, **error.params)},
             )
             return
         ack(
             response_action="update",
-            view=ib.done_modal(lang, t(lang, "modal.register_title"), done),
+            view=ib.done_modal(lang, plain(lang, "modal.register_title"), done),
         )
         refresh_card(deps, item_id)
 
@@ -427,9 +430,9 @@ def register(app: App, deps: Deps) -> None:
             field = (
                 ids.FIELD_RECEIVED if error.key.startswith("error.received") else ids.FIELD_ACCOUNT
             )
-            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
-        ack(response_action="update", view=ib.done_modal(lang, t(lang, title_key), done))
+        ack(response_action="update", view=ib.done_modal(lang, plain(lang, title_key), done))
         _deliver_now(deps)
 
     @app.view(ids.NEW_ITEM_VIEW)
@@ -443,15 +446,15 @@ def register(app: App, deps: Deps) -> None:
         try:
             url = _url(_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
-            errors[ids.FIELD_URL] = t(lang, error.key, **error.params)
+            errors[ids.FIELD_URL] = plain(lang, error.key, **error.params)
             url = None
         if url is None and ids.FIELD_URL not in errors:
-            errors[ids.FIELD_URL] = t(lang, "error.url_needed")
+            errors[ids.FIELD_URL] = plain(lang, "error.url_needed")
         received = _moment(_field(values, ids.FIELD_RECEIVED).get("selected_date_time"))
         if received is None:
-            errors[ids.FIELD_RECEIVED] = t(lang, "error.received_needed")
+            errors[ids.FIELD_RECEIVED] = plain(lang, "error.received_needed")
         if account_key is None:
-            errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
+            errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
         note = _string(_field(values, ids.FIELD_NOTE).get("value"))
         register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
         if errors:
@@ -510,13 +513,14 @@ def register(app: App, deps: Deps) -> None:
             url = _url(_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
             ack(
-                response_action="errors", errors={ids.FIELD_URL: t(lang, error.key, **error.params)}
+                response_action="errors",
+                errors={ids.FIELD_URL: plain(lang, error.key, **error.params)},
             )
             return
         if account_key is None:
             ack(
                 response_action="errors",
-                errors={ids.FIELD_ACCOUNT: t(lang, "error.account_needed")},
+                errors={ids.FIELD_ACCOUNT: plain(lang, "error.account_needed")},
             )
             return
         try:
@@ -526,7 +530,10 @@ def register(app: App, deps: Deps) -> None:
             if received is None:
                 raise ValueError(ts)
         except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.bad_button")})
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_ACCOUNT: plain(lang, "error.bad_button")},
+            )
             return
         link = url or _string(meta.get("l")) or deps.gateway.permalink(channel, ts)
         new = partial(

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.errors import VaktError
 from bot.core.requests import RequestForm
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
@@ -120,7 +120,7 @@ def register(app: App, deps: Deps) -> None:
                 done = _receipt(lang, view)
         except requests.InvalidRequest as invalid:
             errors = {
-                rb.block_id(field): t(lang, error.key, **error.params)
+                rb.block_id(field): plain(lang, error.key, **error.params)
                 for field, error in invalid.problems.items()
             }
             ack(response_action="errors", errors=errors)
@@ -128,10 +128,10 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={rb.block_id("name"): t(lang, error.key, **error.params)},
+                errors={rb.block_id("name"): plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "request.title"), done))
+        ack(response_action="update", view=done_modal(lang, plain(lang, "request.title"), done))
         _deliver_now(deps)
 
     @app.action(rb.APPROVE)
@@ -193,7 +193,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             request_id = int(json.loads(body["view"]["private_metadata"])["request"])
         except (KeyError, ValueError, TypeError):
-            ack(response_action="errors", errors={rb.FIELD_REASON: t(lang, "error.bad_button")})
+            ack(response_action="errors", errors={rb.FIELD_REASON: plain(lang, "error.bad_button")})
             return
         try:
             with request_ctx(deps, user, now) as ctx:
@@ -207,9 +207,12 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={rb.FIELD_REASON: t(lang, error.key, **error.params)},
+                errors={rb.FIELD_REASON: plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "request.decline_title"), done))
+        ack(
+            response_action="update",
+            view=done_modal(lang, plain(lang, "request.decline_title"), done),
+        )
         _deliver_now(deps)
         refresh_messages(deps, request_id)

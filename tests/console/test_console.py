@@ -146,6 +146,42 @@ def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> No
     assert "Radering #2" not in out
 
 
+@pytest.mark.parametrize(
+    ("lang", "swap", "others"),
+    [
+        (
+            "en",
+            "`/vakt swap @colleague <week | from to>`",
+            ("`/vakt away <from> [<to>]", "`/vakt posted <account> [date time]`"),
+        ),
+        (
+            "sv",
+            "`/vakt swap @kollega <vecka | från till>`",
+            ("`/vakt away <från> [<till>]", "`/vakt posted <konto> [datum tid]`"),
+        ),
+    ],
+)
+def test_usage_hints_read_as_written(
+    tmp_path: Path, lang: str, swap: str, others: tuple[str, ...]
+) -> None:
+    session = demo.start(
+        "norberg",
+        tmp_path,
+        lang=lang,
+        at=lambda text, tz: datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)),
+        at_text="2026-11-23T09:05",
+    )
+    try:
+        out = run(session, "/vakt help", "/vakt swap v49", ":quit")
+    finally:
+        session.close()
+    # Wrapping splits lines at spaces only: on one line, each hint reads as written.
+    help_text, error = (" ".join(part.split()) for part in out.split("› /vakt swap v49"))
+    assert swap in help_text and all(hint in help_text for hint in others)
+    assert swap in error
+    assert "&lt;" not in out and "&gt;" not in out and "&amp;" not in out
+
+
 def test_parse_when() -> None:
     assert parse_when("+1d", MONDAY, STOCKHOLM) == datetime(2026, 11, 24, 9, 5, tzinfo=STOCKHOLM)
     assert parse_when("+2h30m", MONDAY, STOCKHOLM).hour == 11

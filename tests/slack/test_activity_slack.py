@@ -23,7 +23,7 @@ from tests.slack.test_items_slack import message_event, post_event, press, ts_of
 FEED = "C0FEED"
 ACTIVITY_CONFIG = CONFIG + f'published_channel = "{FEED}"\nmax_posts_week = 10\nmax_posts_day = 2\n'
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)  # Monday, ISO week 48
-USAGE = "/vakt posted <account> [date] [HH:MM]"
+USAGE = "/vakt posted &lt;account&gt; [date] [HH:MM]"  # as sent: Slack shows <account>
 
 
 @pytest.fixture
