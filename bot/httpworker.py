@@ -211,11 +211,11 @@ class _Exchange(httputil.HTTPMessageDelegate):
             )
             code, reason, headers, body = _parse_answer(answer)
         except Exception:
-            from bot.services.feeds import redact
+            from bot.logs import loggable_path
 
             # The path only, the token of a calendar link cut out: never headers or the query.
             worker.log.exception(
-                "Error handling request %s %s", start_line.method, redact(path_info)
+                "Error handling request %s %s", start_line.method, loggable_path(path_info)
             )
             data = json.dumps({"ok": False, "error": "internal"}).encode()
             code, reason, body = 500, "Internal Server Error", data
