@@ -284,7 +284,12 @@ class _QuietDetails(logging.Filter):
     a token: keep the line (who sent it), drop the detail."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg.startswith("Malformed HTTP message") and isinstance(record.args, tuple):
+        message = record.msg
+        if (
+            isinstance(message, str)
+            and message.startswith("Malformed HTTP message")
+            and isinstance(record.args, tuple)
+        ):
             record.args = (*record.args[:1], *(type(a).__name__ for a in record.args[1:]))
         return True
 

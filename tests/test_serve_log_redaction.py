@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -86,3 +87,19 @@ def test_no_spelling_of_a_feed_path_nor_a_query_string_reaches_the_log(
     assert sorted(line["status"] for line in feeds) == [200] * len(served_paths) + [404]
     probes = [line for line in access if line["path"] == "/healthz"]
     assert any('"GET /healthz?[redacted] HTTP/1.1" 200' in line["message"] for line in probes)
+
+
+def test_a_malformed_header_is_refused_without_logging_its_value(tmp_path: Path) -> None:
+    """The HTTP server's own line about a malformed request names the client, never the header
+    value it choked on (here a token with a control character in it)."""
+    with FakeSlack() as fake, serving(tmp_path, fake) as served:
+        with socket.create_connection(served.address, timeout=30) as sock:
+            sock.sendall(
+                b"POST /intake HTTP/1.1\r\nHost: vakt\r\nContent-Length: 0\r\n"
+                b"Authorization: Bearer " + INTAKE_TOKEN.encode() + b"\x01\r\n\r\n"
+            )
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 400 "), answer
+        assert status(f"{served.url}/healthz") == 200
+    assert "Malformed HTTP message from 127.0.0.1" in served.output
+    # (and the fixture: the intake token is nowhere in the output)
