@@ -242,3 +242,31 @@ def test_a_locked_sqlite_database_is_waited_for(
     finally:
         vakt.close()
     fake.assert_no_errors()
+
+
+def test_a_full_sqlite_database_tells_the_user_so(
+    fake: FakeSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLite at its size limit (max_page_count, refused exactly as on a full disk): a command
+    that writes is answered "storage is full" in the user's language, not "cannot reach"."""
+    vakt = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    try:
+        engine = vakt.runtime.engine
+        with engine.connect() as conn:
+            pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_room(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        engine.dispose()  # every connection from here on has no room to grow
+        day = datetime(2027, 1, 4)
+        for n in range(200):  # until the pages it had free are used up too
+            on = (day + timedelta(days=n)).date().isoformat()
+            reply = vakt.command(f"away {on} {on} vacation")
+            if not reply.startswith(":palm_tree: Saved"):
+                break
+        assert t("en", "error.storage_full") in reply and DOWN not in reply, reply
+        assert "On duty" in vakt.command("who")  # reading still works
+    finally:
+        vakt.close()

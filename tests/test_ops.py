@@ -428,6 +428,18 @@ def test_settings_refuse_a_bad_log_format_and_a_weak_metrics_token(tmp_path: Pat
     assert settings.metrics_token == METRICS_TOKEN and METRICS_TOKEN not in repr(settings)
 
 
+def test_settings_take_the_http_deadlines_in_seconds(tmp_path: Path) -> None:
+    def load(**values: str) -> Any:
+        return load_settings(values, env_file=tmp_path / "no.env")
+
+    assert (load().http_header_timeout, load().http_body_timeout) == (10.0, 20.0)
+    given = load(VAKT_HTTP_HEADER_TIMEOUT="5", VAKT_HTTP_BODY_TIMEOUT=" 2.5 ")
+    assert (given.http_header_timeout, given.http_body_timeout) == (5.0, 2.5)
+    for bad in ("soon", "0", "-3", "601", "nan"):
+        with pytest.raises(SettingsError, match=r"VAKT_HTTP_HEADER_TIMEOUT=.* is not a number"):
+            load(VAKT_HTTP_HEADER_TIMEOUT=bad)
+
+
 # ---------------------------------------------------------------- JSON logs
 
 
