@@ -6,7 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlmodel import func, select
 from bot import web
 from bot.core.items import Status
 from bot.services import items
+from bot.services.export import export_archive
 from bot.services.rota import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
@@ -151,6 +152,47 @@ def test_a_database_failure_after_the_commit_does_not_change_the_answer(
         reply = send(vakt, "/intake", question())
     assert reply.status == 201 and rows(vakt)[0] == 1
     assert "sending its card failed: OperationalError" in caplog.text
+
+
+PERSONAL = (
+    "Ring 99887766 eller 998 87 766, mail ola@example.no. Jobb: +47 22 12 34 56, "
+    "<mailto:kari@example.se|kari@example.se>, <tel:+46701234567|070-123 45 67>, "
+    "08-123 456 78; fnr 010190 76543, pnr 19900101-9876. Møtet 2026-11-23 kl. 09:15 koster kr 1500."
+)
+
+
+def test_no_address_or_number_is_stored_shown_or_exported(vakt: Vakt, tmp_path: Path) -> None:
+    reply = send(vakt, "/intake", question(text=PERSONAL))
+    assert reply.status == 201, reply.body
+    stored = the_item(vakt).excerpt
+    assert stored is not None
+    assert stored.startswith("Ring […] eller […], mail […]. Jobb: […], […], […], […]; fnr […]")
+    card = json.dumps(vakt.wait_sent("C0TEAM1"), ensure_ascii=False)
+    out = tmp_path / "export"
+    export_archive(
+        vakt.runtime.engine, tmp_path / "archive", out, date(2026, 11, 1), date(2026, 11, 30), OSLO
+    )
+    exported = [(out / "items.csv").read_text("utf-8-sig"), (out / "items.json").read_text()]
+    assert "Ring […] eller […]" in card and all("Ring […] eller […]" in e for e in exported)
+    for shown in (stored, card, *exported):
+        for personal in (
+            "99887766",
+            "998 87 766",
+            "ola@",
+            "example.no",
+            "kari",
+            "22 12 34 56",
+            "4670",
+            "070-123",
+            "456 78",
+            "010190",
+            "76543",
+            "19900101",
+            "9876",
+        ):
+            assert personal not in shown, (personal, shown)
+    # The date, the time and the price are not personal data.
+    assert "Møtet 2026-11-23 kl. 09:15 koster kr 1500" in stored
 
 
 # ---------------------------------------------------------------- answered on the platform

@@ -144,6 +144,18 @@ def test_a_message_in_the_intake_channel_becomes_an_item_with_a_card(vakt: Vakt)
     assert "Deleted…" in text  # opens the deletion log
 
 
+def test_addresses_and_numbers_in_an_intake_message_are_not_kept(vakt: Vakt) -> None:
+    # As Slack delivers them: what it recognises wrapped, the rest as typed.
+    item = intake(
+        vakt,
+        "Ring meg på <tel:99887766|998 87 766> eller 070-123 45 67, "
+        "<mailto:ola@example.no|ola@example.no> – fnr 01019076543. Gjelder 23.11.2026.",
+    )
+    assert item.excerpt == "Ring meg på […] eller […], […] – fnr […]. Gjelder 23.11.2026."
+    card = json.dumps(vakt.wait_sent(INTAKE), ensure_ascii=False)
+    assert "ola@" not in card and "998 87" not in card and "01019076543" not in card
+
+
 def test_retried_and_duplicated_events_make_one_item(vakt: Vakt) -> None:
     ts = ts_of(NOW)
     event = message_event("Hvorfor er veien stengt?", ts)
