@@ -744,8 +744,10 @@ INTAKE_FIELDS = {
     "received_naive": "received_at",
     "received_future": "received_at",
     "received_too_old": "received_at",
+    "item_account_closed": "account",
+    "item_account_requested": "account",
 }
-ANSWERED_FIELDS = {"received_future": "answered_at"}
+ANSWERED_FIELDS = {"received_future": "answered_at", "item_account_requested": "account"}
 POST_FIELDS = {
     "post_naive": "posted_at",
     "post_future": "posted_at",

@@ -21,7 +21,7 @@ from bot.services.export import export_archive
 from bot.services.rota import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
-from bot.store.models import AuditLog, Item, Outbox
+from bot.store.models import Account, AuditLog, Item, Outbox
 from bot.web import IntakeError, check_content_type, check_token, parse_answered, parse_intake
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, OSLO, HttpReply, Vakt
@@ -248,6 +248,51 @@ def test_answered_in_the_future_is_refused(vakt: Vakt) -> None:
     assert reply.json()["error"] == "received_future"
     assert reply.json()["field"] == "answered_at"
     assert rows(vakt) == before and the_item(vakt).status == "open"
+
+
+def set_account_status(vakt: Vakt, status: str) -> None:
+    with session_scope(vakt.runtime.engine) as session:
+        session.exec(select(Account).where(Account.key == "fb-main")).one().status = status
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [("closed", "item_account_closed"), ("requested", "item_account_requested")],
+)
+def test_a_closed_or_requested_account_takes_no_questions(
+    vakt: Vakt, status: str, error: str
+) -> None:
+    set_account_status(vakt, status)
+    before = rows(vakt)
+    reply = send(vakt, "/intake", question())
+    assert reply.status == 422, reply.body
+    assert reply.json()["error"] == error and reply.json()["field"] == "account"
+    assert "Testrud kommune" in reply.json()["message"]
+    assert rows(vakt) == before
+    vakt.idle()
+    assert vakt.sent("C0TEAM1") == []
+
+
+def test_a_question_taken_in_before_the_account_closed_is_still_the_same_item(vakt: Vakt) -> None:
+    item_id = send(vakt, "/intake", question()).json()["id"]
+    set_account_status(vakt, "closed")
+    again = send(vakt, "/intake", question())
+    assert again.status == 200 and again.json()["id"] == item_id
+    # Answered on the platform before the account went: the question is closed as answered.
+    reply = send(vakt, "/intake/answered", answered())
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"ok": True, "id": item_id, "changed": True}
+    assert the_item(vakt).status == "answered"
+
+
+def test_answered_on_a_requested_account_is_refused(vakt: Vakt) -> None:
+    set_account_status(vakt, "requested")
+    before = rows(vakt)
+    reply = send(vakt, "/intake/answered", answered())
+    assert reply.status == 422, reply.body
+    assert reply.json()["error"] == "item_account_requested"
+    assert reply.json()["field"] == "account" and "Testrud kommune" in reply.json()["message"]
+    assert rows(vakt) == before
 
 
 # ---------------------------------------------------------------- refusals store nothing

@@ -529,3 +529,27 @@ def test_a_closed_account_takes_no_more_questions(vakt: Vakt) -> None:
     settle()
     vakt.idle()
     assert len(items_of(vakt)) == 1
+
+
+@pytest.mark.parametrize("status", ["closed", "requested"])
+def test_vakt_new_refuses_a_closed_or_requested_account(vakt: Vakt, status: str) -> None:
+    from bot.store.models import Account
+
+    with Session(vakt.runtime.engine) as session:
+        account = session.exec(select(Account).where(Account.key == "fb-main")).one()
+        account.status = status
+        session.add(account)
+        session.commit()
+    received = int((NOW - timedelta(hours=3)).timestamp())
+    state = _new_state("https://www.facebook.com/testrud/posts/1", received)
+    answer = vakt.signed_post(
+        view_submission_body(ids.NEW_ITEM_VIEW, state, user_id="U0ANNA")
+    ).json()
+    assert answer["response_action"] == "errors"
+    expected = {
+        "closed": "Testrud kommune is closed: it takes no new questions.",
+        "requested": "Testrud kommune has been requested but not approved yet: it takes "
+        "questions once it is active.",
+    }[status]
+    assert answer["errors"] == {ids.FIELD_ACCOUNT: expected}
+    assert items_of(vakt) == []
