@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -193,6 +194,20 @@ def test_no_address_or_number_is_stored_shown_or_exported(vakt: Vakt, tmp_path: 
             assert personal not in shown, (personal, shown)
     # The date, the time and the price are not personal data.
     assert "Møtet 2026-11-23 kl. 09:15 koster kr 1500" in stored
+
+
+def test_a_citizens_formula_is_exported_defused(vakt: Vakt, tmp_path: Path) -> None:
+    text = "Hei x;=cmd|' /C calc'!A0;y og ,@SUM(A1)"
+    assert send(vakt, "/intake", question(text=text)).status == 201
+    out = tmp_path / "export"
+    start, end = date(2026, 11, 1), date(2026, 11, 30)
+    export_archive(vakt.runtime.engine, tmp_path / "archive", out, start, end, OSLO)
+    data = (out / "items.csv").read_bytes()
+    assert "x;'=cmd" in data.decode("utf-8-sig")
+    for delimiter in (",", ";"):
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+        cells = [cell for row in reader for cell in row]
+        assert not [c for c in cells if c.lstrip(' "').startswith(("=", "+", "-", "@"))]
 
 
 # ---------------------------------------------------------------- answered on the platform
