@@ -440,6 +440,26 @@ def test_refusals_name_the_problem_and_store_nothing(
     assert vakt.sent("C0TEAM1") == []
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "latin-1"])
+def test_a_body_not_in_utf8_is_refused(vakt: Vakt, encoding: str) -> None:
+    before = rows(vakt)
+    body = json.dumps(question(text="Når åpner biblioteket?"), ensure_ascii=False)
+    reply = send(vakt, "/intake", body.encode(encoding))
+    assert reply.status == 400, reply.body
+    assert reply.json() == {
+        "ok": False,
+        "error": "invalid_json",
+        "message": "The body is not UTF-8: send the JSON encoded as UTF-8.",
+    }
+    assert rows(vakt) == before
+
+
+def test_a_utf8_byte_order_mark_is_ignored(vakt: Vakt) -> None:
+    body = json.dumps(question(), ensure_ascii=False).encode("utf-8-sig")
+    assert send(vakt, "/intake", body).status == 201
+    assert the_item(vakt).excerpt == "Når åpner biblioteket i romjula?"
+
+
 def test_a_body_over_64_kib_is_refused(vakt: Vakt) -> None:
     before = rows(vakt)
     body = json.dumps(question(text="a" * 70_000)).encode()
