@@ -19,6 +19,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 __all__ = ["csv_bytes", "defuse", "restore"]
 
@@ -44,16 +45,15 @@ def csv_bytes(
     header: Sequence[str], rows: Iterable[Sequence[str]], *, delimiter: str = ","
 ) -> bytes:
     """A CSV file of these rows under this header, every cell defused."""
-    lines = [_line(header, delimiter), *(_line(row, delimiter) for row in rows)]
-    return "".join(lines).encode("utf-8-sig")
-
-
-def _line(row: Sequence[str], delimiter: str) -> str:
-    # Written with \r\n, so the csv module quotes a cell holding a lone \r as well as one
-    # holding \n (with \n alone it left \r bare, and a reader split the row there); the row
+    # Each row is written with \r\n, so the csv module quotes a cell holding a lone \r as well
+    # as one holding \n (with \n alone it left \r bare, and a reader split the row there), and
     # then ends in \n like every other.
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(
-        [defuse(cell) for cell in row]
-    )
-    return buffer.getvalue().removesuffix("\r\n") + "\n"
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    lines: list[str] = []
+    for row in chain([header], rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([defuse(cell) for cell in row])
+        lines.append(buffer.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(lines).encode("utf-8-sig")
