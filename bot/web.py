@@ -238,12 +238,23 @@ def check_size(body: bytes | None, limit: int = MAX_BODY) -> bytes:
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, its texts as they can be stored: a NUL character (which
-    PostgreSQL refuses) is dropped, a lone surrogate escape ("\\ud800") becomes U+FFFD – the
-    same way every time, so an id sent twice is still the same id."""
+    """The body as a JSON object in UTF-8 (RFC 8259; a byte order mark is ignored), its texts as
+    they can be stored: a NUL character (which PostgreSQL refuses) is dropped, a lone surrogate
+    escape ("\\ud800") becomes U+FFFD – the same way every time, so an id sent twice is still
+    the same id."""
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        # Decoded here: json.loads would take UTF-16 and UTF-32 bytes as well. A NUL byte is
+        # never in JSON text, but in every UTF-16 or UTF-32 one.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise IntakeError(
+            400, "invalid_json", message="The body is not UTF-8: send the JSON encoded as UTF-8."
+        )
+    try:
+        data = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         data = None
     if not isinstance(data, dict):
         raise IntakeError(400, "invalid_json", message="The body must be a JSON object.")
@@ -791,8 +802,10 @@ INTAKE_FIELDS = {
     "received_naive": "received_at",
     "received_future": "received_at",
     "received_too_old": "received_at",
+    "item_account_closed": "account",
+    "item_account_requested": "account",
 }
-ANSWERED_FIELDS = {"received_future": "answered_at"}
+ANSWERED_FIELDS = {"received_future": "answered_at", "item_account_requested": "account"}
 POST_FIELDS = {
     "post_naive": "posted_at",
     "post_future": "posted_at",

@@ -34,6 +34,7 @@ from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
 from bot.core.register import Status, is_public, split_users
 from bot.i18n import catalog, plain
 from bot.services.config_sync import account_data, apply_register_fields
+from bot.services.csvfile import csv_bytes, restore
 from bot.services.store import audit
 from bot.store.models import Account, Team
 
@@ -82,9 +83,6 @@ TRUE_WORDS = frozenset({"true", "yes", "ja", "1"})
 FALSE_WORDS = frozenset({"false", "no", "nei", "nej", "0"})
 INTEGER = re.compile(r"^[+-]?\d+$")
 
-# A cell starting like a formula is defused with a leading apostrophe (as in bot.services.export);
-# a text that itself starts with an apostrophe gets one more, so an import takes exactly one off.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 # Stands in for the empty address of a just-approved account while its row is validated.
 _NO_URL_YET = "https://url.invalid/"
@@ -161,14 +159,6 @@ def register_toml(rows: Iterable[Row]) -> str:
     return TOML_HEADER + ("\n" if body else "") + body
 
 
-def _guard(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def _unguard(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -178,21 +168,13 @@ def _cell(value: Any) -> str:
         return " ".join(value)
     if isinstance(value, date):
         return value.isoformat()
-    return _guard(str(value))
-
-
-def _csv_bytes(header: Sequence[str], lines: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 with a BOM, so a spreadsheet shows æøå; `\\n` line ends, so the bytes never vary."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(lines)
-    return buffer.getvalue().encode("utf-8-sig")
+    return str(value)
 
 
 def register_csv(rows: Iterable[Row]) -> bytes:
-    """Rows as CSV: one line per account, the TOML keys as header."""
-    return _csv_bytes(EXPORT_COLUMNS, ([_cell(row[n]) for n in EXPORT_COLUMNS] for row in rows))
+    """Rows as CSV: one line per account, the TOML keys as header; cells that a spreadsheet
+    could run as formulas are defused, and an import restores them."""
+    return csv_bytes(EXPORT_COLUMNS, ([_cell(row[n]) for n in EXPORT_COLUMNS] for row in rows))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -290,7 +272,7 @@ def _csv_rows(name: str, text: str) -> list[SourceRow]:
             problems.append(f"{where}: has {len(cells)} cells, the header {len(header)}")
             continue
         table = {
-            column: _value(column, _unguard(cell))
+            column: _value(column, restore(cell))
             for column, cell in zip(header, cells, strict=False)
             if cell.strip()
         }
@@ -606,11 +588,11 @@ def public_files(
     csv_header = [plain(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
     csv_lines = [
         [
-            _guard(a.name),
+            a.name,
             _label(lang, "platform", a.platform),
             _label(lang, "kind", a.kind),
             a.url or "",
-            _guard(a.unit or ""),
+            a.unit or "",
         ]
         for a in accounts
     ]
@@ -633,7 +615,7 @@ def public_files(
     }
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return {
-        "accounts.csv": _csv_bytes(csv_header, csv_lines),
+        "accounts.csv": csv_bytes(csv_header, csv_lines),
         "accounts.json": text.encode(),
         "index.html": public_html(accounts, organisation, lang, day).encode(),
     }

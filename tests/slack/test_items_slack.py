@@ -131,6 +131,18 @@ def test_a_message_in_the_intake_channel_becomes_an_item_with_a_card(vakt: Vakt)
     assert "Deleted…" in text  # opens the deletion log
 
 
+def test_addresses_and_numbers_in_an_intake_message_are_not_kept(vakt: Vakt) -> None:
+    # As Slack delivers them: what it recognises wrapped, the rest as typed.
+    item = intake(
+        vakt,
+        "Ring meg på <tel:99887766|998 87 766> eller 070-123 45 67, "
+        "<mailto:ola@example.no|ola@example.no> – fnr 01019076543. Gjelder 23.11.2026.",
+    )
+    assert item.excerpt == "Ring meg på […] eller […], […] – fnr […]. Gjelder 23.11.2026."
+    card = json.dumps(vakt.wait_sent(INTAKE), ensure_ascii=False)
+    assert "ola@" not in card and "998 87" not in card and "01019076543" not in card
+
+
 def test_retried_and_duplicated_events_make_one_item(vakt: Vakt) -> None:
     ts = ts_of(NOW)
     event = message_event("Hvorfor er veien stengt?", ts)
@@ -503,3 +515,27 @@ def test_a_closed_account_takes_no_more_questions(vakt: Vakt) -> None:
     post_event(vakt, message_event("Etter: er kontoen lagt ned?", ts_of(NOW) + "1"), "Ev2")
     vakt.idle()
     assert len(items_of(vakt)) == 1
+
+
+@pytest.mark.parametrize("status", ["closed", "requested"])
+def test_vakt_new_refuses_a_closed_or_requested_account(vakt: Vakt, status: str) -> None:
+    from bot.store.models import Account
+
+    with Session(vakt.runtime.engine) as session:
+        account = session.exec(select(Account).where(Account.key == "fb-main")).one()
+        account.status = status
+        session.add(account)
+        session.commit()
+    received = int((NOW - timedelta(hours=3)).timestamp())
+    state = _new_state("https://www.facebook.com/testrud/posts/1", received)
+    answer = vakt.signed_post(
+        view_submission_body(ids.NEW_ITEM_VIEW, state, user_id="U0ANNA")
+    ).json()
+    assert answer["response_action"] == "errors"
+    expected = {
+        "closed": "Testrud kommune is closed: it takes no new questions.",
+        "requested": "Testrud kommune has been requested but not approved yet: it takes "
+        "questions once it is active.",
+    }[status]
+    assert answer["errors"] == {ids.FIELD_ACCOUNT: expected}
+    assert items_of(vakt) == []
