@@ -12,6 +12,7 @@ import sys
 import threading
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from gunicorn.glogging import Logger as _GunicornLogger
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
@@ -62,15 +63,45 @@ class JsonFormatter(_LibraryJsonFormatter):
         return {"time": time.isoformat(timespec="milliseconds"), **log_data}
 
 
+# Characters a logged path keeps as they are (RFC 3986's unreserved and sub-delimiters, ":", "@"
+# and "/"); everything else is percent-encoded, so a path logs in one spelling whatever the client
+# sent, and a line break in it cannot forge a log line.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def loggable_path(path_info: str) -> str:
+    """A request's decoded path (WSGI's PATH_INFO) as it may be logged: re-encoded in its one
+    canonical spelling, the token of a calendar path cut out."""
+    from bot.services.feeds import redact
+
+    # WSGI hands the path over as Latin-1: encoding back gives the bytes as sent.
+    raw = path_info.encode("latin-1", errors="replace")
+    return redact(quote(raw, safe=_PATH_SAFE))
+
+
 class RedactingLogger(_GunicornLogger):
-    """gunicorn's logger with the secret token of calendar links cut out of every access-log
-    atom (the request line, the path, the raw URI): a feed's link is its only key."""
+    """gunicorn's logger, its access lines without secrets: the request line shows the decoded
+    path in its canonical spelling with the token of a calendar link cut out (so `%63alendar/…`
+    is redacted like `calendar/…`), any query string as `?[redacted]` (automations put tokens
+    there), and no request header or environ atom exists to log at all."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         from bot.services.feeds import redact
 
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}
+        path = loggable_path(str(environ.get("PATH_INFO") or ""))
+        query = "?[redacted]" if environ.get("QUERY_STRING") else ""
+        atoms["U"] = path
+        atoms["q"] = "[redacted]" if query else ""
+        atoms["r"] = (
+            f"{environ.get('REQUEST_METHOD', '-')} {path}{query} "
+            f"{environ.get('SERVER_PROTOCOL', '-')}"
+        )
+        return {
+            k: redact(v) if isinstance(v, str) else v
+            for k, v in atoms.items()
+            if not (k.endswith("}i") or k.endswith("}e"))  # headers and environ: never logged
+        }
 
 
 def formatter(fmt: str) -> logging.Formatter:

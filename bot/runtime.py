@@ -97,6 +97,7 @@ def build_runtime(
         clock=clock,
         archive_dir=settings.archive_dir,
         bot_token=settings.slack_bot_token,
+        download_deadline=settings.download_deadline,
         feed_keys=settings.feed_keys(),
     )
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)

@@ -9,16 +9,28 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot.httpworker import HttpLimits
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 8
+REQUEST_THREADS = 8  # per worker: they run the app once a request has been read whole
+WORKER_CLASS = "bot.httpworker.BufferingWorker"
 
 
 class VaktServer(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        from bot.web import MAX_BODY, MAX_SLACK_BODY
+
         self.settings = settings
         self.options = options
+        # Read by each worker (bot.httpworker): the deadlines, and as much of a body as the
+        # largest limit of a route, plus one byte so that route still answers 413.
+        self.http_limits = HttpLimits(
+            header_timeout=settings.http_header_timeout,
+            body_timeout=settings.http_body_timeout,
+            keep_body=max(MAX_BODY, MAX_SLACK_BODY) + 1,
+        )
         super().__init__()
 
     def load_config(self) -> None:
@@ -79,8 +91,10 @@ def serve(settings: Settings, *, workers: int | None = None) -> int:
     options = {
         "bind": f"0.0.0.0:{settings.port}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
-        "worker_class": "gthread",
-        "threads": 8,
+        # Not gthread: it reads a request on one of its threads, with no deadline, so a few slow
+        # clients held them all (see bot/httpworker.py).
+        "worker_class": WORKER_CLASS,
+        "threads": REQUEST_THREADS,
         "timeout": 30,
         "accesslog": "-",
         # Slack's signature headers are logged by nobody: the access log shows only the path.

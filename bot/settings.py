@@ -35,6 +35,9 @@ class Settings:
     metrics_token: str | None = None  # Bearer token of /metrics; None: /metrics is open
     public_url: str | None = None  # where `vakt serve` is reached from outside: calendar links
     feed_secret: str | None = None  # calendar tokens are derived from it (else the signing secret)
+    download_deadline: float = 120.0  # seconds a download of a shared file may take in all
+    http_header_timeout: float = 10.0  # seconds a client has to send a request's headers
+    http_body_timeout: float = 20.0  # seconds a client has to send a request's body after them
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -148,6 +151,27 @@ def _feed_secret(value: str | None) -> str | None:
     return secret
 
 
+MAX_DOWNLOAD_DEADLINE = 3600
+MAX_HTTP_TIMEOUT = 600
+
+
+def _seconds(name: str, value: str | None, default: float, maximum: float) -> float:
+    """A number of seconds above 0 and at most `maximum`, or the default when unset."""
+    text = (value or "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+        if not 0 < seconds <= maximum:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(
+            f"{name}={value!r} is not a number of seconds above 0 and at most {maximum:g} "
+            f"(default {default:g})"
+        ) from None
+    return seconds
+
+
 def redact_url(url: str) -> str:
     """A database URL with any password blanked out."""
     if "://" not in url or "@" not in url:
@@ -197,4 +221,19 @@ def load_settings(
         metrics_token=_metrics_token(values.get("VAKT_METRICS_TOKEN")),
         public_url=_public_url(values.get("VAKT_PUBLIC_URL")),
         feed_secret=_feed_secret(values.get("VAKT_FEED_SECRET")),
+        download_deadline=_seconds(
+            "VAKT_DOWNLOAD_DEADLINE",
+            values.get("VAKT_DOWNLOAD_DEADLINE"),
+            120.0,
+            MAX_DOWNLOAD_DEADLINE,
+        ),
+        http_header_timeout=_seconds(
+            "VAKT_HTTP_HEADER_TIMEOUT",
+            values.get("VAKT_HTTP_HEADER_TIMEOUT"),
+            10.0,
+            MAX_HTTP_TIMEOUT,
+        ),
+        http_body_timeout=_seconds(
+            "VAKT_HTTP_BODY_TIMEOUT", values.get("VAKT_HTTP_BODY_TIMEOUT"), 20.0, MAX_HTTP_TIMEOUT
+        ),
     )

@@ -16,10 +16,12 @@ import hmac
 import io
 import json
 import logging
+import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -35,7 +37,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.core.errors import NotFound, VaktError
 from bot.core.items import Status
 from bot.core.parse import clean
-from bot.i18n import t
+from bot.i18n import plain
 from bot.metrics import VaktCollector, describe, probe_engine
 from bot.services import activity, feeds, items
 from bot.services.rota import Ctx
@@ -44,6 +46,7 @@ from bot.store.db import (
     MIGRATIONS,
     current_revision,
     head_revision,
+    is_storage_full,
     is_unavailable,
     session_scope,
 )
@@ -56,6 +59,11 @@ log = logging.getLogger(__name__)
 
 ACTOR = "http"
 RETRY_AFTER = 30  # seconds an automation is asked to wait while the database is away
+# Under this much room beside the SQLite file its next write may fail: /readyz says "full".
+MIN_FREE_BYTES = 1024 * 1024
+# How long a write refused for lack of room keeps /readyz at "full" (unless a write succeeds):
+# PostgreSQL's disk cannot be looked at from here, only its refusals.
+FULL_FOR = timedelta(minutes=1)
 PROBES = ("/healthz", "/readyz", "/metrics")
 MAX_BODY = 64 * 1024
 MAX_ACCOUNT = 40
@@ -230,12 +238,23 @@ def check_size(body: bytes | None, limit: int = MAX_BODY) -> bytes:
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, its texts as they can be stored: a NUL character (which
-    PostgreSQL refuses) is dropped, a lone surrogate escape ("\\ud800") becomes U+FFFD – the
-    same way every time, so an id sent twice is still the same id."""
+    """The body as a JSON object in UTF-8 (RFC 8259; a byte order mark is ignored), its texts as
+    they can be stored: a NUL character (which PostgreSQL refuses) is dropped, a lone surrogate
+    escape ("\\ud800") becomes U+FFFD – the same way every time, so an id sent twice is still
+    the same id."""
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        # Decoded here: json.loads would take UTF-16 and UTF-32 bytes as well. A NUL byte is
+        # never in JSON text, but in every UTF-16 or UTF-32 one.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise IntakeError(
+            400, "invalid_json", message="The body is not UTF-8: send the JSON encoded as UTF-8."
+        )
+    try:
+        data = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         data = None
     if not isinstance(data, dict):
         raise IntakeError(400, "invalid_json", message="The body must be a JSON object.")
@@ -349,7 +368,7 @@ def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
     names one, the field it is about."""
     code = error.key.rsplit(".", 1)[-1]
     try:
-        message = t("en", error.key, **error.params)
+        message = plain("en", error.key, **error.params)
     except KeyError:
         message = ""
     return IntakeError(422, code, fields.get(code), message)
@@ -400,6 +419,7 @@ class WebApp:
         self.revisions = {
             script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()
         }
+        self._full_since: datetime | None = None  # a write last refused for lack of room
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(VaktCollector(self.probe, deps.clock))
 
@@ -474,9 +494,9 @@ class WebApp:
             if not is_unavailable(exc):
                 log.error("calendar feed failed: %s", type(exc).__name__)
                 return self._json(start_response, 500, {"ok": False, "error": "internal"})
-            log.warning("calendar feed: the database is unavailable: %s", describe(exc))
+            log.warning("calendar feed: %s: %s", self._note_outage(exc), describe(exc))
             retry = [("Retry-After", str(RETRY_AFTER))]
-            return self._json(start_response, 503, UNAVAILABLE, retry)
+            return self._json(start_response, 503, self._unavailable(exc), retry)
         if body is None:
             return self._json(start_response, 404, {"ok": False, "error": "not_found"})
         start_response(
@@ -513,13 +533,16 @@ class WebApp:
         return [] if method == "HEAD" else body
 
     def _readiness(self) -> Answer:
-        """Ready: the database answers and is at the migration this code expects."""
+        """Ready: the database answers, is at the migration this code expects and has room for
+        a write."""
         try:
             current = current_revision(self.probe)
         except sa.exc.SQLAlchemyError as exc:
             log.warning("readiness: the database did not answer: %s", describe(exc))
             return 503, {"ok": False, "database": "down"}
         if current == self.head:
+            if self._storage_full():
+                return 503, {"ok": False, "database": "ok", "migration": current, "storage": "full"}
             return 200, {"ok": True, "database": "ok", "migration": current}
         # Behind: `vakt migrate` (or `vakt serve`) has not run yet. Ahead: a newer Vakt migrated.
         state = "behind" if current is None or current in self.revisions else "ahead"
@@ -530,6 +553,32 @@ class WebApp:
             "current": current,
             "head": self.head,
         }
+
+    def _storage_full(self) -> bool:
+        """No room for a write: a write was refused for it within FULL_FOR (and none has
+        succeeded since), or, on SQLite, the disk of the database file is all but full."""
+        since = self._full_since
+        if since is not None and self.deps.clock() - since < FULL_FOR:
+            return True
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return False
+        try:
+            free = shutil.disk_usage(Path(url.database).resolve().parent).free
+        except OSError:
+            return False  # the probe's own query above has already said whether it is there
+        return free < MIN_FREE_BYTES
+
+    def _note_outage(self, exc: BaseException) -> str:
+        """What a database error says about the database, for the log (and /readyz)."""
+        if is_storage_full(exc):
+            self._full_since = self.deps.clock()
+            return "the database's storage is full"
+        return "the database is unavailable"
+
+    @staticmethod
+    def _unavailable(exc: BaseException) -> dict[str, Any]:
+        return STORAGE_FULL if is_storage_full(exc) else UNAVAILABLE
 
     def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Prometheus' text format (or OpenMetrics, when the scraper asks for it)."""
@@ -573,6 +622,7 @@ class WebApp:
             body = check_size(raw)
             check_content_type(environ.get("CONTENT_TYPE"))
             status, answer = route(body)
+            self._full_since = None  # it was stored (or found stored): there is room again
         except IntakeError as error:
             status, answer = error.status, error.answer()
         except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
@@ -582,11 +632,12 @@ class WebApp:
             else:
                 # One line, no traceback: an outage would otherwise flood the log.
                 log.warning(
-                    "HTTP intake on %s: the database is unavailable: %s",
+                    "HTTP intake on %s: %s: %s",
                     environ.get("PATH_INFO"),
+                    self._note_outage(exc),
                     describe(exc),
                 )
-                status, answer = 503, UNAVAILABLE
+                status, answer = 503, self._unavailable(exc)
                 headers.append(("Retry-After", str(RETRY_AFTER)))
         except Exception:
             # Logs the path and the traceback, never the request's headers or body.
@@ -739,13 +790,22 @@ UNAVAILABLE = {
     "while: repeating it is safe.",
 }
 
+STORAGE_FULL = {
+    "ok": False,
+    "error": "unavailable",
+    "message": "Vakt cannot store anything just now: the disk its database is on is full. "
+    "Send the same request again once whoever runs Vakt has made room: repeating it is safe.",
+}
+
 # Which request field a service error is about, by the error key's last part.
 INTAKE_FIELDS = {
     "received_naive": "received_at",
     "received_future": "received_at",
     "received_too_old": "received_at",
+    "item_account_closed": "account",
+    "item_account_requested": "account",
 }
-ANSWERED_FIELDS = {"received_future": "answered_at"}
+ANSWERED_FIELDS = {"received_future": "answered_at", "item_account_requested": "account"}
 POST_FIELDS = {
     "post_naive": "posted_at",
     "post_future": "posted_at",

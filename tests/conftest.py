@@ -19,11 +19,24 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import Engine
 
 from bot.store.db import make_engine, migrate
 from tests.fakeslack import FakeSlack
 from tests.harness import OSLO, Vakt
+
+# Property tests judge what the code does, not how fast a busy machine runs it: no per-example
+# deadline and no "too slow" health check. In CI the examples are fixed (derandomized), so a
+# run is repeatable and a red one can be reproduced; elsewhere they vary from run to run.
+settings.register_profile(
+    "vakt",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
+)
+settings.load_profile("vakt")
 
 PG_URL = os.environ.get("VAKT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DATABASES = [

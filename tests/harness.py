@@ -22,6 +22,7 @@ from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.web import WebApp
 from tests.fakeslack import FakeSlack, block_actions_body, signed_request, slash_command_body
+from tests.waiting import PATIENCE
 
 SECRET = "test-signing-secret"
 INTAKE_TOKEN = "test-intake-token"
@@ -101,6 +102,7 @@ class Vakt:
         now: datetime,
         config_text: str = CONFIG,
         intake_token: str | None = INTAKE_TOKEN,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.fake = fake
         self.clock = Clock(now)
@@ -115,6 +117,7 @@ class Vakt:
                 "VAKT_CONFIG": str(config_path),
                 "VAKT_DATA_DIR": str(tmp / "data"),
                 "VAKT_INTAKE_TOKEN": intake_token or "",
+                **(env or {}),
             },
             env_file=tmp / "no.env",
         )
@@ -142,10 +145,11 @@ class Vakt:
 
     def idle(self) -> None:
         """Wait for listeners still running after their ack (deliveries, card updates)."""
-        self.executor.idle()
+        self.executor.idle(PATIENCE)
+        assert not self.executor.busy, f"a listener is still running after {PATIENCE:g} s"
 
     def close(self) -> None:
-        self.executor.idle()
+        self.executor.idle(PATIENCE)
         self.executor.shutdown(wait=True)
         self.server.shutdown()
         self.server.server_close()
@@ -154,14 +158,14 @@ class Vakt:
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> HttpReply:
         request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=PATIENCE) as response:
                 return HttpReply(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
             return HttpReply(error.code, error.read(), dict(error.headers))
 
     def get(self, path: str) -> HttpReply:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            with urllib.request.urlopen(self.url + path, timeout=PATIENCE) as response:
                 return HttpReply(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
             return HttpReply(error.code, error.read(), dict(error.headers))
@@ -219,7 +223,9 @@ class Vakt:
         walk(args.get("blocks") or [])
         return "\n".join(parts) or str(args.get("text", ""))
 
-    def wait_sent(self, channel: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+    def wait_sent(
+        self, channel: str, count: int = 1, timeout: float = PATIENCE
+    ) -> list[dict[str, Any]]:
         """Wait until `count` messages reached a channel (deliveries run after the reply)."""
         deadline = time.monotonic() + timeout
         while len(self.sent(channel)) < count and time.monotonic() < deadline:

@@ -27,6 +27,7 @@ from tests.fakeslack import FakeSlack, event_body, slash_command_body
 from tests.faults import TcpProxy
 from tests.harness import INTAKE_TOKEN, OSLO, Vakt
 from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
+from tests.waiting import PATIENCE, wait_until
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
 AUTH = {"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"}
@@ -82,6 +83,7 @@ def test_postgres_restart_under_load(proxied: tuple[Vakt, TcpProxy], fake: FakeS
     commands: list[tuple[str, int]] = []  # (response id, HTTP status)
     intakes: list[tuple[int, int]] = []  # (question number, HTTP status)
     stop = threading.Event()
+    seen = threading.Condition()
 
     def load() -> None:
         n = 0
@@ -89,26 +91,43 @@ def test_postgres_restart_under_load(proxied: tuple[Vakt, TcpProxy], fake: FakeS
             n += 1
             rid = f"load{n}"
             body = slash_command_body("who", user_id="U0ANNA", response_url=fake.response_url(rid))
-            commands.append((rid, vakt.signed_post(body).status))
-            intakes.append((n, vakt.post("/intake", question(n), AUTH).status))
-            time.sleep(0.02)
+            status = vakt.signed_post(body).status
+            answered = vakt.post("/intake", question(n), AUTH).status
+            with seen:
+                commands.append((rid, status))
+                intakes.append((n, answered))
+                seen.notify_all()
+            stop.wait(0.02)  # a steady load, not a busy loop
+
+    def wait_for_intake(status: int, after: int = 0) -> None:
+        """Wait until the load got `status` from the intake for a question after `after`."""
+        with seen:
+            assert seen.wait_for(
+                lambda: any(n > after and s == status for n, s in intakes), timeout=PATIENCE
+            ), f"no intake answered {status} after question {after}: {intakes}"
 
     worker = threading.Thread(target=load)
     worker.start()
     try:
-        time.sleep(0.8)
+        wait_for_intake(201)  # the load is under way
         proxy.cut()  # PostgreSQL "restarts": every connection dies, new ones are refused
-        time.sleep(1.5)
+        # The question under way may have been stored before the cut: wait for the next one's.
+        wait_for_intake(503, after=len(intakes) + 1)
+        wait_until(
+            lambda: any(DOWN in text for texts in replies_by_id(fake).values() for text in texts),
+            what="for a command told that the database is away",
+        )
         # An event Slack delivers meanwhile is refused (503), so Slack sends it again later.
         event = event_body(
             message_event("Er bassenget åpent?", f"{NOW.timestamp():.6f}"), event_id="EvDown"
         )
         assert vakt.signed_post(event).status == 503
         proxy.restore()
-        time.sleep(1.5)
+        # The next question (and the command before it) started after the restore.
+        wait_for_intake(201, after=len(intakes) + 1)
     finally:
         stop.set()
-        worker.join(timeout=30)
+        worker.join(timeout=PATIENCE)
     vakt.idle()
 
     # Slack's requests were acked (200) throughout; the intake said 201 or 503, never 500.
@@ -137,10 +156,7 @@ def test_postgres_restart_under_load(proxied: tuple[Vakt, TcpProxy], fake: FakeS
     )
     assert vakt.signed_post(retry).status == 200
     vakt.idle()
-    deadline = time.monotonic() + 5
-    while counts(vakt)[0] != items + 1:
-        assert time.monotonic() < deadline, "the retried event made no item"
-        time.sleep(0.05)
+    wait_until(lambda: counts(vakt)[0] == items + 1, what="for the retried event's item")
     fake.assert_no_errors()
 
 
@@ -173,11 +189,11 @@ def test_connections_killed_by_the_server_are_replaced(
     fake.assert_no_errors()
 
 
-def hold_sqlite_lock(path: str, seconds: float, held: threading.Event) -> None:
+def hold_sqlite_lock(path: str, held: threading.Event, release: threading.Event) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     held.set()
-    time.sleep(seconds)
+    release.wait(PATIENCE)
     conn.execute("ROLLBACK")
     conn.close()
 
@@ -191,17 +207,34 @@ def test_a_locked_sqlite_database_is_waited_for(
     path = sqlite_url.split("///", 1)[1]
     try:
         results: dict[str, Any] = {}
-        held = threading.Event()
-        locker = threading.Thread(target=hold_sqlite_lock, args=(path, 1.5, held))
+        held, release = threading.Event(), threading.Event()
+        locker = threading.Thread(target=hold_sqlite_lock, args=(path, held, release))
         locker.start()
-        held.wait(5)
-        started = time.monotonic()
-        results["command"] = vakt.command("who")
-        results["intake"] = vakt.post("/intake", question(1), AUTH).status
-        results["sweep"] = vakt.runtime.sweep(NOW + timedelta(days=1, hours=-1))
-        waited = time.monotonic() - started
+        assert held.wait(PATIENCE)
+        calls = {
+            "command": lambda: vakt.command("who"),
+            "intake": lambda: vakt.post("/intake", question(1), AUTH).status,
+            "sweep": lambda: vakt.runtime.sweep(NOW + timedelta(days=1, hours=-1)),
+        }
+        done: dict[str, float] = {}
+
+        def run(name: str) -> None:
+            results[name] = calls[name]()
+            done[name] = time.monotonic()
+
+        writers = [threading.Thread(target=run, args=(name,)) for name in calls]
+        for writer in writers:
+            writer.start()
+        # Nothing can finish while the lock is held (a moment to show that they wait).
+        time.sleep(0.5)
+        assert done == {}, done
+        released = time.monotonic()
+        release.set()
         locker.join()
-        assert waited >= 1.0  # it did wait for the other writer
+        for writer in writers:
+            writer.join(PATIENCE)
+        assert set(done) == set(calls)
+        assert all(at >= released for at in done.values())  # they waited for the other writer
         assert "On duty: <@U0ANNA>" in results["command"]
         assert results["intake"] == 201
         assert results["sweep"].failed_jobs == []
@@ -209,3 +242,31 @@ def test_a_locked_sqlite_database_is_waited_for(
     finally:
         vakt.close()
     fake.assert_no_errors()
+
+
+def test_a_full_sqlite_database_tells_the_user_so(
+    fake: FakeSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLite at its size limit (max_page_count, refused exactly as on a full disk): a command
+    that writes is answered "storage is full" in the user's language, not "cannot reach"."""
+    vakt = Vakt(fake, sqlite_url, tmp_path, NOW, config_text=INTAKE_CONFIG)
+    try:
+        engine = vakt.runtime.engine
+        with engine.connect() as conn:
+            pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_room(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        engine.dispose()  # every connection from here on has no room to grow
+        day = datetime(2027, 1, 4)
+        for n in range(200):  # until the pages it had free are used up too
+            on = (day + timedelta(days=n)).date().isoformat()
+            reply = vakt.command(f"away {on} {on} vacation")
+            if not reply.startswith(":palm_tree: Saved"):
+                break
+        assert t("en", "error.storage_full") in reply and DOWN not in reply, reply
+        assert "On duty" in vakt.command("who")  # reading still works
+    finally:
+        vakt.close()

@@ -579,3 +579,44 @@ def test_a_cell_that_would_be_a_spreadsheet_formula_is_defused_in_csv_only(
     first = rows(files["deletions.csv"])[0]
     assert first["summary"] == "'" + formula
     assert json.loads(files["deletions.json"])[0]["summary"] == formula
+
+
+INSIDE = "x;=cmd|' /C calc'!A0;y"  # one cell is exactly a formula when split on ";"
+
+
+def all_cells(data: bytes, delimiter: str) -> list[str]:
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+    return [cell for row in reader for cell in row]
+
+
+def formulas(data: bytes) -> list[str]:
+    """Cells that Excel splitting on `,` (most locales) or `;` (Norwegian and Swedish) reads as a
+    formula."""
+    return [
+        cell
+        for delimiter in (",", ";")
+        for cell in all_cells(data, delimiter)
+        if cell.lstrip(' "').startswith(("=", "+", "-", "@", "\t", "\r"))
+    ]
+
+
+def test_a_formula_inside_a_cell_is_defused_for_every_delimiter(
+    engine: Engine, archive_dir: Path, tmp_path: Path
+) -> None:
+    with SQLSession(engine) as session:
+        deletion = session.get(Deletion, 2)
+        item = session.exec(select(Item).order_by(col(Item.id))).first()
+        assert deletion is not None and item is not None
+        deletion.summary = INSIDE
+        deletion.reason_text = "spam, =1+1"
+        item.excerpt = f"Spørsmål; -@SUM(1,2)\n=A1 {INSIDE}"
+        session.add_all([deletion, item])
+        session.commit()
+    files = export(engine, archive_dir, tmp_path / "out")
+    for name in ("deletions.csv", "items.csv", "snapshots.csv", "audit_log.csv"):
+        assert formulas(files[name]) == [], name
+    assert rows(files["deletions.csv"])[0]["summary"] == "x;'=cmd|' /C calc'!A0;y"
+    assert json.loads(files["deletions.json"])[0]["summary"] == INSIDE
+    # The day's file for Slack is the same.
+    with session_scope(engine) as session:
+        assert formulas(deletions_csv(session, START, END, OSLO)) == []

@@ -49,6 +49,7 @@ from tests.fakeslack import (
     view_submission_payload,
 )
 from tests.fakeslack.spec import default_spec
+from tests.waiting import PATIENCE
 
 pytest_plugins = ["tests.fakeslack.fixtures"]
 
@@ -331,7 +332,7 @@ def test_users_info_locale(fake_slack: FakeSlack, client: WebClient) -> None:
 def test_wait_for_blocks_until_calls_arrive(fake_slack: FakeSlack, client: WebClient) -> None:
     timer = threading.Timer(0.05, lambda: client.chat_postMessage(channel="C111", text="later"))
     timer.start()
-    (call,) = fake_slack.wait_for("chat.postMessage", timeout=2)
+    (call,) = fake_slack.wait_for("chat.postMessage")
     timer.join()
     assert call.args["text"] == "later"
     with pytest.raises(AssertionError, match=r"expected 2 call\(s\) to chat.postMessage"):
@@ -668,7 +669,7 @@ def download(url: str, token: str | None = BOT_TOKEN) -> tuple[int, str, bytes]:
         request.add_header("Authorization", f"Bearer {token}")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(request, timeout=5) as response:
+        with opener.open(request, timeout=PATIENCE) as response:
             body = response.read()
             assert int(response.headers["Content-Length"]) == len(body)
             return response.status, response.headers["Content-Type"], body

@@ -14,6 +14,7 @@ import vobject
 
 from bot.services.feeds import FeedKeys
 from tests.harness import HttpReply, Vakt
+from tests.waiting import PATIENCE
 
 LINK = re.compile(r"`(http://127\.0\.0\.1:\d+(/calendar/[^`]+))`")
 
@@ -30,7 +31,7 @@ def paths(reply: str) -> list[str]:
 def head(vakt: Vakt, path: str) -> HttpReply:
     request = urllib.request.Request(vakt.url + path, method="HEAD")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as response:
             return HttpReply(response.status, response.read(), dict(response.headers))
     except urllib.error.HTTPError as error:
         return HttpReply(error.code, error.read(), dict(error.headers))

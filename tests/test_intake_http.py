@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,11 @@ from sqlmodel import func, select
 from bot import web
 from bot.core.items import Status
 from bot.services import items
+from bot.services.export import export_archive
 from bot.services.rota import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
-from bot.store.models import AuditLog, Item, Outbox
+from bot.store.models import Account, AuditLog, Item, Outbox
 from bot.web import IntakeError, check_content_type, check_token, parse_answered, parse_intake
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, OSLO, HttpReply, Vakt
@@ -153,6 +155,61 @@ def test_a_database_failure_after_the_commit_does_not_change_the_answer(
     assert "sending its card failed: OperationalError" in caplog.text
 
 
+PERSONAL = (
+    "Ring 99887766 eller 998 87 766, mail ola@example.no. Jobb: +47 22 12 34 56, "
+    "<mailto:kari@example.se|kari@example.se>, <tel:+46701234567|070-123 45 67>, "
+    "08-123 456 78; fnr 010190 76543, pnr 19900101-9876. Møtet 2026-11-23 kl. 09:15 koster kr 1500."
+)
+
+
+def test_no_address_or_number_is_stored_shown_or_exported(vakt: Vakt, tmp_path: Path) -> None:
+    reply = send(vakt, "/intake", question(text=PERSONAL))
+    assert reply.status == 201, reply.body
+    stored = the_item(vakt).excerpt
+    assert stored is not None
+    assert stored.startswith("Ring […] eller […], mail […]. Jobb: […], […], […], […]; fnr […]")
+    card = json.dumps(vakt.wait_sent("C0TEAM1"), ensure_ascii=False)
+    out = tmp_path / "export"
+    export_archive(
+        vakt.runtime.engine, tmp_path / "archive", out, date(2026, 11, 1), date(2026, 11, 30), OSLO
+    )
+    exported = [(out / "items.csv").read_text("utf-8-sig"), (out / "items.json").read_text()]
+    assert "Ring […] eller […]" in card and all("Ring […] eller […]" in e for e in exported)
+    for shown in (stored, card, *exported):
+        for personal in (
+            "99887766",
+            "998 87 766",
+            "ola@",
+            "example.no",
+            "kari",
+            "22 12 34 56",
+            "4670",
+            "070-123",
+            "456 78",
+            "010190",
+            "76543",
+            "19900101",
+            "9876",
+        ):
+            assert personal not in shown, (personal, shown)
+    # The date, the time and the price are not personal data.
+    assert "Møtet 2026-11-23 kl. 09:15 koster kr 1500" in stored
+
+
+def test_a_citizens_formula_is_exported_defused(vakt: Vakt, tmp_path: Path) -> None:
+    text = "Hei x;=cmd|' /C calc'!A0;y og ,@SUM(A1)"
+    assert send(vakt, "/intake", question(text=text)).status == 201
+    out = tmp_path / "export"
+    start, end = date(2026, 11, 1), date(2026, 11, 30)
+    export_archive(vakt.runtime.engine, tmp_path / "archive", out, start, end, OSLO)
+    data = (out / "items.csv").read_bytes()
+    assert "x;'=cmd" in data.decode("utf-8-sig")
+    for delimiter in (",", ";"):
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+        cells = [cell for row in reader for cell in row]
+        assert not [c for c in cells if c.lstrip(' "').startswith(("=", "+", "-", "@"))]
+
+
 # ---------------------------------------------------------------- answered on the platform
 
 
@@ -206,6 +263,51 @@ def test_answered_in_the_future_is_refused(vakt: Vakt) -> None:
     assert reply.json()["error"] == "received_future"
     assert reply.json()["field"] == "answered_at"
     assert rows(vakt) == before and the_item(vakt).status == "open"
+
+
+def set_account_status(vakt: Vakt, status: str) -> None:
+    with session_scope(vakt.runtime.engine) as session:
+        session.exec(select(Account).where(Account.key == "fb-main")).one().status = status
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [("closed", "item_account_closed"), ("requested", "item_account_requested")],
+)
+def test_a_closed_or_requested_account_takes_no_questions(
+    vakt: Vakt, status: str, error: str
+) -> None:
+    set_account_status(vakt, status)
+    before = rows(vakt)
+    reply = send(vakt, "/intake", question())
+    assert reply.status == 422, reply.body
+    assert reply.json()["error"] == error and reply.json()["field"] == "account"
+    assert "Testrud kommune" in reply.json()["message"]
+    assert rows(vakt) == before
+    vakt.idle()
+    assert vakt.sent("C0TEAM1") == []
+
+
+def test_a_question_taken_in_before_the_account_closed_is_still_the_same_item(vakt: Vakt) -> None:
+    item_id = send(vakt, "/intake", question()).json()["id"]
+    set_account_status(vakt, "closed")
+    again = send(vakt, "/intake", question())
+    assert again.status == 200 and again.json()["id"] == item_id
+    # Answered on the platform before the account went: the question is closed as answered.
+    reply = send(vakt, "/intake/answered", answered())
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"ok": True, "id": item_id, "changed": True}
+    assert the_item(vakt).status == "answered"
+
+
+def test_answered_on_a_requested_account_is_refused(vakt: Vakt) -> None:
+    set_account_status(vakt, "requested")
+    before = rows(vakt)
+    reply = send(vakt, "/intake/answered", answered())
+    assert reply.status == 422, reply.body
+    assert reply.json()["error"] == "item_account_requested"
+    assert reply.json()["field"] == "account" and "Testrud kommune" in reply.json()["message"]
+    assert rows(vakt) == before
 
 
 # ---------------------------------------------------------------- refusals store nothing
@@ -336,6 +438,26 @@ def test_refusals_name_the_problem_and_store_nothing(
     assert isinstance(answer["message"], str) and answer["message"]
     assert rows(vakt) == before
     assert vakt.sent("C0TEAM1") == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "latin-1"])
+def test_a_body_not_in_utf8_is_refused(vakt: Vakt, encoding: str) -> None:
+    before = rows(vakt)
+    body = json.dumps(question(text="Når åpner biblioteket?"), ensure_ascii=False)
+    reply = send(vakt, "/intake", body.encode(encoding))
+    assert reply.status == 400, reply.body
+    assert reply.json() == {
+        "ok": False,
+        "error": "invalid_json",
+        "message": "The body is not UTF-8: send the JSON encoded as UTF-8.",
+    }
+    assert rows(vakt) == before
+
+
+def test_a_utf8_byte_order_mark_is_ignored(vakt: Vakt) -> None:
+    body = json.dumps(question(), ensure_ascii=False).encode("utf-8-sig")
+    assert send(vakt, "/intake", body).status == 201
+    assert the_item(vakt).excerpt == "Når åpner biblioteket i romjula?"
 
 
 def test_a_body_over_64_kib_is_refused(vakt: Vakt) -> None:

@@ -48,6 +48,7 @@ from tests.harness import (
     _QuietHandler,
     _ThreadingWSGIServer,
 )
+from tests.waiting import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)  # Monday, the office open
@@ -101,7 +102,7 @@ def intake(vakt: Vakt, data: dict[str, Any], path: str = "/intake") -> HttpReply
 def get(url: str, headers: dict[str, str] | None = None) -> HttpReply:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as response:
             return HttpReply(response.status, response.read(), dict(response.headers))
     except urllib.error.HTTPError as error:
         return HttpReply(error.code, error.read(), dict(error.headers))
@@ -427,6 +428,18 @@ def test_settings_refuse_a_bad_log_format_and_a_weak_metrics_token(tmp_path: Pat
     assert settings.metrics_token == METRICS_TOKEN and METRICS_TOKEN not in repr(settings)
 
 
+def test_settings_take_the_http_deadlines_in_seconds(tmp_path: Path) -> None:
+    def load(**values: str) -> Any:
+        return load_settings(values, env_file=tmp_path / "no.env")
+
+    assert (load().http_header_timeout, load().http_body_timeout) == (10.0, 20.0)
+    given = load(VAKT_HTTP_HEADER_TIMEOUT="5", VAKT_HTTP_BODY_TIMEOUT=" 2.5 ")
+    assert (given.http_header_timeout, given.http_body_timeout) == (5.0, 2.5)
+    for bad in ("soon", "0", "-3", "601", "nan"):
+        with pytest.raises(SettingsError, match=r"VAKT_HTTP_HEADER_TIMEOUT=.* is not a number"):
+            load(VAKT_HTTP_HEADER_TIMEOUT=bad)
+
+
 # ---------------------------------------------------------------- JSON logs
 
 
@@ -592,12 +605,12 @@ def test_serve_logs_json_lines_and_answers_probes(tmp_path: Path) -> None:
             request = urllib.request.Request(
                 url + "/intake", data=body.encode(), headers=AUTH, method="POST"
             )
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=PATIENCE) as response:
                 assert response.status == 201
         finally:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -29,6 +29,7 @@ from tests.test_cli import vakt
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BOM = b"\xef\xbb\xbf"
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def seed(engine: Engine, config_text: str = CONFIG) -> None:
@@ -632,6 +633,47 @@ def test_the_formula_guard_round_trips(
     )
     assert run(capsys, "import", "h.csv")[0] == 0
     assert register(site)["ig-ung"]["unit"] == "'Ungdom"
+
+
+def test_a_formula_inside_a_cell_is_defused_for_every_delimiter_and_round_trips(
+    site: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    inside = "x;=cmd|' /C calc'!A0;y"
+    with session_scope(site) as session:
+        account = session.exec(select(Account).where(Account.key == "ig-ung")).one()
+        account.purpose, account.unit = inside, "Ungdom, @team;-1"
+        account.plan = "a\t+b\n=c"
+    before = register(site)
+    assert run(capsys, "export-register", "--out", "r.csv")[0] == 0
+    data = (tmp_path / "r.csv").read_bytes()
+    for delimiter in (",", ";"):
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+        cells = [cell for row in reader for cell in row]
+        assert [c for c in cells if c.lstrip(' "').startswith(FORMULA)] == [], delimiter
+    code, out, _ = run(capsys, "import", "r.csv")
+    assert code == 0 and "changed 0 account(s)" in out
+    assert register(site) == before
+    # Saved again by Nordic Excel, semicolon-separated, it still reads back the same.
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    (tmp_path / "s.csv").write_bytes(BOM + buffer.getvalue().encode())
+    code, out, _ = run(capsys, "import", "s.csv")
+    assert code == 0 and "changed 0 account(s)" in out
+    assert register(site) == before
+    # The public list's CSV too.
+    with session_scope(site) as session:
+        account = session.exec(select(Account).where(Account.key == "ig-ung")).one()
+        account.name = inside
+    assert run(capsys, "export-register", "--public", "--out", "web", "--at", "2026-11-23")[0] == 0
+    public = (tmp_path / "web" / "accounts.csv").read_bytes()
+    assert "x;'=cmd|' /C calc'!A0;y" in public.decode("utf-8-sig")
+    for delimiter in (",", ";"):
+        reader = csv.reader(
+            io.StringIO(public.decode("utf-8-sig"), newline=""), delimiter=delimiter
+        )
+        cells = [cell for row in reader for cell in row]
+        assert [c for c in cells if c.lstrip(' "').startswith(FORMULA)] == [], delimiter
 
 
 def test_the_command_in_a_real_process(site: Engine, tmp_path: Path) -> None:

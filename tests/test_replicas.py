@@ -45,6 +45,7 @@ from tests.fakeslack.responses import DEFAULT_RESPONDERS
 from tests.harness import OSLO, SECRET
 from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
 from tests.test_serve import free_port
+from tests.waiting import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIVED = datetime(2026, 11, 16, 10, 0, tzinfo=OSLO)  # a Monday, a week before
@@ -255,7 +256,7 @@ def test_a_replica_killed_mid_delivery_loses_nothing(
     slow_posts(fake, 0.02)
     env = env_for(db_url, fake, tmp_path)
     victim = start_sweep(env, SWEEP_AT, tmp_path)
-    fake.wait_for("chat.postMessage", 40, timeout=60)
+    fake.wait_for("chat.postMessage", 40)
     victim.send_signal(signal.SIGKILL)
     finish(victim)
     sent_before = len(fake.calls_to("chat.postMessage"))
@@ -286,12 +287,10 @@ def test_sigterm_finishes_the_message_in_flight_and_leaves_the_rest(
     slow_posts(fake, 0.05)
     env = env_for(db_url, fake, tmp_path)
     stopped = start_sweep(env, SWEEP_AT, tmp_path)
-    fake.wait_for("chat.postMessage", 20, timeout=60)
+    fake.wait_for("chat.postMessage", 20)
     stopped.send_signal(signal.SIGTERM)
-    started = time.monotonic()
-    code, output = finish(stopped, timeout=30)
+    code, output = finish(stopped, timeout=PATIENCE)
     assert code == 0, output
-    assert time.monotonic() - started < 10
     assert "stopped by SIGTERM" in output
     rows = outbox_rows(engine)
     statuses = Counter(row.status for row in rows)
@@ -313,7 +312,7 @@ def test_sigterm_finishes_the_message_in_flight_and_leaves_the_rest(
 # ------------------------------------------------------- HTTP and Socket Mode replicas at once
 
 
-def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -361,7 +360,7 @@ def test_http_and_socket_mode_replicas_take_a_redelivered_event_once(
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url, process in zip(urls, replicas, strict=False):
             wait_healthy(url, process)
-        server.wait_connected(1, timeout=60)
+        server.wait_connected(1)
 
         ts = f"{time.time() - 60:.6f}"
         payload = event_payload(message_event("Når stenger svømmehallen?", ts), event_id="EvR1")
@@ -374,7 +373,7 @@ def test_http_and_socket_mode_replicas_take_a_redelivered_event_once(
             request = urllib.request.Request(
                 f"{url}/slack/events", data=body.encode(), headers=headers, method="POST"
             )
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=PATIENCE) as response:
                 return int(response.status)
 
         envelope = socket_mode_envelope(
@@ -384,11 +383,11 @@ def test_http_and_socket_mode_replicas_take_a_redelivered_event_once(
             answers = [pool.submit(over_http, urls[0], 0), pool.submit(over_http, urls[1], 1)]
             pool.submit(server.send_envelope, envelope)
             assert [answer.result() for answer in answers] == [200, 200]
-        server.wait_ack(envelope["envelope_id"], timeout=10)
+        server.wait_ack(envelope["envelope_id"])
 
         engine = make_engine(postgres_url)
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + PATIENCE
             while True:
                 with Session(engine) as session:
                     items = session.exec(select(Item)).all()
@@ -400,7 +399,9 @@ def test_http_and_socket_mode_replicas_take_a_redelivered_event_once(
                 if (items and cards) or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
-            time.sleep(1.0)  # a second item or card, if any, would show by now
+            # A second item or card, if any, would show by now. (This only looks for what should
+            # not happen: a slow machine can make it miss a duplicate, never fail a good run.)
+            time.sleep(1.0)
             with Session(engine) as session:
                 items = session.exec(select(Item)).all()
         finally:

@@ -59,6 +59,7 @@ from sqlalchemy.engine import make_url
 
 from bot.bench.items import CONFIG, COORDINATOR, SIGNING_SECRET, build
 from bot.config import parse_config
+from bot.server import REQUEST_THREADS, WORKER_CLASS
 from bot.settings import redact_url
 from bot.store.db import make_engine, migrate
 
@@ -69,8 +70,7 @@ DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BOT_TOKEN = "xoxb-bench-token"  # noqa: S105 - a loopback fake's token
 COMMANDS = ("who", "unanswered")
 ACK_TIMEOUT = 3.0  # Slack gives up on an ack after 3 seconds
-THREADS = 8  # gunicorn gthread threads per worker, as bot/server.py serves
-WORKER_CLASS = "gthread"
+THREADS = REQUEST_THREADS  # request threads per gunicorn worker, as bot/server.py serves
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'  # bot/server.py's
 MAX_MEAN_PAUSE = 0.8  # seconds: pauses up to twice that stay under gunicorn's keep-alive (2 s)
 SIGNATURE_LIFETIME = 300  # Bolt refuses a request signed more than 5 minutes ago

@@ -3,7 +3,6 @@ workspace's users and channels, the width and the style (colours only on a TTY).
 
 from __future__ import annotations
 
-import html
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -131,6 +130,9 @@ _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w])")
 _STRIKE = re.compile(r"(?<![\w~])~(?!\s)([^~\n]+?)(?<!\s)~(?![\w~])")
 _EMOJI = re.compile(r":([a-z][a-z0-9_+-]*):")
+# Slack decodes these three and shows every other "&...;" as typed.
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_DECODED = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def _angle(match: re.Match[str], names: Names) -> str:
@@ -155,13 +157,14 @@ def _angle(match: re.Match[str], names: Names) -> str:
 
 def mrkdwn(text: str, names: Names) -> str:
     """Slack mrkdwn made readable: mentions and channels by name, links as `label (url)`,
-    dates by their fallback, emoji shortcodes as emoji, *bold* marked for the style."""
+    dates by their fallback, emoji shortcodes as emoji, *bold* marked for the style, and
+    `&amp;`, `&lt;` and `&gt;` (only those, as in Slack) as the characters they stand for."""
     text = _ANGLE.sub(lambda m: _angle(m, names), text)
     text = _BOLD.sub(lambda m: BOLD_ON + m.group(1) + BOLD_OFF, text)
     text = _ITALIC.sub(r"\1", text)
     text = _STRIKE.sub(r"\1", text)
     text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
-    return html.unescape(text)
+    return _ENTITY.sub(lambda m: _DECODED[m.group(1)], text)
 
 
 def text_of(obj: Any, names: Names) -> str:

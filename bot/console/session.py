@@ -10,6 +10,7 @@ import json
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -64,13 +65,25 @@ class TrackingExecutor(ThreadPoolExecutor):
         return future
 
     def idle(self, timeout: float = LISTENER_TIMEOUT) -> None:
-        """Wait until every listener started so far has finished."""
+        """Wait until every listener started so far (and any they started) has finished, or
+        `timeout` seconds have passed; one still running then is waited for next time."""
+        deadline = time.monotonic() + timeout
         while True:
             with self._lock:
                 pending, self._futures = self._futures, []
             if not pending:
                 return
-            wait(pending, timeout=timeout)
+            _, running = wait(pending, timeout=max(deadline - time.monotonic(), 0))
+            if running:
+                with self._lock:
+                    self._futures[:0] = running
+                return
+
+    @property
+    def busy(self) -> bool:
+        """A listener is still running (after `idle` gave up waiting for it)."""
+        with self._lock:
+            return any(not future.done() for future in self._futures)
 
 
 @dataclass

@@ -9,10 +9,14 @@ all of them for confidential content (KG3); each account is snapshot periodicall
 from __future__ import annotations
 
 import calendar as _cal
+import functools
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from PIL import Image
 
 from bot.core.calendar import WorkCalendar
 
@@ -159,7 +163,7 @@ def review_day(cal: WorkCalendar, year: int, month_day: tuple[int, int]) -> date
 
 # ---------------------------------------------------------------- files
 
-# What the archive keeps: images and PDF, recognised by their first bytes, not by their name.
+# What the archive keeps: images and PDF, recognised by their content, not by their name.
 CONTENT_TYPES = {
     "image/png": "png",
     "image/jpeg": "jpg",
@@ -185,6 +189,121 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None
+
+
+# Pillow's names for what the first bytes showed (a phone's JPEG with several pictures in it, a
+# depth map say, opens as MPO; pillow-heif names HEIC "HEIF").
+DECODED_AS = {
+    "image/png": ("PNG",),
+    "image/jpeg": ("JPEG", "MPO"),
+    "image/gif": ("GIF",),
+    "image/webp": ("WEBP",),
+    "image/heic": ("HEIF",),
+}
+MAX_PIXELS = 80_000_000  # more than any phone camera or full-page screenshot; bounds the memory
+
+
+def whole_image(content: bytes, content_type: str) -> bool:
+    """Whether a file whose first bytes show `content_type` really is such an image, whole: it
+    decodes to the last pixel of every frame as that format, and, where the format says where
+    it ends (PNG, WebP, HEIC), nothing follows, so an HTML page hidden behind a valid picture
+    is no screenshot either. A PDF is taken by its first bytes."""
+    formats = DECODED_AS.get(content_type)
+    if formats is None:
+        return content_type in CONTENT_TYPES
+    if content_type == "image/heic":
+        _heif_opener()
+    try:
+        with Image.open(io.BytesIO(content), formats=formats) as image:
+            if image.format not in formats or image.width * image.height > MAX_PIXELS:
+                return False
+            image.verify()
+        with Image.open(io.BytesIO(content), formats=formats) as image:
+            for frame in range(getattr(image, "n_frames", 1)):
+                image.seek(frame)
+                image.load()
+    except Exception:  # a decoder fed a hostile file may fail in any way at all
+        return False
+    return _ends_at_the_end(content, content_type)
+
+
+@functools.cache
+def _heif_opener() -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+def _ends_at_the_end(content: bytes, content_type: str) -> bool:
+    if content_type == "image/png":
+        return _png_end(content) == len(content)
+    if content_type == "image/webp":  # a RIFF file says its length
+        return 8 + int.from_bytes(content[4:8], "little") == len(content)
+    if content_type == "image/heic":
+        return _boxes_end(content) == len(content)
+    if content_type == "image/gif":
+        return _gif_end(content) == len(content)
+    # JPEG: phones keep more after the picture's end (motion photos, depth maps).
+    return True
+
+
+def _png_end(content: bytes) -> int | None:
+    """Where a PNG's IEND chunk ends (length, type, data, CRC per chunk), None without one."""
+    at = 8
+    while at + 12 <= len(content):
+        length = int.from_bytes(content[at : at + 4], "big")
+        kind = content[at + 4 : at + 8]
+        at += 12 + length
+        if kind == b"IEND":
+            return at
+    return None
+
+
+def _gif_end(content: bytes) -> int | None:
+    """Where a GIF's trailer byte is: after the colour table, each extension and image, and
+    their data sub-blocks; None when the structure breaks off first."""
+    if len(content) < 13:
+        return None
+    at = 13 + _colour_table(content[10])
+    while at < len(content):
+        block = content[at]
+        if block == 0x3B:
+            return at + 1
+        if block == 0x21:  # an extension: introducer, label, sub-blocks
+            at += 2
+        elif block == 0x2C:  # an image: descriptor, colour table, LZW code size, sub-blocks
+            if at + 10 > len(content):
+                return None
+            at += 10 + _colour_table(content[at + 9]) + 1
+        else:
+            return None
+        while at < len(content) and content[at] != 0:
+            at += 1 + content[at]
+        at += 1  # the empty sub-block that ends them
+    return None
+
+
+def _colour_table(flags: int) -> int:
+    return 3 * (2 << (flags & 7)) if flags & 0x80 else 0
+
+
+def _boxes_end(content: bytes) -> int | None:
+    """Where the last top-level box of an ISO media file (HEIC) ends, None when one is broken."""
+    at = 0
+    while at < len(content):
+        if at + 8 > len(content):
+            return None
+        size = int.from_bytes(content[at : at + 4], "big")
+        if size == 0:  # "to the end of the file"
+            return len(content)
+        if size == 1:
+            if at + 16 > len(content):
+                return None
+            size = int.from_bytes(content[at + 8 : at + 16], "big")
+        if size < 8:
+            return None
+        at += size
+    return at
 
 
 def declared_type(mimetype: str | None) -> str | None:

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+from bot.core import personal
 from bot.core.calendar import WorkCalendar
 
 __all__ = [
@@ -146,8 +147,6 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 _SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
 _BARE_LINK = re.compile(r"https?://[^\s<>|]+")
 _MENTION = re.compile(r"<[@#!][^>]*>")
-# Other links Slack wraps: e-mail addresses and phone numbers are personal data (NB10).
-_OTHER_LINK = re.compile(r"<(?:mailto|tel|sms):[^>]*>")
 _TRAILING = ".,;:!?)]}'\""
 _SPACE = re.compile(r"\s+")
 
@@ -170,17 +169,21 @@ def _unescape(text: str) -> str:
 
 
 def excerpt_of(text: str, limit: int) -> str | None:
-    """A short excerpt: links and mentions removed, whitespace folded, cut at `limit` characters.
+    """A short excerpt: links and mentions removed, e-mail addresses, phone numbers and identity
+    numbers replaced by a placeholder, whitespace folded, cut at `limit` characters.
 
-    Keeps as little personal data as will do (NB10): no user or channel mentions, no links.
+    Keeps as little personal data as will do (NB10): no user or channel mentions, no links, no
+    way to reach or identify the citizen (the question itself is on the platform).
     """
     if limit <= 0:
         return None
     plain = _SLACK_LINK.sub("", text)
-    plain = _OTHER_LINK.sub("", plain)
     plain = _MENTION.sub("", plain)
     plain = _BARE_LINK.sub("", plain)
-    plain = _unescape(_SPACE.sub(" ", plain).strip())
+    # Unescaped first, so "&lt;ola@x.no&gt;" is an address like any other. Slack's own
+    # <mailto:…> and <tel:…> links get the same placeholder as the ones typed out.
+    plain = personal.scrub(_unescape(plain))
+    plain = _SPACE.sub(" ", plain).strip()
     if not plain:
         return None
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

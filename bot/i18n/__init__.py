@@ -3,10 +3,19 @@
 Catalogs are TOML files beside this module (`en.toml`, and one file per feature in `en/`);
 `[section] key = "text {placeholder}"` is looked up as "section.key". A test keeps the three
 catalogs' keys and placeholders identical.
+
+Catalog texts are written as people read them: `/vakt away <from> [<to>]` means the angle
+brackets. `t` gives a text as Slack mrkdwn, where `&`, `<` and `>` are markup, so the catalog's
+own are escaped (`&lt;from&gt;`); the only markup a catalog text may carry on purpose is a
+mention or channel filled in from a placeholder, `<@{user}>` and `<#{channel}>`. Values are put
+in as given: callers escape what people wrote (`bot.slack.blocks.escape`). `plain` gives the
+text as written, for Slack's plain_text fields (buttons, headers, modal titles, input labels and
+errors) and for everything that is not Slack (files, calendars, web pages, charts).
 """
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -52,12 +61,43 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def t(lang: str, key: str, /, **params: Any) -> str:
-    """The text for `key` in `lang` (falling back to English), with placeholders filled in."""
-    texts = catalog(lang if lang in LANGUAGES else "en")
-    template = texts.get(key) or catalog("en").get(key)
+# A mention or channel from a placeholder is kept as markup; a placeholder (with its format
+# spec) and escaped braces are left to str.format; any other &, < or > is text.
+_MARKUP = re.compile(r"<[@#]\{\w+\}>|\{\{|\}\}|\{[^{}]*\}|([&<>])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _as_mrkdwn(template: str) -> str:
+    """A catalog template with its own `&`, `<` and `>` escaped for Slack mrkdwn, keeping
+    `<@{user}>` / `<#{channel}>` and the placeholders."""
+    return _MARKUP.sub(lambda m: _ENTITIES[m.group(1)] if m.group(1) else m.group(0), template)
+
+
+@cache
+def _mrkdwn_catalog(lang: str) -> dict[str, str]:
+    return {key: _as_mrkdwn(text) for key, text in catalog(lang).items()}
+
+
+def _template(texts: dict[str, str], fallback: dict[str, str], key: str) -> str:
+    template = texts.get(key) or fallback.get(key)
     if template is None:
         raise KeyError(f"no text {key!r} in the catalogs")
+    return template
+
+
+def t(lang: str, key: str, /, **params: Any) -> str:
+    """The text for `key` in `lang` (falling back to English) as Slack mrkdwn, with
+    placeholders filled in (values as given: escape what people wrote before passing it)."""
+    lang = lang if lang in LANGUAGES else "en"
+    template = _template(_mrkdwn_catalog(lang), _mrkdwn_catalog("en"), key)
+    return template.format(**params) if params else template
+
+
+def plain(lang: str, key: str, /, **params: Any) -> str:
+    """The text for `key` in `lang` as written, for Slack's plain_text fields and for files,
+    calendars and web pages (which escape in their own way)."""
+    lang = lang if lang in LANGUAGES else "en"
+    template = _template(catalog(lang), catalog("en"), key)
     return template.format(**params) if params else template
 
 

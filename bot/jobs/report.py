@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig
 from bot.core import report as core
 from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_week, t
+from bot.i18n import fmt_week, plain
 from bot.services import report
 from bot.services.notify import coordinator_targets
 from bot.services.outbox import Attachment, Message, enqueue
@@ -67,13 +67,13 @@ def report_messages(
             files=(
                 Attachment(
                     f"{stem}.png",
-                    t(lang, "report.chart_file_title", week=label),
+                    plain(lang, "report.chart_file_title", week=label),
                     chart_png(rep, lang),
                 ),
                 Attachment(
                     f"{stem}.csv",
-                    t(lang, "report.csv_file_title", week=label),
-                    report.report_csv(rep, t(lang, "report.total_label")),
+                    plain(lang, "report.csv_file_title", week=label),
+                    report.report_csv(rep, plain(lang, "report.total_label")),
                 ),
             ),
         )

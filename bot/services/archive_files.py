@@ -3,17 +3,22 @@ name that cannot collide, with a JSON sidecar, and recorded in the database.
 
 A file shared with Vakt is first recorded as a fetch (so it is not lost if the download fails),
 then fetched at once; a failed download is retried by the sweep with backoff and reported to
-whoever shared it when it keeps failing. A file that is not an image or PDF, or too big, is
-refused with a message and nothing is stored.
+whoever shared it when it keeps failing. A file that is not an image or PDF, an image that does
+not decode whole, or one too big, is refused with a message and nothing is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.client
 import json
 import logging
 import os
+import socket
+import ssl
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -89,49 +94,190 @@ class Slack(Protocol):
 
 Downloader = Callable[[str, int], bytes]
 
+READ_TIMEOUT = 30  # seconds of silence before a connection is given up
+DEFAULT_DEADLINE = 120.0  # seconds a whole download may take (VAKT_DOWNLOAD_DEADLINE)
+Origin = tuple[str, str, int]  # scheme, host, port
+DEFAULT_PORTS = {"https": 443, "http": 80}
+# Slack's own file hosts: url_private of commercial Slack and of GovSlack (slack-gov.com).
+SLACK_FILE_ORIGINS: frozenset[Origin] = frozenset(
+    {("https", "files.slack.com", 443), ("https", "files.slack-gov.com", 443)}
+)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def origin_of(url: str) -> Origin | None:
+    """The exact origin (scheme, host, port) of a web address; None for anything that is not
+    a plain http(s) address (another scheme, credentials in it, a port that is no number)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
+
+
+def trusted_origins(api_url: str) -> frozenset[Origin]:
+    """Where the bot token may go with a download: Slack's file hosts and the configured API
+    URL's own origin (a stand-in for Slack on loopback), nothing else; plain http only on
+    loopback."""
+    api = origin_of(api_url)
+    if api is None or (api[0] == "http" and api[1] not in LOOPBACK):
+        return SLACK_FILE_ORIGINS
+    return SLACK_FILE_ORIGINS | {api}
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # a redirect is answered as the HTTP error it is
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class _Watch:
+    """The sockets one download opened, so that its deadline can cut them: a server that
+    drips its answer (or its headers) cannot hold a worker longer than the deadline."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        self.expired = False
+
+    def opened(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired:
+                _cut(sock)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                _cut(sock)
 
 
-def slack_downloader(token: str | None, api_url: str) -> Downloader:
-    """Download a private Slack file with the bot token, at most `limit` bytes.
+def _cut(sock: socket.socket) -> None:
+    # shutdown (not close) wakes a read blocked in another thread; the plain socket's, since
+    # an SSL socket's own shutdown would unwrap it under the reader.
+    if sock.fileno() == -1:
+        return
+    with contextlib.suppress(OSError):  # already closed by the other side
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
-    The token goes only to Slack's own hosts (files.slack.com, or the configured API host for
-    a stand-in), never to whatever URL an event names."""
-    allowed = {"files.slack.com", urlsplit(api_url).hostname or "slack.com"}
+
+class _Watched(http.client.HTTPConnection):
+    watch: _Watch
+
+    def connect(self) -> None:
+        super().connect()
+        self.watch.opened(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection, _Watched):
+    def connect(self) -> None:
+        super().connect()  # the plain socket is watched during the TLS handshake
+        self.watch.opened(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def connection(self, host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        connection = _Watched(host, **kwargs)
+        connection.watch = self.watch
+        return connection
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _Watch, tls: ssl.SSLContext) -> None:
+        self.tls = tls
+        super().__init__(context=self.tls)
+        self.watch = watch
+
+    def connection(self, host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        connection = _WatchedHTTPS(host, **kwargs)
+        connection.watch = self.watch
+        return connection
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.connection, req, context=self.tls)
+
+
+def _length(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def slack_downloader(
+    token: str | None,
+    api_url: str,
+    deadline: float = DEFAULT_DEADLINE,
+    tls: ssl.SSLContext | None = None,
+) -> Downloader:
+    """Download a private Slack file with the bot token, at most `limit` bytes, within
+    `deadline` seconds (certificates checked against the system's authorities unless `tls`
+    says otherwise).
+
+    The token goes only to the exact origins (scheme, host and port) of Slack's own file
+    hosts and of the configured API URL, never to whatever URL an event names; redirects are
+    not followed. A body shorter than its Content-Length is an incomplete download, not a
+    file."""
+    allowed = trusted_origins(api_url)
+    context = tls or ssl.create_default_context()
 
     def download(url: str, limit: int) -> bytes:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or parts.hostname not in allowed:
+        if origin_of(url) not in allowed:
             raise DownloadError("untrusted_host")
-        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost"):
-            raise DownloadError("untrusted_host")
-        # Schemes and hosts are checked above; redirects are not followed, so the token is
-        # never forwarded to another host.
+        watch = _Watch()
+        opener = urllib.request.build_opener(
+            _NoRedirect, _HTTPHandler(watch), _HTTPSHandler(watch, context)
+        )
+        # The origin is checked above; redirects are not followed, so the token is never
+        # forwarded to another origin.
         request = urllib.request.Request(  # noqa: S310
             url, headers={"Authorization": f"Bearer {token}"}
         )
+        timer = threading.Timer(deadline, watch.expire)
+        timer.daemon = True
+        timer.start()
         try:
-            with _OPENER.open(request, timeout=30) as response:
+            with opener.open(request, timeout=READ_TIMEOUT) as response:
                 if "text/html" in (response.headers.get("Content-Type") or ""):
                     raise DownloadError("login_page")  # Slack's answer to a missing scope
+                announced = _length(response.headers.get("Content-Length"))
+                if announced is not None and announced > limit:
+                    raise DownloadError("too_big")
                 chunks: list[bytes] = []
                 total = 0
-                while chunk := response.read(CHUNK):
+                # read1: one read at a time, so the deadline is looked at between them.
+                while chunk := response.read1(CHUNK):
                     total += len(chunk)
                     if total > limit:
                         raise DownloadError("too_big")
                     chunks.append(chunk)
+                if watch.expired:
+                    raise DownloadError("deadline")
+                if announced is not None and total != announced:
+                    raise DownloadError("incomplete")  # the connection closed early
                 return b"".join(chunks)
         except urllib.error.HTTPError as exc:
+            exc.close()
             raise DownloadError(f"http_{exc.code}") from None
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if watch.expired:
+                raise DownloadError("deadline") from None
+            if isinstance(exc, http.client.IncompleteRead):
+                raise DownloadError("incomplete") from None  # a chunked answer cut off
             raise DownloadError(type(exc).__name__) from None
+        finally:
+            timer.cancel()
 
     return download
 
@@ -283,6 +429,9 @@ def _owner(session: Session, target: str) -> tuple[str, int, Account]:
     return kind, owner_id, account
 
 
+# Download failures that retrying cannot mend, and the text that tells whoever shared the file.
+REFUSALS = {"untrusted_host": "error.file_host"}
+
 Notice = Callable[[Session, FileFetch, str, dict[str, Any]], list[Message]]
 
 
@@ -316,7 +465,7 @@ def run_fetch(
         attempts = fetch.attempts  # this one included
         owner, owner_id, account = _owner(session, target)
         account_key = account.key
-    status, detail = "done", ""
+    status, detail, reason = "done", "", ""
     content = b""
     file: SlackFile | None = None
     content_type = ""
@@ -327,9 +476,13 @@ def run_fetch(
         if not file.url:
             raise DownloadError("no_url")
         content = download(file.url, rules.max_bytes)
+        if file.size is not None and len(content) != file.size:
+            raise DownloadError("incomplete")  # not the file Slack holds: fetched again later
         sniffed = core.sniff(content[:64])
         if sniffed is None:
             raise UserInputError("error.file_type", name=file.name[:80])
+        if not core.whole_image(content, sniffed):
+            raise UserInputError("error.file_damaged", name=file.name[:80])
         content_type = sniffed
     except UserInputError as error:
         status, detail = "refused", error.key
@@ -339,6 +492,9 @@ def run_fetch(
     except DownloadError as exc:
         if exc.code == "too_big":
             status, detail = "refused", "error.file_too_big"
+        elif exc.code in REFUSALS:
+            # Asking again gets the same address from Slack: refused at once, not retried.
+            status, detail, reason = "refused", exc.code, REFUSALS[exc.code]
         else:
             status, detail = "retry", exc.code
     if status == "retry" and attempts >= MAX_ATTEMPTS:
@@ -405,7 +561,8 @@ def run_fetch(
             log.info("file %s for %s %s: %s", file_id, target, status, detail)
         session.add(fetch)
         if status != "retry" or attempts == 1:
-            for message in notice(session, fetch, status, params | {"detail": detail}):
+            extra = {"detail": detail, "reason": reason or detail}
+            for message in notice(session, fetch, status, params | extra):
                 enqueue(session, message, now)
     return Outcome(status, fetch_id, target, detail)
 

@@ -50,7 +50,8 @@ def fetch_notice(config: OrgConfig) -> Any:
         if status == "done":
             text = t(lang, "archive.stored", **params)
         elif status == "refused":
-            reason = t(lang, str(params.get("detail") or "error.file_type"), **params)
+            key = params.get("reason") or params.get("detail") or "error.file_type"
+            reason = t(lang, str(key), **params)
             text = t(lang, "archive.refused", reason=reason, who=fetch.uploaded_by)
         else:
             text = t(lang, "archive.failed", who=fetch.uploaded_by, **params)

@@ -9,9 +9,7 @@ and renamed into place at the end, so a failure never leaves half an export behi
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import secrets
 import shutil
@@ -25,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.services.csvfile import csv_bytes
 from bot.store.db import session_scope
 from bot.store.models import Account, ArchivedFile, AuditLog, Deletion, Item, Snapshot
 
@@ -33,7 +32,6 @@ MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 FILES = "files"
 CHUNK = 1024 * 1024
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DELETION_COLUMNS = (
     "id",
@@ -142,20 +140,13 @@ def _csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
-    text = str(value)
-    # A citizen's "=HYPERLINK(...)" must not become a formula when the CSV is opened in a
-    # spreadsheet: such cells get a leading apostrophe (the JSON keeps the exact text).
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return str(value)
 
 
 def _csv(columns: Sequence[str], rows: Iterable[Row]) -> bytes:
-    """UTF-8 with a BOM, so Excel shows æøå; `\\n` line ends, so the bytes never vary."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row[name]) for name in columns])
-    return buffer.getvalue().encode("utf-8-sig")
+    """Comma-separated, with a citizen's "=HYPERLINK(...)" defused wherever a spreadsheet could
+    begin a cell (the JSON keeps the exact text)."""
+    return csv_bytes(columns, ([_csv_cell(row[name]) for name in columns] for row in rows))
 
 
 def _json(data: Any) -> bytes:

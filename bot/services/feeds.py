@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig
 from bot.core import ical
 from bot.core.calendar import WorkCalendar
-from bot.i18n import t
+from bot.i18n import plain
 from bot.services.rota import Ctx
 from bot.services.store import TeamView, absences_from, all_teams, audit, overrides_from
 from bot.store.models import CalendarFeed, Person
@@ -271,7 +271,7 @@ def fetch(
         for info in infos
     }
     lang = config.language
-    say = partial(t, lang)
+    say = partial(plain, lang)
     domain = urlsplit(keys.base_url).hostname or "vakt"
     # Who covers may be outside the team: the names of everyone the runs show.
     shown = {
@@ -280,13 +280,13 @@ def fetch(
     names = _names(session, {user for user in shown if user} | {user})
     if team_key is None:
         events = ical.person_events(user, infos, runs, say, names, domain)
-        title = t(lang, "feeds.person_calname", org=config.name)
-        about = t(lang, "feeds.person_caldesc", org=config.name)
+        title = plain(lang, "feeds.person_calname", org=config.name)
+        about = plain(lang, "feeds.person_caldesc", org=config.name)
     else:
         info = infos[0]
         events = ical.team_events(info, runs[info.rota.key], say, names, domain)
-        title = t(lang, "feeds.team_calname", team=info.name, org=config.name)
-        about = t(lang, "feeds.team_caldesc", team=info.name, org=config.name)
+        title = plain(lang, "feeds.team_calname", team=info.name, org=config.name)
+        about = plain(lang, "feeds.team_caldesc", team=info.name, org=config.name)
     body = ical.to_ical(title, about, str(calendar.tz), events, now)
     if feed.last_fetched_at is None or now - feed.last_fetched_at >= FETCH_RECORD_EVERY:
         feed.last_fetched_at = now

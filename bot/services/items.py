@@ -20,6 +20,7 @@ from bot.core import rota
 from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
 from bot.core.register import LIVE
+from bot.core.register import Status as AccountStatus
 from bot.services.outbox import enqueue
 from bot.services.rota import Ctx, _duty_inputs
 from bot.services.store import TeamView, audit
@@ -159,6 +160,15 @@ def _existing(session: Session, new: NewItem) -> Item | None:
     return found
 
 
+def _check_takes_questions(account: Account) -> None:
+    """A closed account takes no more questions; a requested one none yet (it is on no rota,
+    so nobody would be reminded of them)."""
+    if account.status == AccountStatus.CLOSED:
+        raise Conflict("error.item_account_closed", account=account.name)
+    if account.status == AccountStatus.REQUESTED:
+        raise Conflict("error.item_account_requested", account=account.name)
+
+
 def create_item(ctx: Ctx, new: NewItem) -> Created:
     """Record an item (or find the one already recorded) and queue its card."""
     if new.source not in SOURCES:
@@ -168,6 +178,9 @@ def create_item(ctx: Ctx, new: NewItem) -> Created:
     found = _existing(ctx.session, new)
     if found is not None:
         return Created(found, False)
+    # Every door refuses alike: an intake channel of a closed account is no longer read, and
+    # /vakt new, the shortcut and the HTTP intake are refused here.
+    _check_takes_questions(new.account)
     if new.received_at.tzinfo is None:
         raise UserInputError("error.received_naive")
     if new.received_at > ctx.now + CLOCK_SKEW:
@@ -333,7 +346,13 @@ def close_external(
     ctx: Ctx, account: Account, external_id: str, status: Status, at: datetime
 ) -> tuple[Item, bool]:
     """Close an item named by its platform id (HTTP intake); (item, changed). Closing an item
-    that is already closed changes nothing, so an automation may safely send it twice."""
+    that is already closed changes nothing, so an automation may safely send it twice.
+
+    An open question on an account closed since is still answered: it was asked while the
+    account was watched, and its outcome ends it in the figures and the reminders. A requested
+    account has no questions to answer."""
+    if account.status == AccountStatus.REQUESTED:
+        raise Conflict("error.item_account_requested", account=account.name)
     item = ctx.session.exec(
         select(Item).where(Item.account_id == account.id, Item.external_id == external_id[:200])
     ).first()

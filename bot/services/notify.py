@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.i18n import fmt_range, language_of_locale, t
+from bot.i18n import fmt_range, language_of_locale, plain, t
 from bot.services.outbox import Message
 from bot.slack import blocks as b
 from bot.slack import ids
@@ -55,8 +55,8 @@ def swap_requested(
             blocks=b.text_with_buttons(
                 text_b,
                 [
-                    b.Button(t(lang_b, "swap.accept"), ids.SWAP_ACCEPT, value, "primary"),
-                    b.Button(t(lang_b, "swap.decline"), ids.SWAP_DECLINE, value, "danger"),
+                    b.Button(plain(lang_b, "swap.accept"), ids.SWAP_ACCEPT, value, "primary"),
+                    b.Button(plain(lang_b, "swap.decline"), ids.SWAP_DECLINE, value, "danger"),
                 ],
             ),
         ),
@@ -66,7 +66,7 @@ def swap_requested(
             channel=request.requester,
             text=text_a,
             blocks=b.text_with_buttons(
-                text_a, [b.Button(t(lang_a, "swap.withdraw"), ids.SWAP_WITHDRAW, value, None)]
+                text_a, [b.Button(plain(lang_a, "swap.withdraw"), ids.SWAP_WITHDRAW, value, None)]
             ),
         ),
     ]

@@ -32,8 +32,9 @@ from sqlmodel import Session, col, select
 
 from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
 from bot.core.register import Status, is_public, split_users
-from bot.i18n import catalog, t
+from bot.i18n import catalog, plain
 from bot.services.config_sync import account_data, apply_register_fields
+from bot.services.csvfile import csv_bytes, restore
 from bot.services.store import audit
 from bot.store.models import Account, Team
 
@@ -82,9 +83,6 @@ TRUE_WORDS = frozenset({"true", "yes", "ja", "1"})
 FALSE_WORDS = frozenset({"false", "no", "nei", "nej", "0"})
 INTEGER = re.compile(r"^[+-]?\d+$")
 
-# A cell starting like a formula is defused with a leading apostrophe (as in bot.services.export);
-# a text that itself starts with an apostrophe gets one more, so an import takes exactly one off.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 # Stands in for the empty address of a just-approved account while its row is validated.
 _NO_URL_YET = "https://url.invalid/"
@@ -161,14 +159,6 @@ def register_toml(rows: Iterable[Row]) -> str:
     return TOML_HEADER + ("\n" if body else "") + body
 
 
-def _guard(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def _unguard(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -178,21 +168,13 @@ def _cell(value: Any) -> str:
         return " ".join(value)
     if isinstance(value, date):
         return value.isoformat()
-    return _guard(str(value))
-
-
-def _csv_bytes(header: Sequence[str], lines: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 with a BOM, so a spreadsheet shows æøå; `\\n` line ends, so the bytes never vary."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(lines)
-    return buffer.getvalue().encode("utf-8-sig")
+    return str(value)
 
 
 def register_csv(rows: Iterable[Row]) -> bytes:
-    """Rows as CSV: one line per account, the TOML keys as header."""
-    return _csv_bytes(EXPORT_COLUMNS, ([_cell(row[n]) for n in EXPORT_COLUMNS] for row in rows))
+    """Rows as CSV: one line per account, the TOML keys as header; cells that a spreadsheet
+    could run as formulas are defused, and an import restores them."""
+    return csv_bytes(EXPORT_COLUMNS, ([_cell(row[n]) for n in EXPORT_COLUMNS] for row in rows))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -290,7 +272,7 @@ def _csv_rows(name: str, text: str) -> list[SourceRow]:
             problems.append(f"{where}: has {len(cells)} cells, the header {len(header)}")
             continue
         table = {
-            column: _value(column, _unguard(cell))
+            column: _value(column, restore(cell))
             for column, cell in zip(header, cells, strict=False)
             if cell.strip()
         }
@@ -590,7 +572,7 @@ _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 
 def _label(lang: str, group: str, code: str) -> str:
     key = f"{group}.{code}"  # the shared labels (labels.toml)
-    return t(lang, key) if key in catalog(lang) else code
+    return plain(lang, key) if key in catalog(lang) else code
 
 
 def public_date(day: date, lang: str) -> str:
@@ -603,14 +585,14 @@ def public_files(
     accounts: Sequence[PublicAccount], organisation: str, lang: str, day: date
 ) -> dict[str, bytes]:
     """accounts.csv, accounts.json and index.html of the public list, as of `day`."""
-    csv_header = [t(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
+    csv_header = [plain(lang, f"public.column.{name}") for name in PUBLIC_FIELDS]
     csv_lines = [
         [
-            _guard(a.name),
+            a.name,
             _label(lang, "platform", a.platform),
             _label(lang, "kind", a.kind),
             a.url or "",
-            _guard(a.unit or ""),
+            a.unit or "",
         ]
         for a in accounts
     ]
@@ -633,7 +615,7 @@ def public_files(
     }
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return {
-        "accounts.csv": _csv_bytes(csv_header, csv_lines),
+        "accounts.csv": csv_bytes(csv_header, csv_lines),
         "accounts.json": text.encode(),
         "index.html": public_html(accounts, organisation, lang, day).encode(),
     }
@@ -654,9 +636,10 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
     def esc(text: str) -> str:
         return html.escape(text, quote=True)
 
-    title = esc(t(lang, "public.title", organisation=organisation))
+    title = esc(plain(lang, "public.title", organisation=organisation))
     head = "".join(
-        f'<th scope="col">{esc(t(lang, f"public.column.{name}"))}</th>' for name in PUBLIC_FIELDS
+        f'<th scope="col">{esc(plain(lang, f"public.column.{name}"))}</th>'
+        for name in PUBLIC_FIELDS
     )
     body: list[str] = []
     for a in accounts:
@@ -672,11 +655,11 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
         )
     if not body:
         body.append(
-            f'<tr><td colspan="{len(PUBLIC_FIELDS)}">{esc(t(lang, "public.none"))}</td></tr>'
+            f'<tr><td colspan="{len(PUBLIC_FIELDS)}">{esc(plain(lang, "public.none"))}</td></tr>'
         )
-    caption = esc(t(lang, "public.caption", count=len(accounts)))
+    caption = esc(plain(lang, "public.caption", count=len(accounts)))
     stamp = f'<time datetime="{day.isoformat()}">{esc(public_date(day, lang))}</time>'
-    updated = stamp.join(esc(part) for part in t(lang, "public.updated", date="\0").split("\0"))
+    updated = stamp.join(esc(part) for part in plain(lang, "public.updated", date="\0").split("\0"))
     rows = "\n".join(body)
     return (
         "<!DOCTYPE html>\n"
@@ -690,7 +673,7 @@ def public_html(accounts: Sequence[PublicAccount], organisation: str, lang: str,
         "<body>\n"
         "<main>\n"
         f"<h1>{title}</h1>\n"
-        f"<p>{esc(t(lang, 'public.intro', organisation=organisation))}</p>\n"
+        f"<p>{esc(plain(lang, 'public.intro', organisation=organisation))}</p>\n"
         "<table>\n"
         f"<caption>{caption}</caption>\n"
         f"<thead><tr>{head}</tr></thead>\n"

@@ -7,8 +7,6 @@ that, so the coordinators' report and each manager's come from one read.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from bot.core import report as core
 from bot.core.calendar import WorkCalendar
 from bot.core.items import Status
 from bot.services import archive
+from bot.services.csvfile import csv_bytes
 from bot.services.store import all_teams
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
 
@@ -314,16 +313,10 @@ CSV_COLUMNS = (
     "gaps_ahead",
 )
 TOTAL_KEY = "total"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _minutes(span: timedelta | None) -> str:
     return "" if span is None else str(round(span.total_seconds() / 60))
-
-
-def _cell(text: str) -> str:
-    # A team named "=..." must not become a formula when the file is opened in a spreadsheet.
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _row(
@@ -336,8 +329,8 @@ def _row(
     share = fig.within_share
     row = [
         week.key,
-        _cell(key),
-        _cell(name),
+        key,
+        name,
         str(fig.received),
         str(fig.answered),
         str(fig.closed_other),
@@ -363,17 +356,15 @@ def _row(
 
 def report_csv(report: Report, total_label: str) -> bytes:
     """The report's figures: one row per team and week for the chart's weeks, then the total
-    rows (team_key "total"). `;`-separated UTF-8 with a BOM: Nordic Excel opens it as columns
-    with æøå intact; `\\n` line ends, so the same report gives the same bytes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows (team_key "total"). `;`-separated, as Nordic Excel opens it as columns; a team named
+    "=..." is defused like every CSV cell Vakt writes."""
+    rows: list[list[str]] = []
     last = len(report.weeks) - 1
     for team in report.teams:
         for index, (week, fig) in enumerate(zip(report.weeks, team.history, strict=True)):
             now = (team.overdue, team.extras) if index == last else None
-            writer.writerow(_row(week, team.team.key, team.team.name, fig, now))
+            rows.append(_row(week, team.team.key, team.team.name, fig, now))
     for index, (week, fig) in enumerate(zip(report.weeks, report.history, strict=True)):
         now = (report.overdue, report.extras) if index == last else None
-        writer.writerow(_row(week, TOTAL_KEY, total_label, fig, now))
-    return buffer.getvalue().encode("utf-8-sig")
+        rows.append(_row(week, TOTAL_KEY, total_label, fig, now))
+    return csv_bytes(CSV_COLUMNS, rows, delimiter=";")

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from bot.i18n import t
+from bot.i18n import plain
 from bot.services.report import Report, TeamReport
 from bot.slack.report_blocks import deadline_words, duration
 
@@ -104,14 +104,14 @@ def chart_png(report: Report, lang: str) -> bytes:
     """The chart of a report as PNG bytes, in `lang`."""
     weeks = report.weeks
     x = list(range(len(weeks)))
-    labels = [t(lang, "report.chart_week", week=w.number) for w in weeks]
+    labels = [plain(lang, "report.chart_week", week=w.number) for w in weeks]
     deadline = report.deadline.total_seconds() / 3600
     teams = drawn_teams(report)
     with _LOCK, matplotlib.rc_context(STYLE):
         figure = Figure(figsize=SIZE, dpi=DPI)
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
-        deadline_label = t(
+        deadline_label = plain(
             lang,
             "report.chart_deadline",
             deadline=deadline_words(report.deadline_days, lang),
@@ -124,10 +124,10 @@ def chart_png(report: Report, lang: str) -> bytes:
         ax.set_ylim(0, top)
         ax.set_xlim(-0.4, len(weeks) - 0.6)
         ax.set_xticks(x, labels)
-        ax.set_ylabel(t(lang, "report.chart_y"))
+        ax.set_ylabel(plain(lang, "report.chart_y"))
         first, last = weeks[0], weeks[-1]
         ax.set_title(
-            t(
+            plain(
                 lang,
                 "report.chart_title",
                 org=report.org,
@@ -147,12 +147,12 @@ def chart_png(report: Report, lang: str) -> bytes:
                 Line2D([], [], color="#777777", marker="o", linewidth=2.4),
                 Line2D([], [], color="#777777", marker="^", linestyle="none", alpha=0.45),
             ]
-            names += [t(lang, "report.chart_median"), t(lang, "report.chart_p90")]
+            names += [plain(lang, "report.chart_median"), plain(lang, "report.chart_p90")]
         else:
             ax.text(
                 0.5,
                 0.55,
-                t(lang, "report.chart_empty"),
+                plain(lang, "report.chart_empty"),
                 transform=ax.transAxes,
                 ha="center",
                 color="#555555",
@@ -163,7 +163,7 @@ def chart_png(report: Report, lang: str) -> bytes:
             handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=12
         )
         figure.text(
-            0.01, 0.015, t(lang, "report.chart_note"), fontsize=10, color="#555555", ha="left"
+            0.01, 0.015, plain(lang, "report.chart_note"), fontsize=10, color="#555555", ha="left"
         )
         figure.tight_layout(rect=(0, 0.04, 1, 1))
         buffer = io.BytesIO()

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.i18n import fmt_date, fmt_week, t
+from bot.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 
@@ -103,7 +103,7 @@ def weekly_activity(
             SectionBlock(
                 text=_md(_row_text(lang, row, week_day)),
                 accessory=ButtonElement(
-                    text=t(lang, "activity.button")[:75],
+                    text=plain(lang, "activity.button")[:75],
                     action_id=ACTIVITY_POSTED,
                     value=str(row.account.id),
                 ),

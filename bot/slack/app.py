@@ -30,7 +30,7 @@ from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, guard, ids, payload
 from bot.slack.gateway import Identity, SlackGateway, SlackSendError
-from bot.store.db import is_unavailable, session_scope
+from bot.store.db import is_storage_full, is_unavailable, session_scope
 from bot.store.models import Person
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,14 @@ class Deps:
     identity: Identity | None = None  # asked of Slack once (auth.test)
     archive_dir: Path = Path("data/archive")
     bot_token: str | None = None  # for downloading files shared with Vakt
+    download_deadline: float = 120.0  # seconds one such download may take in all
     feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
 
     def downloader(self) -> Downloader:
         """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
-        return slack_downloader(self.bot_token, str(self.client.base_url))
+        return slack_downloader(
+            self.bot_token, str(self.client.base_url), deadline=self.download_deadline
+        )
 
     def bot_identity(self) -> Identity:
         """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its
@@ -286,9 +289,10 @@ def _on_failure(deps: Deps) -> Callable[[Exception, dict[str, Any]], None]:
     (their change was rolled back with its transaction) instead of leaving them in silence."""
 
     def report(error: Exception, kwargs: dict[str, Any]) -> None:
-        down = is_unavailable(error)
+        down, full = is_unavailable(error), is_storage_full(error)
         if down:
-            log.warning("a request failed, the database did not answer: %s", type(error).__name__)
+            what = "the database's storage is full" if full else "the database did not answer"
+            log.warning("a request failed, %s: %s", what, type(error).__name__)
         else:
             log.error("a listener failed", exc_info=error)
         body = kwargs.get("body") or {}
@@ -302,7 +306,8 @@ def _on_failure(deps: Deps) -> Callable[[Exception, dict[str, Any]], None]:
                 lang = user_language(deps, str(user), deps.clock())
             except Exception:  # the language is a nicety; the answer still goes out
                 lang = deps.config.language
-        message = t(lang, "error.database_unavailable" if down else "error.internal")
+        key = "error.storage_full" if full else "error.database_unavailable"
+        message = t(lang, key if down else "error.internal")
         try:
             respond(
                 text=message,

@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.core.archive import ArchiveRules, Notified, Reason, SnapshotKind, Step
 from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_date, fmt_moment, fmt_week, t
+from bot.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
@@ -132,7 +132,7 @@ def checklist(
     value = str(deletion.id)
     buttons = [
         ButtonElement(
-            text=t(lang, "deletion.edit" if not view.missing else "deletion.fill_in"),
+            text=plain(lang, "deletion.edit" if not view.missing else "deletion.fill_in"),
             action_id=ids.DELETION_EDIT,
             value=value,
             style=None if not view.missing else "primary",
@@ -141,10 +141,12 @@ def checklist(
     if Step.NOTIFIED in view.missing:
         buttons += [
             ButtonElement(
-                text=t(lang, "deletion.notified_yes"), action_id=ids.DELETION_NOTIFIED, value=value
+                text=plain(lang, "deletion.notified_yes"),
+                action_id=ids.DELETION_NOTIFIED,
+                value=value,
             ),
             ButtonElement(
-                text=t(lang, "deletion.notified_impossible"),
+                text=plain(lang, "deletion.notified_impossible"),
                 action_id=ids.DELETION_IMPOSSIBLE,
                 value=value,
             ),
@@ -161,7 +163,7 @@ def checklist(
 
 
 def _options(lang: str, prefix: str, values: Sequence[str]) -> list[Option]:
-    return [Option(value=v, text=t(lang, f"{prefix}.{v}")[:75]) for v in values]
+    return [Option(value=v, text=plain(lang, f"{prefix}.{v}")[:75]) for v in values]
 
 
 def _chosen(options: list[Option], value: str | None) -> Option | None:
@@ -172,12 +174,12 @@ def _files_input(lang: str, rules: ArchiveRules, label_key: str) -> InputBlock:
     """Screenshots or PDF files, several at once, checked again when they arrive."""
     return InputBlock(
         block_id=ids.FIELD_FILES,
-        label=t(lang, label_key),
+        label=plain(lang, label_key),
         optional=True,
         element=FileInputElement(
             action_id=ids.FIELD_FILES, filetypes=FILETYPES, max_files=MAX_FILES
         ),
-        hint=t(lang, "modal.screenshot_hint", max=rules.max_file_mb),
+        hint=plain(lang, "modal.screenshot_hint", max=rules.max_file_mb),
     )
 
 
@@ -185,10 +187,10 @@ def _archive_link_input(lang: str, initial: str | None) -> InputBlock:
     """A link to the municipality's own archive system, instead of files."""
     return InputBlock(
         block_id=ids.FIELD_ARCHIVE_LINK,
-        label=t(lang, "modal.archive_link"),
+        label=plain(lang, "modal.archive_link"),
         optional=True,
         element=UrlInputElement(action_id=ids.FIELD_ARCHIVE_LINK, initial_value=initial or None),
-        hint=t(lang, "modal.archive_link_hint"),
+        hint=plain(lang, "modal.archive_link_hint"),
     )
 
 
@@ -215,10 +217,10 @@ def deletion_modal(
         blocks.append(
             InputBlock(
                 block_id=ids.FIELD_ACCOUNT,
-                label=t(lang, "modal.account"),
+                label=plain(lang, "modal.account"),
                 element=StaticSelectElement(
                     action_id=ids.FIELD_ACCOUNT,
-                    placeholder=t(lang, "modal.account_placeholder"),
+                    placeholder=plain(lang, "modal.account_placeholder"),
                     options=options,
                     initial_option=_chosen(options, initial.key if initial else None),
                 ),
@@ -228,35 +230,35 @@ def deletion_modal(
     blocks += [
         InputBlock(
             block_id=ids.FIELD_DELETED_AT,
-            label=t(lang, "modal.deleted_at"),
+            label=plain(lang, "modal.deleted_at"),
             element=DateTimePickerElement(
                 action_id=ids.FIELD_DELETED_AT, initial_date_time=int(when.timestamp())
             ),
         ),
         InputBlock(
             block_id=ids.FIELD_REASON,
-            label=t(lang, "modal.reason"),
+            label=plain(lang, "modal.reason"),
             element=StaticSelectElement(
                 action_id=ids.FIELD_REASON,
-                placeholder=t(lang, "modal.reason_placeholder"),
+                placeholder=plain(lang, "modal.reason_placeholder"),
                 options=reasons,
                 initial_option=_chosen(reasons, deletion.reason if deletion else None),
             ),
         ),
         InputBlock(
             block_id=ids.FIELD_REASON_TEXT,
-            label=t(lang, "modal.reason_text"),
+            label=plain(lang, "modal.reason_text"),
             optional=True,
             element=PlainTextInputElement(
                 action_id=ids.FIELD_REASON_TEXT,
                 max_length=500,
                 initial_value=(deletion.reason_text if deletion else None) or None,
             ),
-            hint=t(lang, "modal.reason_text_hint"),
+            hint=plain(lang, "modal.reason_text_hint"),
         ),
         InputBlock(
             block_id=ids.FIELD_URL,
-            label=t(lang, "modal.deleted_url"),
+            label=plain(lang, "modal.deleted_url"),
             optional=True,
             element=UrlInputElement(
                 action_id=ids.FIELD_URL, initial_value=(deletion.url if deletion else url) or None
@@ -264,7 +266,7 @@ def deletion_modal(
         ),
         InputBlock(
             block_id=ids.FIELD_SUMMARY,
-            label=t(lang, "modal.summary"),
+            label=plain(lang, "modal.summary"),
             optional=True,
             element=PlainTextInputElement(
                 action_id=ids.FIELD_SUMMARY,
@@ -272,13 +274,13 @@ def deletion_modal(
                 max_length=500,
                 initial_value=(deletion.summary if deletion else summary) or None,
             ),
-            hint=t(lang, "modal.summary_hint"),
+            hint=plain(lang, "modal.summary_hint"),
         ),
         _files_input(lang, rules, "modal.screenshot"),
         _archive_link_input(lang, deletion.archive_link if deletion else None),
         InputBlock(
             block_id=ids.FIELD_NOTIFIED,
-            label=t(lang, "modal.notified"),
+            label=plain(lang, "modal.notified"),
             element=RadioButtonsElement(
                 action_id=ids.FIELD_NOTIFIED,
                 options=notified,
@@ -292,27 +294,27 @@ def deletion_modal(
     blocks.append(
         InputBlock(
             block_id=ids.FIELD_APPROVED_BY,
-            label=t(lang, "modal.approved_by"),
+            label=plain(lang, "modal.approved_by"),
             optional=not rules.require_approval or deletion is not None,
             element=UserSelectElement(
                 action_id=ids.FIELD_APPROVED_BY,
-                placeholder=t(lang, "modal.approved_by_placeholder"),
+                placeholder=plain(lang, "modal.approved_by_placeholder"),
                 initial_user=approved if approved and approved[:1] in ("U", "W") else None,
             ),
-            hint=t(lang, "modal.approved_by_hint"),
+            hint=plain(lang, "modal.approved_by_hint"),
         )
     )
     blocks.append(
         InputBlock(
             block_id=ids.FIELD_REFERENCE,
-            label=t(lang, "modal.reference"),
+            label=plain(lang, "modal.reference"),
             optional=True,
             element=PlainTextInputElement(
                 action_id=ids.FIELD_REFERENCE,
                 max_length=100,
                 initial_value=(deletion.registration_ref if deletion else None) or None,
             ),
-            hint=t(
+            hint=plain(
                 lang,
                 "modal.reference_required_hint"
                 if rules.require_registration
@@ -324,9 +326,9 @@ def deletion_modal(
         type="modal",
         callback_id=ids.DELETION_VIEW,
         private_metadata=metadata[:3000],
-        title=PlainTextObject(text=t(lang, "modal.deletion_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "modal.deletion_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=blocks,
     )
     return view.to_dict()
@@ -341,14 +343,14 @@ def snapshot_modal(
         type="modal",
         callback_id=ids.SNAPSHOT_VIEW,
         private_metadata=metadata[:3000],
-        title=PlainTextObject(text=t(lang, "modal.snapshot_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "modal.snapshot_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(text=_md(t(lang, "snapshot.modal_intro", account=_account_link(account)))),
             InputBlock(
                 block_id=ids.FIELD_KIND,
-                label=t(lang, "modal.snapshot_kind"),
+                label=plain(lang, "modal.snapshot_kind"),
                 element=RadioButtonsElement(
                     action_id=ids.FIELD_KIND, options=kinds, initial_option=_chosen(kinds, kind)
                 ),
@@ -357,7 +359,7 @@ def snapshot_modal(
             _archive_link_input(lang, None),
             InputBlock(
                 block_id=ids.FIELD_NOTE,
-                label=t(lang, "modal.note"),
+                label=plain(lang, "modal.note"),
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=ids.FIELD_NOTE, multiline=True, max_length=500
@@ -397,7 +399,7 @@ def _deletion_rows(
                 block_id=f"deletion-{deletion.id}",
                 text=_md(_deletion_line(lang, calendar, row)),
                 accessory=ButtonElement(
-                    text=t(lang, "deletion.fill_in"),
+                    text=plain(lang, "deletion.fill_in"),
                     action_id=ids.DELETION_EDIT,
                     value=str(deletion.id),
                 ),
@@ -469,8 +471,8 @@ def snapshot_reminder(
         key=plan.account.key,
         max=rules.max_file_mb,
     )
-    plain = t(lang, "snapshot.due_text", account=plan.account.name)
-    return plain, _dicts([SectionBlock(text=_md(text))])
+    fallback = t(lang, "snapshot.due_text", account=plan.account.name)
+    return fallback, _dicts([SectionBlock(text=_md(text))])
 
 
 def snapshot_plans(lang: str, plans: Sequence[SnapshotPlan], today: date) -> list[dict[str, Any]]:

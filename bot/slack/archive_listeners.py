@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.core import archive as core
 from bot.core.archive import Notified, SnapshotKind
 from bot.core.errors import NotAllowed, UserInputError, VaktError
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.jobs.archive import Checklists, fetch_files
 from bot.services import archive, items
 from bot.services.archive_files import SlackFile, check_declared, record_fetches
@@ -207,7 +207,7 @@ def _check_files(lang: str, rules: core.ArchiveRules, files: list[SlackFile]) ->
         try:
             check_declared(rules, file)
         except UserInputError as error:
-            return t(lang, error.key, **error.params)
+            return plain(lang, error.key, **error.params)
     return None
 
 
@@ -227,14 +227,14 @@ def _deletion_fields(
         try:
             fields[name] = archive.link(_text_value(values, block))
         except UserInputError as error:
-            errors[block] = t(lang, error.key, **error.params)
+            errors[block] = plain(lang, error.key, **error.params)
     fields["deleted_at"] = _moment(_field(values, ids.FIELD_DELETED_AT).get("selected_date_time"))
     if fields["deleted_at"] is None:
-        errors[ids.FIELD_DELETED_AT] = t(lang, "error.deleted_at_needed")
+        errors[ids.FIELD_DELETED_AT] = plain(lang, "error.deleted_at_needed")
     if fields["reason"] is None:
-        errors[ids.FIELD_REASON] = t(lang, "error.reason_needed")
+        errors[ids.FIELD_REASON] = plain(lang, "error.reason_needed")
     elif fields["reason"] == core.Reason.OTHER and not fields["reason_text"]:
-        errors[ids.FIELD_REASON_TEXT] = t(lang, "error.reason_text_needed")
+        errors[ids.FIELD_REASON_TEXT] = plain(lang, "error.reason_text_needed")
     return fields
 
 
@@ -373,7 +373,9 @@ def register(app: App, deps: Deps) -> None:
             deletion_id = payload.meta_optional_id(meta, "deletion")
             item_id = payload.meta_optional_id(meta, "item")
         except payload.Stale:
-            ack(response_action="errors", errors={ids.FIELD_REASON: t(lang, "error.stale_form")})
+            ack(
+                response_action="errors", errors={ids.FIELD_REASON: plain(lang, "error.stale_form")}
+            )
             return
         fields = _deletion_fields(lang, values, errors)
         files = _files(values)
@@ -384,16 +386,16 @@ def register(app: App, deps: Deps) -> None:
         rules = deps.config.archive
         if deletion_id is None:
             if account_key is None and item_id is None:
-                errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
+                errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
             if rules.require_approval and not fields["approved_by"]:
-                errors[ids.FIELD_APPROVED_BY] = t(lang, "error.approval_required")
+                errors[ids.FIELD_APPROVED_BY] = plain(lang, "error.approval_required")
             if core.needs_reference(rules, fields["reason"]) and not fields["registration_ref"]:
                 key = (
                     "error.reference_confidential"
                     if fields["reason"] == core.Reason.CONFIDENTIAL
                     else "error.reference_required"
                 )
-                errors[ids.FIELD_REFERENCE] = t(lang, key)
+                errors[ids.FIELD_REFERENCE] = plain(lang, key)
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -437,11 +439,11 @@ def register(app: App, deps: Deps) -> None:
             field = ERROR_FIELDS.get(error.key, ids.FIELD_ACCOUNT)
             if field == ids.FIELD_ACCOUNT and deletion_id is not None:
                 field = ids.FIELD_REASON  # the edit form has no account field
-            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
         ack(
             response_action="update",
-            view=done_modal(lang, t(lang, "modal.deletion_title"), done),
+            view=done_modal(lang, plain(lang, "modal.deletion_title"), done),
         )
         _deliver_now(deps)
         if item_closed is not None:
@@ -460,7 +462,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             account_key = payload.meta_text(payload.metadata(body), "account")
         except payload.Stale:
-            ack(response_action="errors", errors={ids.FIELD_FILES: t(lang, "error.stale_form")})
+            ack(response_action="errors", errors={ids.FIELD_FILES: plain(lang, "error.stale_form")})
             return
         values = _values(body)
         errors: dict[str, str] = {}
@@ -471,10 +473,10 @@ def register(app: App, deps: Deps) -> None:
         try:
             link = archive.link(_text_value(values, ids.FIELD_ARCHIVE_LINK))
         except UserInputError as error:
-            errors[ids.FIELD_ARCHIVE_LINK] = t(lang, error.key, **error.params)
+            errors[ids.FIELD_ARCHIVE_LINK] = plain(lang, error.key, **error.params)
             link = None
         if not files and not link and ids.FIELD_ARCHIVE_LINK not in errors:
-            errors[ids.FIELD_FILES] = t(lang, "error.snapshot_empty")
+            errors[ids.FIELD_FILES] = plain(lang, "error.snapshot_empty")
         kind = _selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
         if errors:
             ack(response_action="errors", errors=errors)
@@ -503,10 +505,13 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={ids.FIELD_FILES: t(lang, error.key, **error.params)},
+                errors={ids.FIELD_FILES: plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "modal.snapshot_title"), done))
+        ack(
+            response_action="update",
+            view=done_modal(lang, plain(lang, "modal.snapshot_title"), done),
+        )
         _fetch_now(deps, fetch_ids)
         if kind == SnapshotKind.FINAL and account.id is not None:
             # A closure waiting for this snapshot may now be complete (a link counts at once,

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 
 from bot.config import OrgConfig
 from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, t
+from bot.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
 
 if TYPE_CHECKING:
     from bot.services.rota import PeriodPlan, TeamDuty
@@ -128,7 +128,7 @@ def who_blocks(
 ) -> list[dict[str, Any]]:
     """Who is on duty now and who substitutes, per team."""
     blocks: list[Block] = [
-        HeaderBlock(text=t(lang, "who.header")[:150]),
+        HeaderBlock(text=plain(lang, "who.header")[:150]),
         ContextBlock(elements=[MarkdownTextObject(text=office_status(lang, calendar, now))]),
     ]
     if not duties:
@@ -156,7 +156,7 @@ def who_blocks(
 
 def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[dict[str, Any]]:
     """The coming periods of a team with ISO week numbers, absences and overrides marked."""
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "rota.header", team=view.team.name)[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "rota.header", team=view.team.name)[:150])]
     if not view.members:
         blocks.append(_section(t(lang, "rota.no_members", key=view.team.key)))
         return _dicts(blocks)
@@ -222,7 +222,7 @@ def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[d
             SectionBlock(
                 text=MarkdownTextObject(text=f"{when} · {kind}{note}"[:SECTION_LIMIT]),
                 accessory=ButtonElement(
-                    text=t(lang, "away.cancel"),
+                    text=plain(lang, "away.cancel"),
                     action_id=ids.ABSENCE_CANCEL,
                     value=str(absence.id),
                 ),
@@ -233,7 +233,7 @@ def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[d
 
 def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> list[dict[str, Any]]:
     """Every team with channel, manager, rotation, members and accounts."""
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "teams.header")[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "teams.header")[:150])]
     if not views:
         blocks.append(_section(t(lang, "teams.none")))
     for view in views[: MESSAGE_BLOCKS - 3]:
@@ -266,7 +266,7 @@ def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> lis
 
 def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
     """Every /vakt subcommand, coordinators' ones too when the reader is one."""
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "help.header")[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "help.header")[:150])]
     blocks.extend(_sections(t(lang, "help.everyone")))
     blocks.extend(_sections(t(lang, "help.members")))
     blocks.extend(_sections(t(lang, "help.items")))

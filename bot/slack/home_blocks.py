@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.core.calendar import WorkCalendar
 from bot.core.home import Listing, Spell
 from bot.core.items import ItemLine, age_working_days
-from bot.i18n import fmt_date, fmt_moment, fmt_range, fmt_short_date, fmt_time, fmt_week, t
+from bot.i18n import fmt_date, fmt_moment, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
 from bot.slack import ids
 from bot.slack.blocks import SECTION_LIMIT, escape, linked
 
@@ -206,7 +206,7 @@ def _more(lang: str, section: str, listing: Listing[Any]) -> Block:
         block_id=f"home-{section}-more",
         text=_md(t(lang, "common.more", count=listing.more)),
         accessory=ButtonElement(
-            text=t(lang, "home.show_all"), action_id=HOME_SHOW_ALL, value=section
+            text=plain(lang, "home.show_all"), action_id=HOME_SHOW_ALL, value=section
         ),
     )
 
@@ -222,13 +222,17 @@ def _item_blocks(lang: str, calendar: WorkCalendar, now: datetime, line: ItemLin
             block_id=f"home-item-{line.id}-actions",
             elements=[
                 ButtonElement(
-                    text=t(lang, "item.answered"),
+                    text=plain(lang, "item.answered"),
                     action_id=HOME_ANSWERED,
                     value=value,
                     style="primary",
                 ),
-                ButtonElement(text=t(lang, "item.no_reply"), action_id=HOME_NO_REPLY, value=value),
-                ButtonElement(text=t(lang, "item.referred"), action_id=HOME_REFERRED, value=value),
+                ButtonElement(
+                    text=plain(lang, "item.no_reply"), action_id=HOME_NO_REPLY, value=value
+                ),
+                ButtonElement(
+                    text=plain(lang, "item.referred"), action_id=HOME_REFERRED, value=value
+                ),
             ],
         ),
     ]
@@ -265,7 +269,9 @@ def home_view(
     """A person's Home tab: header, a notice (the outcome of their last press), each list
     that has something (their duty always, when they are in a team), when it was made."""
     now: datetime = home.now
-    blocks: list[Block] = [HeaderBlock(block_id="home-header", text=t(lang, "home.header")[:150])]
+    blocks: list[Block] = [
+        HeaderBlock(block_id="home-header", text=plain(lang, "home.header")[:150])
+    ]
     if notice:
         blocks.append(ContextBlock(block_id="home-notice", elements=[_md(notice)]))
     if home.empty:
@@ -335,11 +341,11 @@ def show_all_modal(
                 elements=[_md(t(lang, "home.modal_more", shown=shown, total=listing.total))]
             )
         )
-    title = t(lang, f"home.modal_{section}")[:TITLE_LIMIT]
+    title = plain(lang, f"home.modal_{section}")[:TITLE_LIMIT]
     view = View(
         type="modal",
         title=title,
-        close=t(lang, "home.close")[:TITLE_LIMIT],
+        close=plain(lang, "home.close")[:TITLE_LIMIT],
         blocks=blocks,
     )
     return view.to_dict()

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.core.calendar import WorkCalendar
 from bot.core.items import ItemLine, Status, age_working_days
-from bot.i18n import fmt_duration, fmt_moment, fmt_week, t
+from bot.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked, office_status
 
@@ -70,16 +70,16 @@ def _button_specs(lang: str, line: ItemLine) -> list[tuple[str, str, str | None]
     specs: list[tuple[str, str, str | None]] = []
     if line.status == Status.OPEN:
         specs = [
-            (t(lang, "item.answered"), ids.ITEM_ANSWERED, "primary"),
-            (t(lang, "item.no_reply"), ids.ITEM_NO_REPLY, None),
-            (t(lang, "item.referred"), ids.ITEM_REFERRED, None),
-            (t(lang, "item.deleted"), ids.ITEM_DELETED, None),
+            (plain(lang, "item.answered"), ids.ITEM_ANSWERED, "primary"),
+            (plain(lang, "item.no_reply"), ids.ITEM_NO_REPLY, None),
+            (plain(lang, "item.referred"), ids.ITEM_REFERRED, None),
+            (plain(lang, "item.deleted"), ids.ITEM_DELETED, None),
         ]
     if line.registration_ref is None:
         label = "item.add_reference" if line.must_register else "item.must_register"
-        specs.append((t(lang, label), ids.ITEM_REGISTER, None))
+        specs.append((plain(lang, label), ids.ITEM_REGISTER, None))
     if line.status != Status.OPEN:
-        specs.append((t(lang, "item.reopen"), ids.ITEM_REOPEN, None))
+        specs.append((plain(lang, "item.reopen"), ids.ITEM_REOPEN, None))
     return specs
 
 
@@ -233,7 +233,7 @@ def digest(
     """One DM per person per reminder time: their overdue items oldest first, then the items
     still waiting for a registration reference."""
     text = t(lang, "digest.text", count=overdue_total, registration=unregistered_total)
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "digest.header")[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "digest.header")[:150])]
     if overdue_total:
         blocks.append(SectionBlock(text=_md(t(lang, "digest.overdue", count=overdue_total))))
         for line in overdue:
@@ -269,7 +269,7 @@ def escalation(
     """To the manager and the coordinators: items open `after_days` working days past due."""
     text = t(lang, "escalation.text", team=team, count=total, days=after_days)
     blocks: list[Block] = [
-        HeaderBlock(text=t(lang, "escalation.header", team=team)[:150]),
+        HeaderBlock(text=plain(lang, "escalation.header", team=team)[:150]),
         SectionBlock(text=_md(text)),
     ]
     for line in lines:
@@ -315,7 +315,7 @@ def unanswered(
     key = "unanswered.header_overdue" if overdue else "unanswered.header"
     text = t(lang, key, count=page.total)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain_dict(text[:150])},
+        {"type": "header", "text": _plain_dict(plain(lang, key, count=page.total)[:150])},
         {"type": "context", "elements": [_md_dict(office_status(lang, calendar, now))]},
     ]
     if not page.total:
@@ -327,7 +327,7 @@ def unanswered(
     if shown < page.total:
         value = f"{shown}|{'1' if overdue else '0'}|{query or ''}"
         showing = t(lang, "unanswered.showing", first=page.offset + 1, last=shown, total=page.total)
-        more = _button_dict(t(lang, "unanswered.more"), ids.UNANSWERED_MORE, value, None)
+        more = _button_dict(plain(lang, "unanswered.more"), ids.UNANSWERED_MORE, value, None)
         blocks.append({"type": "section", "text": _md_dict(showing), "accessory": more})
     return text, blocks[:MESSAGE_BLOCKS]
 
@@ -342,7 +342,7 @@ def status(
     """Per team: open, overdue, oldest, response times in working time, duty now and next."""
     text = t(lang, "status.header")
     blocks: list[Block] = [
-        HeaderBlock(text=text[:150]),
+        HeaderBlock(text=plain(lang, "status.header")[:150]),
         ContextBlock(elements=[_md(office_status(lang, calendar, now))]),
     ]
     if not teams:
@@ -438,7 +438,7 @@ def _account_select(
     chosen = next((o for o in options if initial and o.value == initial.key), None)
     return StaticSelectElement(
         action_id=ids.FIELD_ACCOUNT,
-        placeholder=t(lang, "modal.account_placeholder"),
+        placeholder=plain(lang, "modal.account_placeholder"),
         options=options,
         initial_option=chosen,
     )
@@ -447,7 +447,7 @@ def _account_select(
 def _register_checkbox(lang: str) -> CheckboxesElement:
     return CheckboxesElement(
         action_id=ids.FIELD_REGISTER,
-        options=[Option(value="yes", text=t(lang, "modal.register_option"))],
+        options=[Option(value="yes", text=plain(lang, "modal.register_option"))],
     )
 
 
@@ -456,42 +456,42 @@ def new_item_modal(lang: str, accounts: Sequence[Account], now: datetime) -> dic
     view = View(
         type="modal",
         callback_id=ids.NEW_ITEM_VIEW,
-        title=PlainTextObject(text=t(lang, "modal.new_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "modal.new_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             InputBlock(
                 block_id=ids.FIELD_ACCOUNT,
-                label=t(lang, "modal.account"),
+                label=plain(lang, "modal.account"),
                 element=_account_select(
                     lang, accounts, accounts[0] if len(accounts) == 1 else None
                 ),
             ),
             InputBlock(
                 block_id=ids.FIELD_URL,
-                label=t(lang, "modal.url"),
+                label=plain(lang, "modal.url"),
                 element=UrlInputElement(action_id=ids.FIELD_URL),
-                hint=t(lang, "modal.url_hint"),
+                hint=plain(lang, "modal.url_hint"),
             ),
             InputBlock(
                 block_id=ids.FIELD_RECEIVED,
-                label=t(lang, "modal.received"),
+                label=plain(lang, "modal.received"),
                 element=DateTimePickerElement(
                     action_id=ids.FIELD_RECEIVED, initial_date_time=int(now.timestamp())
                 ),
             ),
             InputBlock(
                 block_id=ids.FIELD_NOTE,
-                label=t(lang, "modal.note"),
+                label=plain(lang, "modal.note"),
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=ids.FIELD_NOTE, multiline=True, max_length=500
                 ),
-                hint=t(lang, "modal.note_hint"),
+                hint=plain(lang, "modal.note_hint"),
             ),
             InputBlock(
                 block_id=ids.FIELD_REGISTER,
-                label=t(lang, "modal.register"),
+                label=plain(lang, "modal.register"),
                 optional=True,
                 element=_register_checkbox(lang),
             ),
@@ -515,21 +515,21 @@ def track_modal(
         [
             InputBlock(
                 block_id=ids.FIELD_ACCOUNT,
-                label=t(lang, "modal.account"),
+                label=plain(lang, "modal.account"),
                 element=_account_select(
                     lang, accounts, guess or (accounts[0] if len(accounts) == 1 else None)
                 ),
             ),
             InputBlock(
                 block_id=ids.FIELD_URL,
-                label=t(lang, "modal.url"),
+                label=plain(lang, "modal.url"),
                 optional=True,
                 element=UrlInputElement(action_id=ids.FIELD_URL),
-                hint=t(lang, "modal.url_track_hint"),
+                hint=plain(lang, "modal.url_track_hint"),
             ),
             InputBlock(
                 block_id=ids.FIELD_REGISTER,
-                label=t(lang, "modal.register"),
+                label=plain(lang, "modal.register"),
                 optional=True,
                 element=_register_checkbox(lang),
             ),
@@ -539,9 +539,9 @@ def track_modal(
         type="modal",
         callback_id=ids.TRACK_VIEW,
         private_metadata=metadata,
-        title=PlainTextObject(text=t(lang, "modal.track_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "modal.track_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=blocks,
     )
     return view.to_dict()
@@ -553,21 +553,21 @@ def register_modal(lang: str, line: ItemLine, metadata: str) -> dict[str, Any]:
         type="modal",
         callback_id=ids.REGISTER_VIEW,
         private_metadata=metadata,
-        title=PlainTextObject(text=t(lang, "modal.register_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "modal.register_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(text=_md(f"*#{line.id}* {_link(line)}{_quote(line.excerpt)}")),
             InputBlock(
                 block_id=ids.FIELD_REFERENCE,
-                label=t(lang, "modal.reference"),
+                label=plain(lang, "modal.reference"),
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=ids.FIELD_REFERENCE,
                     max_length=100,
                     initial_value=line.registration_ref or None,
                 ),
-                hint=t(lang, "modal.reference_hint"),
+                hint=plain(lang, "modal.reference_hint"),
             ),
         ],
     )
@@ -579,7 +579,7 @@ def done_modal(lang: str, title: str, text: str) -> dict[str, Any]:
     view = View(
         type="modal",
         title=PlainTextObject(text=title[:24]),
-        close=PlainTextObject(text=t(lang, "modal.close")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.close")[:24]),
         blocks=[SectionBlock(text=_md(text))],
     )
     return view.to_dict()

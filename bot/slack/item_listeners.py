@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.core.items import Status, excerpt_of, first_link
 from bot.core.parse import clean
-from bot.i18n import fmt_moment, t
+from bot.i18n import fmt_moment, plain, t
 from bot.services import item_notify, items
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
@@ -377,7 +377,10 @@ def register(app: App, deps: Deps) -> None:
         try:
             item_id = payload.meta_id(payload.metadata(body), "item")
         except Stale:
-            ack(response_action="errors", errors={ids.FIELD_REFERENCE: t(lang, "error.stale_form")})
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_REFERENCE: plain(lang, "error.stale_form")},
+            )
             return
         try:
             with request_ctx(deps, user, now) as ctx:
@@ -390,12 +393,12 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={ids.FIELD_REFERENCE: t(lang, error.key, **error.params)},
+                errors={ids.FIELD_REFERENCE: plain(lang, error.key, **error.params)},
             )
             return
         ack(
             response_action="update",
-            view=ib.done_modal(lang, t(lang, "modal.register_title"), done),
+            view=ib.done_modal(lang, plain(lang, "modal.register_title"), done),
         )
         refresh_card(deps, item_id)
 
@@ -430,9 +433,9 @@ def register(app: App, deps: Deps) -> None:
             field = (
                 ids.FIELD_RECEIVED if error.key.startswith("error.received") else ids.FIELD_ACCOUNT
             )
-            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
-        ack(response_action="update", view=ib.done_modal(lang, t(lang, title_key), done))
+        ack(response_action="update", view=ib.done_modal(lang, plain(lang, title_key), done))
         _deliver_now(deps)
 
     @app.view(ids.NEW_ITEM_VIEW)
@@ -446,15 +449,15 @@ def register(app: App, deps: Deps) -> None:
         try:
             url = _url(_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
-            errors[ids.FIELD_URL] = t(lang, error.key, **error.params)
+            errors[ids.FIELD_URL] = plain(lang, error.key, **error.params)
             url = None
         if url is None and ids.FIELD_URL not in errors:
-            errors[ids.FIELD_URL] = t(lang, "error.url_needed")
+            errors[ids.FIELD_URL] = plain(lang, "error.url_needed")
         received = _moment(_field(values, ids.FIELD_RECEIVED).get("selected_date_time"))
         if received is None:
-            errors[ids.FIELD_RECEIVED] = t(lang, "error.received_needed")
+            errors[ids.FIELD_RECEIVED] = plain(lang, "error.received_needed")
         if account_key is None:
-            errors[ids.FIELD_ACCOUNT] = t(lang, "error.account_needed")
+            errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
         note = _string(_field(values, ids.FIELD_NOTE).get("value"))
         register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
         if errors:
@@ -515,7 +518,10 @@ def register(app: App, deps: Deps) -> None:
             if received is None:
                 raise Stale(ts)
         except Stale:
-            ack(response_action="errors", errors={ids.FIELD_ACCOUNT: t(lang, "error.stale_form")})
+            ack(
+                response_action="errors",
+                errors={ids.FIELD_ACCOUNT: plain(lang, "error.stale_form")},
+            )
             return
         values = _values(body)
         account_key = _selected(values, ids.FIELD_ACCOUNT)
@@ -524,13 +530,14 @@ def register(app: App, deps: Deps) -> None:
             url = _url(_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
             ack(
-                response_action="errors", errors={ids.FIELD_URL: t(lang, error.key, **error.params)}
+                response_action="errors",
+                errors={ids.FIELD_URL: plain(lang, error.key, **error.params)},
             )
             return
         if account_key is None:
             ack(
                 response_action="errors",
-                errors={ids.FIELD_ACCOUNT: t(lang, "error.account_needed")},
+                errors={ids.FIELD_ACCOUNT: plain(lang, "error.account_needed")},
             )
             return
         link = url or _string(meta.get("l")) or deps.gateway.permalink(channel, ts)

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.core.calendar import WorkCalendar
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind, QuietPeriod, is_kept
-from bot.i18n import fmt_date, t
+from bot.i18n import fmt_date, plain, t
 from bot.slack.blocks import SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 
@@ -149,11 +149,11 @@ def flag_message(lang: str, view: FlagView, today: date) -> tuple[str, list[dict
         lines.append(_kept_line(lang, view))
     elif flag.kind == FlagKind.COVERAGE:
         lines.append(t(lang, "lifecycle.ask_coverage", team_key=view.team.key))
-        buttons.append(_button(t(lang, "lifecycle.keep"), FLAG_KEEP, value))
+        buttons.append(_button(plain(lang, "lifecycle.keep"), FLAG_KEEP, value))
     else:
         lines.append(t(lang, "lifecycle.ask_close"))
-        buttons.append(_button(t(lang, "lifecycle.keep"), FLAG_KEEP, value))
-        buttons.append(_button(t(lang, "lifecycle.start_closure"), FLAG_CLOSE, value, "danger"))
+        buttons.append(_button(plain(lang, "lifecycle.keep"), FLAG_KEEP, value))
+        buttons.append(_button(plain(lang, "lifecycle.start_closure"), FLAG_CLOSE, value, "danger"))
     text = "\n".join(lines)
     blocks: list[Block] = [SectionBlock(block_id=f"flag-{flag.id}", text=_md(text))]
     if buttons:
@@ -176,40 +176,40 @@ def _kept_line(lang: str, view: FlagView) -> str:
 def keep_modal(lang: str, view: FlagView) -> dict[str, Any]:
     """Keep: why (required) and for how long (a period, or until a chosen date)."""
     options = [
-        Option(value=p.value, text=t(lang, f"lifecycle.period_{p.value}")) for p in QuietPeriod
+        Option(value=p.value, text=plain(lang, f"lifecycle.period_{p.value}")) for p in QuietPeriod
     ]
     modal = View(
         type="modal",
         callback_id=FLAG_KEEP_VIEW,
         private_metadata=str(view.flag.id),
-        title=PlainTextObject(text=t(lang, "lifecycle.keep_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "lifecycle.keep_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(
                 text=_md(t(lang, "lifecycle.keep_intro", description=flag_description(lang, view)))
             ),
             InputBlock(
                 block_id=FIELD_KEEP_REASON,
-                label=t(lang, "lifecycle.keep_reason"),
+                label=plain(lang, "lifecycle.keep_reason"),
                 element=PlainTextInputElement(
                     action_id=FIELD_KEEP_REASON, multiline=True, max_length=500
                 ),
-                hint=t(lang, "lifecycle.keep_reason_hint"),
+                hint=plain(lang, "lifecycle.keep_reason_hint"),
             ),
             InputBlock(
                 block_id=FIELD_KEEP_PERIOD,
-                label=t(lang, "lifecycle.keep_period"),
+                label=plain(lang, "lifecycle.keep_period"),
                 element=StaticSelectElement(
                     action_id=FIELD_KEEP_PERIOD, options=options, initial_option=options[1]
                 ),
             ),
             InputBlock(
                 block_id=FIELD_KEEP_UNTIL,
-                label=t(lang, "lifecycle.keep_until"),
+                label=plain(lang, "lifecycle.keep_until"),
                 optional=True,
                 element=DatePickerElement(action_id=FIELD_KEEP_UNTIL),
-                hint=t(lang, "lifecycle.keep_until_hint"),
+                hint=plain(lang, "lifecycle.keep_until_hint"),
             ),
         ],
     )
@@ -308,12 +308,12 @@ def checklist(
         value = f"{closure.id}:{step.value}"
         if step == ClosureStepName.FINAL_SNAPSHOT:
             buttons = [
-                _button(t(lang, "lifecycle.final_snapshot"), CLOSURE_SNAPSHOT, value, "primary")
+                _button(plain(lang, "lifecycle.final_snapshot"), CLOSURE_SNAPSHOT, value, "primary")
             ]
         else:
             buttons = [
-                _button(t(lang, "lifecycle.done"), CLOSURE_DONE, value),
-                _button(t(lang, "lifecycle.waive"), CLOSURE_WAIVE, value),
+                _button(plain(lang, "lifecycle.done"), CLOSURE_DONE, value),
+                _button(plain(lang, "lifecycle.waive"), CLOSURE_WAIVE, value),
             ]
         blocks.append(
             ActionsBlock(block_id=f"closure-{closure.id}-{step.value}-actions", elements=buttons)
@@ -324,8 +324,10 @@ def checklist(
             ActionsBlock(
                 block_id=f"closure-{closure.id}-actions",
                 elements=[
-                    _button(t(lang, "lifecycle.check"), CLOSURE_CHECK, str(closure.id)),
-                    _button(t(lang, "lifecycle.cancel"), CLOSURE_CANCEL, str(closure.id), "danger"),
+                    _button(plain(lang, "lifecycle.check"), CLOSURE_CHECK, str(closure.id)),
+                    _button(
+                        plain(lang, "lifecycle.cancel"), CLOSURE_CANCEL, str(closure.id), "danger"
+                    ),
                 ],
             )
         )
@@ -350,9 +352,9 @@ def waive_modal(lang: str, view: ClosureView, step: ClosureStepName) -> dict[str
         type="modal",
         callback_id=CLOSURE_WAIVE_VIEW,
         private_metadata=f"{view.closure.id}:{step.value}",
-        title=PlainTextObject(text=t(lang, "lifecycle.waive_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "lifecycle.waive_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(
                 text=_md(
@@ -366,7 +368,7 @@ def waive_modal(lang: str, view: ClosureView, step: ClosureStepName) -> dict[str
             ),
             InputBlock(
                 block_id=FIELD_WAIVE_REASON,
-                label=t(lang, "lifecycle.waive_reason"),
+                label=plain(lang, "lifecycle.waive_reason"),
                 element=PlainTextInputElement(
                     action_id=FIELD_WAIVE_REASON, multiline=True, max_length=500
                 ),
@@ -403,7 +405,7 @@ def flags_list(
     (with Check again, and Cancel for coordinators); `totals` counts all of each when only
     the first were given."""
     flag_total, closure_total = totals or (len(flags), len(closures))
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "lifecycle.flags_header")[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "lifecycle.flags_header")[:150])]
     if not flag_total and not closure_total:
         blocks.append(SectionBlock(text=_md(t(lang, "lifecycle.flags_none"))))
         return _dicts(blocks)
@@ -427,10 +429,12 @@ def flags_list(
             lines.append(t(lang, "lifecycle.closing"))
         blocks.append(SectionBlock(text=_md("\n".join(lines))))
         if may_act and not view.closing:
-            buttons = [_button(t(lang, "lifecycle.keep"), FLAG_KEEP, str(flag.id))]
+            buttons = [_button(plain(lang, "lifecycle.keep"), FLAG_KEEP, str(flag.id))]
             if flag.kind != FlagKind.COVERAGE:
                 buttons.append(
-                    _button(t(lang, "lifecycle.start_closure"), FLAG_CLOSE, str(flag.id), "danger")
+                    _button(
+                        plain(lang, "lifecycle.start_closure"), FLAG_CLOSE, str(flag.id), "danger"
+                    )
                 )
             blocks.append(ActionsBlock(elements=buttons))
     if flag_total > min(len(flags), MAX_FLAG_ROWS):
@@ -455,18 +459,18 @@ def flags_list(
         blocks.append(SectionBlock(text=_md(line)))
         buttons = []
         if may_tick:
-            buttons.append(_button(t(lang, "lifecycle.check"), CLOSURE_CHECK, str(closure.id)))
+            buttons.append(_button(plain(lang, "lifecycle.check"), CLOSURE_CHECK, str(closure.id)))
             if ClosureStepName.FINAL_SNAPSHOT in closure_view.missing:
                 buttons.append(
                     _button(
-                        t(lang, "lifecycle.final_snapshot"),
+                        plain(lang, "lifecycle.final_snapshot"),
                         CLOSURE_SNAPSHOT,
                         f"{closure.id}:{ClosureStepName.FINAL_SNAPSHOT.value}",
                     )
                 )
         if may_cancel:
             buttons.append(
-                _button(t(lang, "lifecycle.cancel"), CLOSURE_CANCEL, str(closure.id), "danger")
+                _button(plain(lang, "lifecycle.cancel"), CLOSURE_CANCEL, str(closure.id), "danger")
             )
         if buttons:
             blocks.append(ActionsBlock(elements=buttons))

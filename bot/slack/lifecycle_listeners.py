@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, Respond
 from bot.core.archive import SnapshotKind
 from bot.core.errors import NotAllowed, VaktError
 from bot.core.register import ClosureStepName
-from bot.i18n import fmt_date, t
+from bot.i18n import fmt_date, plain, t
 from bot.services import lifecycle
 from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
@@ -142,7 +142,7 @@ def register(app: App, deps: Deps) -> None:
         except payload.Stale:
             ack(
                 response_action="errors",
-                errors={lb.FIELD_KEEP_REASON: t(lang, "error.stale_form")},
+                errors={lb.FIELD_KEEP_REASON: plain(lang, "error.stale_form")},
             )
             return
         try:
@@ -150,7 +150,7 @@ def register(app: App, deps: Deps) -> None:
         except ValueError:
             ack(
                 response_action="errors",
-                errors={lb.FIELD_KEEP_REASON: t(lang, "error.bad_button")},
+                errors={lb.FIELD_KEEP_REASON: plain(lang, "error.bad_button")},
             )
             return
         try:
@@ -160,9 +160,12 @@ def register(app: App, deps: Deps) -> None:
                 done = t(lang, "lifecycle.kept_done", until=fmt_date(view.flag.quiet_until, lang))
         except VaktError as error:
             field = KEEP_FIELDS.get(error.key, lb.FIELD_KEEP_REASON)
-            ack(response_action="errors", errors={field: t(lang, error.key, **error.params)})
+            ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "lifecycle.keep_title"), done))
+        ack(
+            response_action="update",
+            view=done_modal(lang, plain(lang, "lifecycle.keep_title"), done),
+        )
         updater(deps).flag(flag_id, deps.clock())
 
     # ------------------------------------------------------------ closure
@@ -197,7 +200,7 @@ def register(app: App, deps: Deps) -> None:
         except payload.Stale:
             ack(
                 response_action="errors",
-                errors={lb.FIELD_WAIVE_REASON: t(lang, "error.stale_form")},
+                errors={lb.FIELD_WAIVE_REASON: plain(lang, "error.stale_form")},
             )
             return
         try:
@@ -212,16 +215,19 @@ def register(app: App, deps: Deps) -> None:
         except ValueError:
             ack(
                 response_action="errors",
-                errors={lb.FIELD_WAIVE_REASON: t(lang, "error.bad_button")},
+                errors={lb.FIELD_WAIVE_REASON: plain(lang, "error.bad_button")},
             )
             return
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={lb.FIELD_WAIVE_REASON: t(lang, error.key, **error.params)},
+                errors={lb.FIELD_WAIVE_REASON: plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "lifecycle.waive_title"), done))
+        ack(
+            response_action="update",
+            view=done_modal(lang, plain(lang, "lifecycle.waive_title"), done),
+        )
         updater(deps).closure(closure_id, deps.clock())
 
     def final_snapshot(

@@ -33,7 +33,7 @@ from slack_sdk.models.views import View
 
 from bot.config import PLATFORMS
 from bot.core.register import AccountKind, RegisterRules
-from bot.i18n import fmt_date, fmt_week, t
+from bot.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 
@@ -336,7 +336,7 @@ def account_card(
                 block_id=f"account-{account.key}",
                 elements=[
                     ButtonElement(
-                        text=t(lang, "register.edit")[:75],
+                        text=plain(lang, "register.edit")[:75],
                         action_id=ACCOUNT_EDIT,
                         value=account.key,
                     )
@@ -357,7 +357,7 @@ def account_card(
 
 
 def _options(lang: str, prefix: str, values: Sequence[str]) -> list[Option]:
-    return [Option(value=v, text=t(lang, f"{prefix}.{v}")[:75]) for v in values]
+    return [Option(value=v, text=plain(lang, f"{prefix}.{v}")[:75]) for v in values]
 
 
 def _chosen(options: list[Option], value: str | None) -> Option | None:
@@ -374,7 +374,7 @@ def _input(
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id(name),
-        label=t(lang, f"register_field.{name}")[:2000],
+        label=plain(lang, f"register_field.{name}")[:2000],
         element=element,
         optional=optional,
         hint=hint[:2000] if hint else None,
@@ -447,7 +447,7 @@ def account_modal(
                     action_id=block_id("key"), max_length=40, initial_value=new_key or None
                 ),
                 optional=False,
-                hint=t(lang, "register_hint.key"),
+                hint=plain(lang, "register_hint.key"),
             )
         )
     blocks += [
@@ -462,7 +462,7 @@ def account_modal(
             "platform",
             StaticSelectElement(
                 action_id=block_id("platform"),
-                placeholder=t(lang, "register.choose")[:150],
+                placeholder=plain(lang, "register.choose")[:150],
                 options=platforms,
                 initial_option=_chosen(platforms, current.platform if current else None),
             ),
@@ -473,12 +473,12 @@ def account_modal(
             "kind",
             StaticSelectElement(
                 action_id=block_id("kind"),
-                placeholder=t(lang, "register.choose")[:150],
+                placeholder=plain(lang, "register.choose")[:150],
                 options=kinds,
                 initial_option=_chosen(kinds, current.kind if current else AccountKind.PAGE.value),
             ),
             optional=False,
-            hint=t(lang, "register_hint.kind"),
+            hint=plain(lang, "register_hint.kind"),
         ),
         _input(
             lang,
@@ -493,7 +493,7 @@ def account_modal(
             "team",
             StaticSelectElement(
                 action_id=block_id("team"),
-                placeholder=t(lang, "register.choose")[:150],
+                placeholder=plain(lang, "register.choose")[:150],
                 options=team_options,
                 initial_option=_chosen(
                     team_options,
@@ -510,7 +510,7 @@ def account_modal(
                 action_id=block_id("manager"),
                 initial_user=current.manager if current and current.manager else None,
             ),
-            hint=t(lang, "register_hint.manager"),
+            hint=plain(lang, "register_hint.manager"),
         ),
         _input(
             lang,
@@ -520,9 +520,9 @@ def account_modal(
                 initial_users=list(current.admins) if current and current.admins else None,
                 max_selected_items=30,
             ),
-            hint=t(lang, "register_hint.admins"),
+            hint=plain(lang, "register_hint.admins"),
         ),
-        HeaderBlock(text=t(lang, "register.form_answers")[:150]),
+        HeaderBlock(text=plain(lang, "register.form_answers")[:150]),
     ]
     for name in ("purpose", "audience", "dialogue", "privacy", "resources", "plan"):
         blocks.append(
@@ -535,52 +535,52 @@ def account_modal(
                     max_length=MAX_TEXT,
                     multiline=True,
                 ),
-                hint=t(lang, f"register_hint.{name}"),
+                hint=plain(lang, f"register_hint.{name}"),
             )
         )
     blocks += [
-        HeaderBlock(text=t(lang, "register.form_rules")[:150]),
+        HeaderBlock(text=plain(lang, "register.form_rules")[:150]),
         _input(lang, "created_on", _date("created_on", current.created_on if current else None)),
         _input(
             lang,
             "end_date",
             _date("end_date", current.end_date if current else None),
-            hint=t(lang, "register_hint.end_date"),
+            hint=plain(lang, "register_hint.end_date"),
         ),
         _input(
             lang,
             "cadence_days",
             _number("cadence_days", current.cadence_days if current else None, 0, 365),
-            hint=t(lang, "register_hint.cadence_days", days=rules.cadence_days),
+            hint=plain(lang, "register_hint.cadence_days", days=rules.cadence_days),
         ),
         _input(
             lang,
             "max_posts_week",
             _number("max_posts_week", current.max_posts_week if current else None, 1, 1000),
-            hint=t(lang, "register_hint.max_posts_week"),
+            hint=plain(lang, "register_hint.max_posts_week"),
         ),
         _input(
             lang,
             "max_posts_day",
             _number("max_posts_day", current.max_posts_day if current else None, 1, 100),
-            hint=t(lang, "register_hint.max_posts_day"),
+            hint=plain(lang, "register_hint.max_posts_day"),
         ),
         _input(
             lang,
             "snapshot_months",
             _number("snapshot_months", current.snapshot_months if current else None, 0, 60),
-            hint=t(lang, "register_hint.snapshot_months", months=snapshot_months),
+            hint=plain(lang, "register_hint.snapshot_months", months=snapshot_months),
         ),
         InputBlock(
             block_id=block_id("coordinator_admin"),
-            label=t(lang, "register_field.access")[:2000],
+            label=plain(lang, "register_field.access")[:2000],
             optional=True,
             element=CheckboxesElement(
                 action_id=block_id("coordinator_admin"),
                 options=access,
                 initial_options=checked or None,
             ),
-            hint=t(lang, "register_hint.access")[:2000],
+            hint=plain(lang, "register_hint.access")[:2000],
         ),
         _input(
             lang,
@@ -590,7 +590,7 @@ def account_modal(
                 initial_conversation=current.published_channel if current else None,
                 filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
             ),
-            hint=t(lang, "register_hint.published_channel"),
+            hint=plain(lang, "register_hint.published_channel"),
         ),
     ]
     view = View(
@@ -598,10 +598,10 @@ def account_modal(
         callback_id=ACCOUNT_VIEW,
         private_metadata=metadata[:3000],
         title=PlainTextObject(
-            text=t(lang, "register.title_edit" if editing else "register.title_add")[:24]
+            text=plain(lang, "register.title_edit" if editing else "register.title_add")[:24]
         ),
-        submit=PlainTextObject(text=t(lang, "modal.save")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=blocks,
     )
     return view.to_dict()

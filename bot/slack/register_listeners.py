@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.core.errors import VaktError
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
 from bot.services.rota import Ctx
@@ -102,7 +102,7 @@ def _errors(
     errors: dict[str, str] = {}
     for problem in problems:
         name = "name" if problem.field == "key" and editing else problem.field
-        errors.setdefault(rb.block_id(name), t(lang, problem.key, **problem.params))
+        errors.setdefault(rb.block_id(name), plain(lang, problem.key, **problem.params))
     return errors
 
 
@@ -127,7 +127,10 @@ def register(app: App, deps: Deps) -> None:
             editing = meta.get("mode") == "edit"
             edit_key = meta_text(meta, "key") if editing else None
         except Stale:
-            ack(response_action="errors", errors={rb.block_id("name"): t(lang, "error.stale_form")})
+            ack(
+                response_action="errors",
+                errors={rb.block_id("name"): plain(lang, "error.stale_form")},
+            )
             return
         key, entry, problems = form_fields(_values(body))
         if entry is None:
@@ -146,11 +149,11 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=_errors(lang, invalid.errors, editing))
             return
         except VaktError as error:  # not a coordinator, declared in the file, gone
-            title = t(lang, "register.title_edit" if editing else "register.title_add")
+            title = plain(lang, "register.title_edit" if editing else "register.title_add")
             ack(
                 response_action="update",
                 view=done_modal(lang, title, t(lang, error.key, **error.params)),
             )
             return
-        title = t(lang, "register.title_edit" if editing else "register.title_add")
+        title = plain(lang, "register.title_edit" if editing else "register.title_add")
         ack(response_action="update", view=done_modal(lang, title, done))

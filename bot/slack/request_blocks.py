@@ -40,7 +40,7 @@ from bot.core.requests import (
     RequestStatus,
     Role,
 )
-from bot.i18n import fmt_date, fmt_week, t
+from bot.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape
 
@@ -95,7 +95,7 @@ def _who(user: str | None) -> str:
 
 
 def _options(lang: str, prefix: str, values: Sequence[str]) -> list[Option]:
-    return [Option(value=v, text=t(lang, f"{prefix}.{v}")[:75]) for v in values]
+    return [Option(value=v, text=plain(lang, f"{prefix}.{v}")[:75]) for v in values]
 
 
 def _text_input(
@@ -103,14 +103,14 @@ def _text_input(
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id(field),
-        label=t(lang, f"request.{field}"),
+        label=plain(lang, f"request.{field}"),
         element=PlainTextInputElement(
             action_id=block_id(field),
             multiline=multiline,
             max_length=limit,
             initial_value=initial or None,
         ),
-        hint=t(lang, f"request.{field}_hint"),
+        hint=plain(lang, f"request.{field}_hint"),
     )
 
 
@@ -124,75 +124,75 @@ def request_modal(lang: str, teams: Sequence[Team], name: str | None = None) -> 
         _text_input(lang, "name", limit=NAME_LIMIT, multiline=False, initial=name),
         InputBlock(
             block_id=block_id("platform"),
-            label=t(lang, "request.platform_label"),
+            label=plain(lang, "request.platform_label"),
             element=StaticSelectElement(
                 action_id=block_id("platform"),
-                placeholder=t(lang, "request.platform_placeholder"),
+                placeholder=plain(lang, "request.platform_placeholder"),
                 options=platforms,
             ),
         ),
         InputBlock(
             block_id=block_id("kind"),
-            label=t(lang, "request.kind_label"),
+            label=plain(lang, "request.kind_label"),
             element=StaticSelectElement(
                 action_id=block_id("kind"), options=kinds, initial_option=kinds[0]
             ),
-            hint=t(lang, "request.kind_hint"),
+            hint=plain(lang, "request.kind_hint"),
         ),
         InputBlock(
             block_id=block_id("url"),
-            label=t(lang, "request.url"),
+            label=plain(lang, "request.url"),
             optional=True,
             element=UrlInputElement(action_id=block_id("url")),
-            hint=t(lang, "request.url_hint"),
+            hint=plain(lang, "request.url_hint"),
         ),
         InputBlock(
             block_id=block_id("team"),
-            label=t(lang, "request.team"),
+            label=plain(lang, "request.team"),
             element=StaticSelectElement(
                 action_id=block_id("team"),
-                placeholder=t(lang, "request.team_placeholder"),
+                placeholder=plain(lang, "request.team_placeholder"),
                 options=team_options,
                 initial_option=team_options[0] if len(team_options) == 1 else None,
             ),
-            hint=t(lang, "request.team_hint"),
+            hint=plain(lang, "request.team_hint"),
         ),
         _text_input(lang, "unit", limit=NAME_LIMIT, multiline=False),
         *(_text_input(lang, answer, limit=TEXT_LIMIT) for answer in ANSWERS if answer != "plan"),
         InputBlock(
             block_id=block_id("admins"),
-            label=t(lang, "request.admins"),
+            label=plain(lang, "request.admins"),
             element=UserMultiSelectElement(
                 action_id=block_id("admins"),
-                placeholder=t(lang, "request.admins_placeholder"),
+                placeholder=plain(lang, "request.admins_placeholder"),
                 max_selected_items=MAX_ADMINS,
             ),
-            hint=t(lang, "request.admins_hint", max=MAX_ADMINS),
+            hint=plain(lang, "request.admins_hint", max=MAX_ADMINS),
         ),
         InputBlock(
             block_id=block_id("substitute"),
-            label=t(lang, "request.substitute"),
+            label=plain(lang, "request.substitute"),
             element=UserSelectElement(
                 action_id=block_id("substitute"),
-                placeholder=t(lang, "request.substitute_placeholder"),
+                placeholder=plain(lang, "request.substitute_placeholder"),
             ),
-            hint=t(lang, "request.substitute_hint"),
+            hint=plain(lang, "request.substitute_hint"),
         ),
         InputBlock(
             block_id=block_id("end_date"),
-            label=t(lang, "request.end_date"),
+            label=plain(lang, "request.end_date"),
             optional=True,
             element=DatePickerElement(action_id=block_id("end_date")),
-            hint=t(lang, "request.end_date_hint"),
+            hint=plain(lang, "request.end_date_hint"),
         ),
         _text_input(lang, "plan", limit=TEXT_LIMIT),
     ]
     view = View(
         type="modal",
         callback_id=REQUEST_VIEW,
-        title=PlainTextObject(text=t(lang, "request.title")[:24]),
-        submit=PlainTextObject(text=t(lang, "request.submit")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "request.title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "request.submit")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=blocks,
     )
     return view.to_dict()
@@ -212,18 +212,18 @@ def decline_modal(lang: str, view: RequestView, metadata: str) -> dict[str, Any]
         type="modal",
         callback_id=DECLINE_VIEW,
         private_metadata=metadata[:3000],
-        title=PlainTextObject(text=t(lang, "request.decline_title")[:24]),
-        submit=PlainTextObject(text=t(lang, "request.decline")[:24]),
-        close=PlainTextObject(text=t(lang, "modal.cancel")[:24]),
+        title=PlainTextObject(text=plain(lang, "request.decline_title")[:24]),
+        submit=PlainTextObject(text=plain(lang, "request.decline")[:24]),
+        close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(text=_md(intro)),
             InputBlock(
                 block_id=FIELD_REASON,
-                label=t(lang, "request.reason"),
+                label=plain(lang, "request.reason"),
                 element=PlainTextInputElement(
                     action_id=FIELD_REASON, multiline=True, max_length=REASON_LIMIT
                 ),
-                hint=t(lang, "request.reason_hint"),
+                hint=plain(lang, "request.reason_hint"),
             ),
         ],
     )
@@ -293,10 +293,10 @@ def _buttons(lang: str, view: RequestView) -> ActionsBlock:
         block_id=f"request-{view.id}-actions",
         elements=[
             ButtonElement(
-                text=t(lang, "request.approve"), action_id=APPROVE, value=value, style="primary"
+                text=plain(lang, "request.approve"), action_id=APPROVE, value=value, style="primary"
             ),
             ButtonElement(
-                text=t(lang, "request.decline"), action_id=DECLINE, value=value, style="danger"
+                text=plain(lang, "request.decline"), action_id=DECLINE, value=value, style="danger"
             ),
         ],
     )
@@ -413,7 +413,7 @@ def _recent_line(lang: str, tz: tzinfo, view: RequestView) -> str:
 def listing(lang: str, tz: tzinfo, found: Listing) -> tuple[str, list[dict[str, Any]]]:
     """`/vakt requests`: pending requests with buttons where the reader decides, and the
     decisions of the last weeks."""
-    blocks: list[Block] = [HeaderBlock(text=t(lang, "request.list_head")[:150])]
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "request.list_head")[:150])]
     if found.pending:
         blocks.append(SectionBlock(text=_md(t(lang, "request.list_pending"))))
     else:

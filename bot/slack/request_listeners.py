@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.errors import VaktError
 from bot.core.requests import RequestForm
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b
@@ -121,7 +121,7 @@ def register(app: App, deps: Deps) -> None:
                 done = _receipt(lang, view)
         except requests.InvalidRequest as invalid:
             errors = {
-                rb.block_id(field): t(lang, error.key, **error.params)
+                rb.block_id(field): plain(lang, error.key, **error.params)
                 for field, error in invalid.problems.items()
             }
             ack(response_action="errors", errors=errors)
@@ -129,10 +129,10 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={rb.block_id("name"): t(lang, error.key, **error.params)},
+                errors={rb.block_id("name"): plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "request.title"), done))
+        ack(response_action="update", view=done_modal(lang, plain(lang, "request.title"), done))
         _deliver_now(deps)
 
     @app.action(rb.APPROVE)
@@ -194,7 +194,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             request_id = payload.meta_id(payload.metadata(body), "request")
         except payload.Stale:
-            ack(response_action="errors", errors={rb.FIELD_REASON: t(lang, "error.stale_form")})
+            ack(response_action="errors", errors={rb.FIELD_REASON: plain(lang, "error.stale_form")})
             return
         try:
             with request_ctx(deps, user, now) as ctx:
@@ -208,9 +208,12 @@ def register(app: App, deps: Deps) -> None:
         except VaktError as error:
             ack(
                 response_action="errors",
-                errors={rb.FIELD_REASON: t(lang, error.key, **error.params)},
+                errors={rb.FIELD_REASON: plain(lang, error.key, **error.params)},
             )
             return
-        ack(response_action="update", view=done_modal(lang, t(lang, "request.decline_title"), done))
+        ack(
+            response_action="update",
+            view=done_modal(lang, plain(lang, "request.decline_title"), done),
+        )
         _deliver_now(deps)
         refresh_messages(deps, request_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,24 @@ def is_unavailable(error: BaseException) -> bool:
             or isinstance(error.orig, psycopg.OperationalError)
         )
     return isinstance(error, psycopg.OperationalError | sa.exc.TimeoutError)
+
+
+DISK_FULL = "53100"  # PostgreSQL's disk_full ("could not extend file ...: No space left")
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """The database failed for lack of room, not of reachability: SQLite's SQLITE_FULL
+    ("database or disk is full", a full disk or its max_page_count) or PostgreSQL's disk_full.
+    Worth a "try again" too (`is_unavailable`), but an operator has to free space first."""
+    orig = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF == sqlite3.SQLITE_FULL) or (
+            "database or disk is full" in str(orig)
+        )
+    if isinstance(orig, psycopg.Error):
+        return orig.sqlstate == DISK_FULL
+    return False
 
 
 def make_engine(url: str) -> Engine:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pexpect
 import pytest
+from PIL import Image
 from slack_sdk import WebClient
 
 from bot.console import demo
@@ -22,6 +23,7 @@ from bot.console.session import ConsoleSession
 from bot.console.slack import StandInSlack, User
 from bot.services.outbox import Attachment
 from bot.slack.gateway import SlackGateway
+from tests.waiting import PATIENCE
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=STOCKHOLM)
@@ -109,7 +111,7 @@ def test_bad_input_gets_a_short_answer_never_a_traceback(console: ConsoleSession
 
 def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, tmp_path: Path):
     shot = tmp_path / "skarmbild.png"
-    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    Image.new("RGB", (64, 48), (240, 240, 240)).save(shot, format="PNG")
     out = run(
         console,
         "/vakt unanswered",
@@ -142,6 +144,42 @@ def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> No
     out = run(console, "/vakt unanswered", "raderad", ":cancel", ":quit")
     assert "Closed without submitting." in out
     assert "Radering #2" not in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "swap", "others"),
+    [
+        (
+            "en",
+            "`/vakt swap @colleague <week | from to>`",
+            ("`/vakt away <from> [<to>]", "`/vakt posted <account> [date time]`"),
+        ),
+        (
+            "sv",
+            "`/vakt swap @kollega <vecka | från till>`",
+            ("`/vakt away <från> [<till>]", "`/vakt posted <konto> [datum tid]`"),
+        ),
+    ],
+)
+def test_usage_hints_read_as_written(
+    tmp_path: Path, lang: str, swap: str, others: tuple[str, ...]
+) -> None:
+    session = demo.start(
+        "norberg",
+        tmp_path,
+        lang=lang,
+        at=lambda text, tz: datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)),
+        at_text="2026-11-23T09:05",
+    )
+    try:
+        out = run(session, "/vakt help", "/vakt swap v49", ":quit")
+    finally:
+        session.close()
+    # Wrapping splits lines at spaces only: on one line, each hint reads as written.
+    help_text, error = (" ".join(part.split()) for part in out.split("› /vakt swap v49"))
+    assert swap in help_text and all(hint in help_text for hint in others)
+    assert swap in error
+    assert "&lt;" not in out and "&gt;" not in out and "&amp;" not in out
 
 
 def test_parse_when() -> None:
@@ -194,7 +232,7 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
         ["console", "--preset", "norberg"],
         env=env,
         encoding="utf-8",
-        timeout=30,
+        timeout=PATIENCE,
         dimensions=(40, 100),
     )
     try:

@@ -44,6 +44,11 @@ def test_unknown_ids_show_as_ids_and_labels_in_mentions_win() -> None:
     assert mrkdwn("<@U0NOBODY> <#C0X|allmänt> <!here>", NAMES) == "@U0NOBODY #allmänt @here"
 
 
+def test_only_the_entities_slack_decodes_are_decoded() -> None:
+    text = "`/vakt swap @bo &lt;week | from to&gt;` A &amp; B &amp;lt; &quot;x&quot; &#62;"
+    assert mrkdwn(text, NAMES) == "`/vakt swap @bo <week | from to>` A & B &lt; &quot;x&quot; &#62;"
+
+
 def test_bold_is_an_escape_on_a_terminal_and_plain_elsewhere() -> None:
     marked = mrkdwn("a *b* c and snake_case_word", NAMES)
     assert Style(colour=False).finish(marked) == "a b c and snake_case_word"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import calendar as pycal
 import dataclasses
+import io
 import posixpath
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 
+import pillow_heif
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from bot.config import load_config
 from bot.core.archive import (
@@ -37,6 +40,7 @@ from bot.core.archive import (
     snapshot_reminder_day,
     sniff,
     steps,
+    whole_image,
 )
 from bot.core.calendar import CalendarRules, WorkCalendar
 
@@ -572,6 +576,112 @@ def test_sniff(head: bytes, expected: str | None) -> None:
 def test_sniff_ignores_the_name_only_bytes_count() -> None:
     # An executable renamed to .png is still an executable.
     assert sniff(b"MZ" + b"\x89PNG\r\n\x1a\n") is None
+
+
+def made(fmt: str, frames: int = 1, size: tuple[int, int] = (120, 80)) -> bytes:
+    """A real image, made with Pillow (HEIC with pillow-heif): a diagonal line on white."""
+    if fmt == "HEIF":
+        pillow_heif.register_heif_opener()
+    pictures = []
+    for n in range(frames):
+        picture = Image.new("RGB", size, (255, 255, 255))
+        for x in range(size[0]):
+            picture.putpixel((x, (x + n * 7) % size[1]), (20, 60, 140))
+        pictures.append(picture)
+    out = io.BytesIO()
+    extra: dict[str, object] = (
+        {"save_all": True, "append_images": pictures[1:]} if frames > 1 else {}
+    )
+    pictures[0].save(out, format=fmt, **extra)
+    return out.getvalue()
+
+
+IMAGES = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "image/heic": "HEIF",
+}
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
+
+
+@pytest.mark.parametrize("content_type", IMAGES)
+def test_a_real_image_is_whole(content_type: str) -> None:
+    content = made(IMAGES[content_type])
+    assert sniff(content[:64]) == content_type
+    assert whole_image(content, content_type)
+
+
+@pytest.mark.parametrize("content_type", ["image/gif", "image/webp"])
+def test_every_frame_of_an_animation_is_decoded(content_type: str) -> None:
+    content = made(IMAGES[content_type], frames=4)
+    assert whole_image(content, content_type)
+    assert not whole_image(content[: len(content) * 3 // 4], content_type)
+
+
+@pytest.mark.parametrize("content_type", IMAGES)
+def test_an_image_cut_short_is_not_whole(content_type: str) -> None:
+    content = made(IMAGES[content_type])
+    for keep in (len(content) // 3, len(content) // 2, len(content) - 1):
+        assert not whole_image(content[:keep], content_type), keep
+
+
+def test_a_png_signature_followed_by_html_is_not_an_image() -> None:
+    polyglot = b"\x89PNG\r\n\x1a\n" + HTML
+    assert sniff(polyglot[:64]) == "image/png"  # what the first bytes alone let through
+    assert not whole_image(polyglot, "image/png")
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "image/gif", "image/webp", "image/heic"])
+def test_a_valid_image_with_html_after_its_end_is_not_whole(content_type: str) -> None:
+    content = made(IMAGES[content_type])
+    assert whole_image(content, content_type)
+    assert not whole_image(content + HTML, content_type)
+    assert not whole_image(content + b"\x00", content_type)
+
+
+def test_a_jpeg_may_carry_more_after_its_picture() -> None:
+    # Phones append a motion photo's video or a depth map after the picture's end.
+    content = made("JPEG") + b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    assert whole_image(content, "image/jpeg")
+
+
+def test_a_png_with_a_damaged_chunk_is_not_whole() -> None:
+    content = bytearray(made("PNG"))
+    idat = content.index(b"IDAT")
+    content[idat + 10] ^= 0xFF  # its CRC no longer matches
+    assert not whole_image(bytes(content), "image/png")
+
+
+def test_an_image_too_large_to_decode_safely_is_refused() -> None:
+    # 9 000 x 9 000 pixels of one colour: a small file, 81 megapixels to decode.
+    big = Image.new("1", (9_000, 9_000))
+    out = io.BytesIO()
+    big.save(out, format="PNG", optimize=True)
+    assert len(out.getvalue()) < 1_000_000
+    assert not whole_image(out.getvalue(), "image/png")
+
+
+def test_a_pdf_is_taken_by_its_first_bytes() -> None:
+    assert whole_image(PDF, "application/pdf")
+    assert not whole_image(b"MZ", "application/x-msdownload")
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content_type=st.sampled_from(sorted(IMAGES)),
+    tail=st.binary(max_size=400),
+)
+def test_whole_image_never_fails_on_garbage(content_type: str, tail: bytes) -> None:
+    head = {
+        "image/png": PNG,
+        "image/jpeg": JPEG,
+        "image/gif": GIF89,
+        "image/webp": WEBP,
+        "image/heic": HEIC,
+    }[content_type]
+    assert whole_image(head + tail, content_type) in (True, False)
 
 
 @pytest.mark.parametrize(

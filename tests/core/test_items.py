@@ -698,4 +698,4 @@ def test_first_link_drops_punctuation_and_slack_escapes(text: str, expected: str
 
 def test_excerpt_leaves_out_mail_and_phone_links_and_unescapes() -> None:
     text = "Ring meg på <tel:+4799999999|99 99 99 99> eller <mailto:ola@x.no|ola@x.no> &amp; svar"
-    assert excerpt_of(text, 200) == "Ring meg på eller & svar"
+    assert excerpt_of(text, 200) == "Ring meg på […] eller […] & svar"

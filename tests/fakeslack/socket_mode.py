@@ -32,6 +32,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.waiting import PATIENCE
+
 from .responses import APP_ID
 
 
@@ -147,7 +149,7 @@ class FakeSocketModeServer:
         with self._cond:
             return list(self._paths)
 
-    def wait_connected(self, n: int = 1, timeout: float = 5.0) -> None:
+    def wait_connected(self, n: int = 1, timeout: float = PATIENCE) -> None:
         """Block until ``n`` connections were accepted since start (and one is open)."""
         self._wait(
             lambda: self._accepted >= n and bool(self._live()),
@@ -230,12 +232,12 @@ class FakeSocketModeServer:
         with self._cond:
             return self._live()[-1]
 
-    def send_frame(self, frame: dict[str, Any] | str, *, timeout: float = 5.0) -> None:
+    def send_frame(self, frame: dict[str, Any] | str, *, timeout: float = PATIENCE) -> None:
         """Send one text frame to the newest open connection (as Slack picks one)."""
         text = frame if isinstance(frame, str) else json.dumps(frame)
         self._target(timeout).send(text)
 
-    def send_envelope(self, envelope: dict[str, Any], *, timeout: float = 5.0) -> str:
+    def send_envelope(self, envelope: dict[str, Any], *, timeout: float = PATIENCE) -> str:
         """Send an envelope (an ``envelope_id`` is added if missing); return its id."""
         envelope = copy.deepcopy(envelope)
         envelope_id = str(envelope.setdefault("envelope_id", str(uuid.uuid4())))
@@ -249,7 +251,7 @@ class FakeSocketModeServer:
         reason: str = "refresh_requested",
         *,
         then: Iterable[dict[str, Any]] = (),
-        timeout: float = 5.0,
+        timeout: float = PATIENCE,
     ) -> list[str]:
         """Ask the newest connection to reconnect (reasons: refresh_requested, warning,
         link_disabled). The server closes it once the client has opened a new connection.
@@ -294,7 +296,7 @@ class FakeSocketModeServer:
             with contextlib.suppress(Exception):  # the socket may already be gone
                 connection.close(code, reason)
 
-    def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+    def wait_ack(self, envelope_id: str, timeout: float = PATIENCE) -> dict[str, Any]:
         """Block until the client acked ``envelope_id``; return the ack frame."""
         self._wait(
             lambda: envelope_id in self._acks,
@@ -317,7 +319,7 @@ class FakeSocketModeServer:
 
 
 def close_socket_mode_client(
-    client: SocketModeClient, server: FakeSocketModeServer, *, timeout: float = 5.0
+    client: SocketModeClient, server: FakeSocketModeServer, *, timeout: float = PATIENCE
 ) -> None:
     """Close a slack_sdk Socket Mode client (or ``SocketModeHandler.client``) quickly.
 

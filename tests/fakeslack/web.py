@@ -28,6 +28,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.waiting import PATIENCE
+
 from .responses import DEFAULT_RESPONDERS, TEAM_DOMAIN, TEAM_ID, Workspace, hosted_file_object
 from .spec import WebApiSpec, default_spec
 from .validation import (
@@ -67,6 +69,8 @@ FILE_DOWNLOAD = "file_download"
 """Pseudo-method name of GETs of ``url_private``/``url_private_download`` of added files."""
 PSEUDO_METHODS = frozenset({RESPONSE_URL, FILE_UPLOAD, FILE_DOWNLOAD})
 HTML = "text/html; charset=utf-8"
+DRIP_AT_MOST = 40.0
+"""Seconds a dripping answer goes on before the fake hangs up."""
 FILES_PRI = re.compile(r"^/files-pri/(?P<team>[^/-]+)-(?P<id>[^/]+)/(?:download/)?(?P<name>[^/]+)$")
 RESPONSE_URL_MAX_USES = 5
 
@@ -130,6 +134,7 @@ class _Fault:
     headers: dict[str, str]
     remaining: int
     hang_up: bool = False
+    drip: float = 0.0
 
 
 @dataclass
@@ -140,6 +145,8 @@ class _Reply:
     content_type: str = "application/json; charset=utf-8"
     hang_up: bool = False
     """Announce the whole body but close the connection after half of it."""
+    drip: float = 0.0
+    """Announce the whole body, then send it one byte every `drip` seconds."""
 
 
 def _html_page(title: str, text: str) -> bytes:
@@ -228,7 +235,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if reply.drip:
+            self._drip(reply)
+            return
         self.wfile.write(reply.body)
+
+    def _drip(self, reply: _Reply) -> None:
+        self.close_connection = True
+        give_up = time.monotonic() + DRIP_AT_MOST
+        for at in range(len(reply.body)):
+            if time.monotonic() > give_up:
+                return  # a client that waits for ever fails on the cut-off body instead
+            try:
+                self.wfile.write(reply.body[at : at + 1])
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            if self.server.fake.closed.wait(reply.drip):
+                return
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -256,6 +280,8 @@ class FakeSlack:
         self._uploads: dict[str, bytes] = {}
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.closed = threading.Event()
+        """Set when the fake stops: a dripping answer ends."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -264,6 +290,7 @@ class FakeSlack:
             return self
         httpd = _Server(("127.0.0.1", 0), _RequestHandler)
         httpd.fake = self
+        self.closed.clear()
         self._httpd = httpd
         self.workspace.base_url = f"http://127.0.0.1:{self.port}/"
         self._thread = threading.Thread(
@@ -278,6 +305,7 @@ class FakeSlack:
     def stop(self) -> None:
         httpd, thread = self._httpd, self._thread
         self._httpd = self._thread = None
+        self.closed.set()
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
@@ -411,7 +439,7 @@ class FakeSlack:
             self._response_url_uses.clear()
             self._uploads.clear()
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = PATIENCE) -> list[Call]:
         """Block until ``count`` calls to ``method`` arrived; return all calls to it."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -439,6 +467,7 @@ class FakeSlack:
         headers: Mapping[str, str] | None = None,
         times: int = 1,
         hang_up: bool = False,
+        drip: float = 0.0,
     ) -> None:
         """Answer the next ``times`` valid calls to ``method`` with an error.
 
@@ -448,10 +477,14 @@ class FakeSlack:
         ``"file_upload"`` and ``"file_download"`` too; a ``file_download`` fault answers an
         HTML page with ``status`` (200 imitates the sign-in page Slack serves instead of the
         file). ``hang_up=True`` sends the headers of the normal answer (for ``file_download``
-        the file's) and half the body, then closes the connection.
+        the file's) and half the body, then closes the connection. ``drip=seconds`` (for
+        ``file_download``) sends the file's headers, then its bytes one at a time, each
+        ``drip`` seconds after the last, until the client hangs up (or for 40 s at most).
         """
         if hang_up and error is None:
             error = "connection_closed"
+        if drip and error is None:
+            error = "slow_answer"
         if error is None:
             if status == 429:
                 error = "ratelimited"
@@ -466,7 +499,7 @@ class FakeSlack:
             fault_headers["Retry-After"] = "1"
         self._check_known(method)
         with self._cond:
-            self._faults[method].append(_Fault(status, error, fault_headers, times, hang_up))
+            self._faults[method].append(_Fault(status, error, fault_headers, times, hang_up, drip))
 
     def set_handler(self, method: str, fn: Handler | None) -> None:
         """Answer valid calls to ``method`` with ``fn(args)`` (None restores the default)."""
@@ -700,9 +733,12 @@ class FakeSlack:
         if fault is not None:
             response: dict[str, Any] = {"ok": False, "error": fault.error}
             status = fault.status
-            if fault.hang_up and found is not None:
+            if (fault.hang_up or fault.drip) and found is not None:
                 file, content = found
-                reply = _Reply(status, content, dict(fault.headers), file["mimetype"], True)
+                reply = _Reply(
+                    status, content, dict(fault.headers), file["mimetype"], fault.hang_up
+                )
+                reply.drip = fault.drip
             else:
                 page = _html_page("Sign in" if status == 200 else "Error", fault.error)
                 reply = _Reply(status, page, dict(fault.headers), HTML, fault.hang_up)

@@ -21,6 +21,7 @@ from bot.services.rota import Ctx
 from bot.store.db import make_engine, migrate, session_scope
 from bot.store.models import Account, AccountPost, AuditLog
 from tests.harness import CONFIG, OSLO
+from tests.waiting import PATIENCE
 
 LIMITED = CONFIG + "max_posts_week = 10\nmax_posts_day = 2\n"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)  # Monday, ISO week 48
@@ -231,7 +232,7 @@ def test_a_concurrent_duplicate_is_recognised_not_an_error(postgres_url: str) ->
             thread = threading.Thread(target=second_replica)
             thread.start()
             # Wait until the second replica's insert is blocked on the first one's row.
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + PATIENCE
             while True:
                 with engine.connect() as conn:
                     waiting = conn.execute(

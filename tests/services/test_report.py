@@ -323,6 +323,22 @@ def test_the_csv_holds_the_messages_figures(engine: Engine) -> None:
     assert rb.duration(timedelta(minutes=int(total["median_minutes"])), "nb") == "2 t 30 min"
 
 
+def test_a_formula_in_a_team_name_is_defused_for_every_delimiter(engine: Engine) -> None:
+    org = Org(engine)
+    busy_week(org)
+    with session_scope(engine) as session:
+        team = session.exec(select(Team).where(Team.key == "komm")).one()
+        team.name = "x;=cmd|' /C calc'!A0;y,@SUM(1)"
+    data = report.report_csv(org.report(), "-Alle team")
+    for delimiter in (",", ";"):
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+        cells = [cell for row in reader for cell in row]
+        formulas = [c for c in cells if c.lstrip(' "').startswith(("=", "+", "-", "@", "\t"))]
+        assert formulas == [], delimiter
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert {r["team"] for r in rows} >= {"x;'=cmd|' /C calc'!A0;y,'@SUM(1)", "'-Alle team"}
+
+
 def test_the_chart_is_a_deterministic_png(engine: Engine) -> None:
     org = Org(engine)
     busy_week(org)

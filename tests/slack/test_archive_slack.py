@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlmodel import Session, col, select
 
 from bot.core.items import Status
@@ -28,6 +29,7 @@ from tests.fakeslack import (
     view_submission_body,
 )
 from tests.harness import OSLO, Vakt
+from tests.loopback import Server
 from tests.slack.test_items_slack import (
     INTAKE,
     INTAKE_CONFIG,
@@ -36,12 +38,24 @@ from tests.slack.test_items_slack import (
     message_event,
     post_event,
     press,
-    settle,
     ts_of,
     wait_until,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a (fake) screenshot
+
+def png(width: int = 160, height: int = 90) -> bytes:
+    """A real (small) screenshot."""
+    image = Image.new("RGB", (width, height), (250, 250, 250))
+    for x in range(width):
+        image.putpixel((x, x * height // width), (20, 60, 140))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = png()
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.7\n" + b"0 obj << >> endobj\n" * 100
 SNAPSHOT_CONFIG = INTAKE_CONFIG.replace(
     'url = "https://www.facebook.com/testrud"\n',
@@ -277,7 +291,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     wastebasket(vakt, ts)
     wastebasket(vakt, ts, event_id="EvW1")  # Slack's retry: still one deletion
     wait_until(lambda: len(rows(vakt, Deletion)) == 1)
-    settle()
+    vakt.idle()
     (deletion,) = rows(vakt, Deletion)
     assert deletion.reason is None and deletion.completed_at is None
     assert rows(vakt, Item)[0].status == Status.DELETED
@@ -292,7 +306,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     wait_until(lambda: len(rows(vakt, ArchivedFile)) == 1)
     assert_archived(vakt, rows(vakt, ArchivedFile)[0], PNG, owner=f"deletion:{deletion.id}")
     post_event(vakt, file_share(vakt, shot, ts), "EvF1")  # retried event: nothing new
-    settle()
+    vakt.idle()
     assert len(rows(vakt, ArchivedFile)) == 1 and len(rows(vakt, FileFetch)) == 1
 
     # Step 2: the poster could not be told (a button on the checklist).
@@ -330,7 +344,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
 def test_a_wastebasket_from_someone_outside_the_team_logs_nothing(vakt: Vakt) -> None:
     item = intake(vakt, "Spam spam spam")
     wastebasket(vakt, item.slack_ts or "", user="U0STRANGER")
-    settle()
+    vakt.idle()
     assert rows(vakt, Deletion) == []
     assert rows(vakt, Item)[0].status == Status.OPEN
 
@@ -354,8 +368,11 @@ def logged_deletion(vakt: Vakt) -> tuple[Deletion, str]:
         (b"<html>pretending</html>", "fake.png", "image/png", None, "not an image"),
         (b"MZ\x90\x00" + b"\x00" * 100, "virus.pdf", "application/pdf", None, "not an image"),
         (PNG, "huge.png", "image/png", 26 * 1024 * 1024, "larger than 25 MB"),
+        (PNG_SIGNATURE + HTML, "polyglot.png", "image/png", None, "does not open as a whole"),
+        (PNG + HTML, "png-then-html.png", "image/png", None, "does not open as a whole"),
+        (PNG[: len(PNG) // 2], "cut.png", "image/png", None, "does not open as a whole"),
     ],
-    ids=["html", "lying-png", "exe-as-pdf", "too-big"],
+    ids=["html", "lying-png", "exe-as-pdf", "too-big", "polyglot", "html-after-png", "cut-png"],
 )
 def test_a_file_that_is_not_kept_is_refused_with_a_message_and_nothing_stored(
     vakt: Vakt, content: bytes, name: str, mimetype: str, size: int | None, says: str
@@ -428,6 +445,137 @@ def test_the_token_is_never_sent_to_a_host_that_is_not_slack(vakt: Vakt) -> None
     )
     assert rows(vakt, FileFetch)[0].last_error == "untrusted_host"
     assert vakt.fake.calls_to("file_download") == []
+
+
+def stored_files(vakt: Vakt) -> list[Path]:
+    """Every file under the archive directory: the archived files, sidecars, leftovers."""
+    root = archive_dir(vakt)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def fetch_failed_with(vakt: Vakt, error: str) -> FileFetch:
+    wait_until(
+        lambda: bool(rows(vakt, FileFetch)) and rows(vakt, FileFetch)[0].last_error == error,
+        timeout=30,
+    )
+    (fetch,) = rows(vakt, FileFetch)
+    return fetch
+
+
+def test_a_download_cut_short_is_not_archived_but_retried_until_whole(vakt: Vakt) -> None:
+    deletion, ts = logged_deletion(vakt)
+    # Slack's headers announce the whole file; the connection closes after half of it.
+    vakt.fake.fail_next("file_download", hang_up=True)
+    shot = vakt.fake.add_file(PNG, name="bevis.png")
+    post_event(vakt, file_share(vakt, shot, ts), "EvShort")
+    fetch = fetch_failed_with(vakt, "incomplete")
+    assert fetch.status == "pending" and fetch.archived_file_id is None
+    assert rows(vakt, ArchivedFile) == [] and stored_files(vakt) == []  # no file, no sidecar
+    assert rows(vakt, Deletion)[0].completed_at is None
+    vakt.runtime.sweep(NOW + timedelta(minutes=3))  # the retry: Slack serves it whole now
+    assert rows(vakt, FileFetch)[0].status == "done"
+    assert_archived(vakt, rows(vakt, ArchivedFile)[0], PNG, owner=f"deletion:{deletion.id}")
+    assert len(stored_files(vakt)) == 2
+
+
+def test_a_file_shorter_than_files_info_says_is_not_archived(vakt: Vakt) -> None:
+    _, ts = logged_deletion(vakt)
+    shot = vakt.fake.add_file(PNG[:-20], name="bevis.png", size=len(PNG))
+    post_event(vakt, file_share(vakt, shot, ts), "EvLess")
+    fetch = fetch_failed_with(vakt, "incomplete")
+    assert fetch.status == "pending"
+    assert rows(vakt, ArchivedFile) == [] and stored_files(vakt) == []
+    moment = NOW
+    for _ in range(10):
+        moment += timedelta(hours=5)
+        vakt.runtime.sweep(moment)
+    assert rows(vakt, FileFetch)[0].status == "failed"
+    reports = [m for m in thread_messages(vakt, INTAKE, ts) if "could not fetch" in str(m)]
+    assert len(reports) == 1 and "incomplete" in vakt.reply_text(reports[0])
+    assert rows(vakt, ArchivedFile) == [] and stored_files(vakt) == []
+
+
+def test_a_dripping_download_is_given_up_at_the_deadline_and_retried(
+    fake: FakeSlack, db_url: str, tmp_path: Path
+) -> None:
+    vakt = Vakt(
+        fake, db_url, tmp_path, NOW, config_text=INTAKE_CONFIG, env={"VAKT_DOWNLOAD_DEADLINE": "5"}
+    )
+    try:
+        deletion, ts = logged_deletion(vakt)
+        # One byte a second: the whole file would take minutes, each read stays under 30 s.
+        vakt.fake.fail_next("file_download", drip=1.0)
+        shot = vakt.fake.add_file(PNG, name="bevis.png")
+        post_event(vakt, file_share(vakt, shot, ts), "EvDrip")
+        fetch = fetch_failed_with(vakt, "deadline")
+        assert fetch.status == "pending"
+        assert rows(vakt, ArchivedFile) == [] and stored_files(vakt) == []
+        vakt.runtime.sweep(NOW + timedelta(minutes=3))
+        assert rows(vakt, FileFetch)[0].status == "done"
+        assert_archived(vakt, rows(vakt, ArchivedFile)[0], PNG, owner=f"deletion:{deletion.id}")
+    finally:
+        vakt.close()
+    fake.assert_no_errors()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[Server]:
+    """Another HTTP server on loopback (another port of the API host), recording requests."""
+
+    def answer(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/png")
+        handler.send_header("Content-Length", str(len(PNG)))
+        handler.end_headers()
+        handler.wfile.write(PNG)
+
+    server = Server(answer).start()
+    yield server
+    server.stop()
+
+
+def test_the_token_is_never_sent_to_another_port_of_the_api_host(
+    vakt: Vakt, elsewhere: Server
+) -> None:
+    _, ts = logged_deletion(vakt)
+    shot = vakt.fake.add_file(PNG, name="bevis.png")
+    metrics = f"{elsewhere.origin}/metrics"  # same host as SLACK_API_URL, another port
+    assert metrics.startswith(vakt.fake.url.rsplit(":", 1)[0])
+    vakt.fake.set_handler(
+        "files.info",
+        lambda args: {"ok": True, "file": {**shot, "url_private_download": metrics}},
+    )
+    post_event(vakt, file_share(vakt, shot, ts), "EvPort")
+    fetch = fetch_failed_with(vakt, "untrusted_host")
+    assert elsewhere.seen == []  # no request at all, so no Authorization header either
+    assert fetch.status == "refused"  # asking Slack again gives the same address
+    wait_until(
+        lambda: any(
+            "not on Slack's own file server" in vakt.reply_text(m)
+            for m in thread_messages(vakt, INTAKE, ts)
+        ),
+        timeout=30,
+    )
+    asked = len(vakt.fake.calls_to("files.info"))
+    for hours in (1, 5, 24):
+        vakt.runtime.sweep(NOW + timedelta(hours=hours))
+    assert len(vakt.fake.calls_to("files.info")) == asked  # not retried
+    assert elsewhere.seen == [] and rows(vakt, ArchivedFile) == [] and stored_files(vakt) == []
+
+
+def test_a_redirect_to_another_port_does_not_carry_the_token(vakt: Vakt, elsewhere: Server) -> None:
+    deletion, ts = logged_deletion(vakt)
+    vakt.fake.fail_next(
+        "file_download", status=302, headers={"Location": f"{elsewhere.origin}/stolen"}
+    )
+    shot = vakt.fake.add_file(PNG, name="bevis.png")
+    post_event(vakt, file_share(vakt, shot, ts), "EvRedirect")
+    fetch = fetch_failed_with(vakt, "http_302")
+    assert fetch.status == "pending" and elsewhere.seen == []
+    vakt.runtime.sweep(NOW + timedelta(minutes=3))
+    assert rows(vakt, FileFetch)[0].status == "done"
+    assert_archived(vakt, rows(vakt, ArchivedFile)[0], PNG, owner=f"deletion:{deletion.id}")
+    assert elsewhere.seen == []
 
 
 # ---------------------------------------------------------------- /vakt deleted
@@ -621,10 +769,10 @@ def test_event_retries_and_unknown_threads_are_ignored(vakt: Vakt) -> None:
     shot = vakt.fake.add_file(PNG)
     # A file in a thread that is not a deletion's or a snapshot reminder's: nothing happens.
     post_event(vakt, file_share(vakt, shot, item.slack_ts or ""), "EvNone")
-    settle()
+    vakt.idle()
     assert rows(vakt, FileFetch) == []
     raw = event_body(file_share(vakt, shot, "1700000000.999999"), event_id="EvNone2")
     assert vakt.signed_post(raw).status == 200
-    settle()
+    vakt.idle()
     assert rows(vakt, FileFetch) == [] and rows(vakt, ArchivedFile) == []
     assert ts_of(NOW)

@@ -5,8 +5,7 @@ the home with the outcome; a refusal and a failed Show all are said on the home.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from bot.slack import home_blocks as hb
 from bot.store.models import AuditLog, HomeView, Item
 from tests.fakeslack import FakeSlack, block_actions_body, event_body
 from tests.harness import CONFIG, OSLO, Vakt
+from tests.waiting import wait_until
 
 INTAKE = "C0INTAKE"
 INTAKE_CONFIG = CONFIG.replace('team = "komm"\n', 'team = "komm"\nintake_channel = "C0INTAKE"\n')
@@ -33,13 +33,6 @@ def vakt(fake: FakeSlack, db_url: str, tmp_path: Path) -> Iterator[Vakt]:
     yield harness
     harness.close()
     fake.assert_no_errors()
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def intake(vakt: Vakt, text: str, event_id: str) -> Item:
@@ -97,7 +90,6 @@ def text_of(view: dict[str, Any]) -> str:
 
 def test_opening_the_home_publishes_it_once_the_messages_tab_does_not(vakt: Vakt) -> None:
     open_home(vakt, "U0ANNA", "EvMsgTab", tab="messages")
-    time.sleep(0.2)
     assert not vakt.fake.calls_to("views.publish")
     open_home(vakt, "U0ANNA", "EvHome1")
     (view,) = views(vakt, "U0ANNA")

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.fakeslack import (
     view_submission_body,
 )
 from tests.harness import CONFIG, OSLO, Vakt
+from tests.waiting import wait_until
 
 INTAKE = "C0INTAKE"
 INTAKE_CONFIG = CONFIG.replace('team = "komm"\n', 'team = "komm"\nintake_channel = "C0INTAKE"\n')
@@ -45,19 +45,6 @@ def ts_of(moment: datetime) -> str:
 def items_of(vakt: Vakt) -> list[Item]:
     with Session(vakt.runtime.engine) as session:
         return list(session.exec(select(Item).order_by(Item.id)).all())  # type: ignore[arg-type]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
-def settle() -> None:
-    """Events are acked first and handled after; give a handler that should do nothing time
-    to (not) do it."""
-    time.sleep(0.3)
 
 
 def message_event(
@@ -144,6 +131,18 @@ def test_a_message_in_the_intake_channel_becomes_an_item_with_a_card(vakt: Vakt)
     assert "Deleted…" in text  # opens the deletion log
 
 
+def test_addresses_and_numbers_in_an_intake_message_are_not_kept(vakt: Vakt) -> None:
+    # As Slack delivers them: what it recognises wrapped, the rest as typed.
+    item = intake(
+        vakt,
+        "Ring meg på <tel:99887766|998 87 766> eller 070-123 45 67, "
+        "<mailto:ola@example.no|ola@example.no> – fnr 01019076543. Gjelder 23.11.2026.",
+    )
+    assert item.excerpt == "Ring meg på […] eller […], […] – fnr […]. Gjelder 23.11.2026."
+    card = json.dumps(vakt.wait_sent(INTAKE), ensure_ascii=False)
+    assert "ola@" not in card and "998 87" not in card and "01019076543" not in card
+
+
 def test_retried_and_duplicated_events_make_one_item(vakt: Vakt) -> None:
     ts = ts_of(NOW)
     event = message_event("Hvorfor er veien stengt?", ts)
@@ -172,7 +171,7 @@ def test_own_messages_thread_replies_and_edits_are_not_items(vakt: Vakt) -> None
         "E3",
     )
     post_event(vakt, message_event("elsewhere", ts_of(base), channel="C0OTHER"), "E4")
-    settle()
+    vakt.idle()
     assert items_of(vakt) == []
 
 
@@ -215,7 +214,7 @@ def test_a_check_mark_from_a_team_member_marks_the_item_answered(vakt: Vakt) -> 
     }
     post_event(vakt, reaction, "EvR1")  # not in the team: ignored
     post_event(vakt, {**reaction, "user": "U0BO", "reaction": "heart"}, "EvR2")
-    settle()
+    vakt.idle()
     assert items_of(vakt)[0].status == Status.OPEN
     post_event(vakt, {**reaction, "user": "U0BO", "reaction": "heavy_check_mark"}, "EvR3")
     wait_until(lambda: items_of(vakt)[0].status == Status.ANSWERED)
@@ -514,6 +513,29 @@ def test_a_closed_account_takes_no_more_questions(vakt: Vakt) -> None:
         session.add(account)
         session.commit()
     post_event(vakt, message_event("Etter: er kontoen lagt ned?", ts_of(NOW) + "1"), "Ev2")
-    settle()
     vakt.idle()
     assert len(items_of(vakt)) == 1
+
+
+@pytest.mark.parametrize("status", ["closed", "requested"])
+def test_vakt_new_refuses_a_closed_or_requested_account(vakt: Vakt, status: str) -> None:
+    from bot.store.models import Account
+
+    with Session(vakt.runtime.engine) as session:
+        account = session.exec(select(Account).where(Account.key == "fb-main")).one()
+        account.status = status
+        session.add(account)
+        session.commit()
+    received = int((NOW - timedelta(hours=3)).timestamp())
+    state = _new_state("https://www.facebook.com/testrud/posts/1", received)
+    answer = vakt.signed_post(
+        view_submission_body(ids.NEW_ITEM_VIEW, state, user_id="U0ANNA")
+    ).json()
+    assert answer["response_action"] == "errors"
+    expected = {
+        "closed": "Testrud kommune is closed: it takes no new questions.",
+        "requested": "Testrud kommune has been requested but not approved yet: it takes "
+        "questions once it is active.",
+    }[status]
+    assert answer["errors"] == {ids.FIELD_ACCOUNT: expected}
+    assert items_of(vakt) == []

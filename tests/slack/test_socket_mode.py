@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from tests.fakeslack import (
     socket_mode_envelope,
 )
 from tests.harness import CONFIG, OSLO, Vakt
+from tests.waiting import PATIENCE, wait_until
 
 
 def test_slash_command_over_socket_mode_and_reconnect(
@@ -48,13 +48,13 @@ def test_slash_command_over_socket_mode_and_reconnect(
         assert "On duty: <@U0ANNA>" in Vakt.reply_text(reply.args)
         # Slack asks the client to refresh its connection: it reconnects and keeps working.
         server.send_disconnect("refresh_requested")
-        server.wait_connected(2, timeout=15)
+        server.wait_connected(2)
         second = socket_mode_envelope(
             slash_command_payload("who komm", user_id="U0BO", response_url=fake.response_url("s2")),
             "slash_commands",
         )
         server.send_envelope(second)
-        server.wait_ack(second["envelope_id"], timeout=15)
+        server.wait_ack(second["envelope_id"])
         fake.wait_for("response_url", 2)
     finally:
         close_socket_mode_client(handler.client, server)
@@ -138,13 +138,6 @@ def envelope_for(fake: FakeSlack, url_id: str) -> dict[str, Any]:
     return socket_mode_envelope(payload, "slash_commands")
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 @pytest.mark.parametrize("reason", ["refresh_requested", "warning"])
 def test_slack_asks_to_reconnect_and_no_envelope_is_lost_or_doubled(
     fake: FakeSlack,
@@ -161,7 +154,7 @@ def test_slack_asks_to_reconnect_and_no_envelope_is_lost_or_doubled(
         # Slack asks for a new connection, and sends two more on the old one before closing it.
         late = [envelope_for(fake, "late1"), envelope_for(fake, "late2")]
         late_ids = server.send_disconnect(reason, then=late)
-        server.wait_connected(2, timeout=10)
+        server.wait_connected(2)
         for envelope_id in late_ids:
             server.wait_ack(envelope_id)
         after = envelope_for(fake, "after")
@@ -204,10 +197,10 @@ def test_lost_connection_and_slack_away_then_an_unacked_event_redelivered_once(
             server.drop_connections()  # no close frame: a network failure
         server.suspend()  # closes what is left (1001), refuses new connections
         opened = len(fake.calls_to("apps.connections.open"))
-        fake.wait_for("apps.connections.open", opened + 2, timeout=10)  # it keeps trying
+        fake.wait_for("apps.connections.open", opened + 2)  # it keeps trying
         assert server.connection_count == 1
         server.resume()
-        server.wait_connected(2, timeout=10)
+        server.wait_connected(2)
         # Slack delivers the event again (same event_id): one item, one card.
         retry = socket_mode_envelope(payload, "events_api", retry_attempt=1, retry_reason="timeout")
         server.send_envelope(retry)
@@ -251,19 +244,19 @@ def test_the_fake_server_can_refuse_cut_and_keep_talking_after_a_disconnect() ->
 
     with FakeSocketModeServer() as server:
         port = server.port
-        with connect(server.new_url(), open_timeout=2) as ws:
-            assert json.loads(ws.recv(timeout=2))["type"] == "hello"
+        with connect(server.new_url(), open_timeout=PATIENCE) as ws:
+            assert json.loads(ws.recv(timeout=PATIENCE))["type"] == "hello"
             ids = server.send_disconnect("warning", then=[{"type": "events_api", "payload": {}}])
-            assert json.loads(ws.recv(timeout=2))["reason"] == "warning"
-            assert json.loads(ws.recv(timeout=2))["envelope_id"] == ids[0]
+            assert json.loads(ws.recv(timeout=PATIENCE))["reason"] == "warning"
+            assert json.loads(ws.recv(timeout=PATIENCE))["envelope_id"] == ids[0]
             server.drop_connections()
             with pytest.raises(ConnectionClosed):
-                ws.recv(timeout=2)
+                ws.recv(timeout=PATIENCE)
         server.suspend()
         assert not server.listening and server.port == port
         with pytest.raises(OSError):
-            connect(f"ws://127.0.0.1:{port}/link/", open_timeout=2)
+            connect(f"ws://127.0.0.1:{port}/link/", open_timeout=PATIENCE)
         server.resume()
-        with connect(server.new_url(), open_timeout=2) as ws:
-            assert json.loads(ws.recv(timeout=2))["type"] == "hello"
+        with connect(server.new_url(), open_timeout=PATIENCE) as ws:
+            assert json.loads(ws.recv(timeout=PATIENCE))["type"] == "hello"
         assert server.port == port and server.connection_count == 2
