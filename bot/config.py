@@ -12,13 +12,62 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.core.archive import ArchiveRules
-from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
-from bot.core.items import ItemRules
-from bot.core.register import AccountKind, Approvals, RegisterRules
+from bot.kernel.calendar import CalendarRules, Hours, Season, WorkCalendar
+
+
+@dataclass(frozen=True)
+class ArchiveRules:
+    """The organisation's archiving settings ([archive] in the configuration)."""
+
+    require_approval: bool = False  # RK1: deleting is agreed with the information officer
+    require_registration: bool = False  # RK1: every deletion is journaled
+    max_file_mb: int = 25
+    escalate_after_working_days: int = 3  # incomplete this long: the coordinators hear
+    snapshot_months: int = 0  # 0: no periodic snapshots unless an account sets its own
+    review_date: tuple[int, int] | None = None  # KG7: (month, day) of the yearly review
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ItemRules:
+    """The organisation's settings for unanswered items (the `[items]` table)."""
+
+    deadline_working_days: int = 1
+    reminder_times: tuple[time, ...] = (time(9, 0), time(13, 0))
+    escalate_after_working_days: int = 1
+    retention_days: int = 90
+    excerpt_chars: int = 140
+    digest_items: int = 15
+
+
+class AccountKind(StrEnum):
+    PAGE = "page"
+    OPEN_GROUP = "open-group"
+    CLOSED_GROUP = "closed-group"
+    SECRET_GROUP = "secret-group"  # noqa: S105 (a kind of group, not a secret)
+
+
+class Approvals(StrEnum):
+    EITHER = "either"  # a coordinator or the team's manager approves (PG1)
+    BOTH = "both"  # a coordinator and the team's manager approve (NB1)
+
+
+@dataclass(frozen=True)
+class RegisterRules:
+    """The organisation's `[register]` settings."""
+
+    cadence_days: int = 14  # an active account posts at least once every N days (0: no check)
+    approvals: Approvals = Approvals.EITHER
+    coverage_members: int = 2  # available members a team needs on every working day ahead
+    coverage_days: int = 14  # how far ahead coverage is checked (calendar days)
+
 
 LANGUAGES = ("nb", "sv", "en")
 COUNTRIES = ("NO", "SE", "DK", "FI")

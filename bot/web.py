@@ -34,10 +34,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.core.errors import NotFound, VaktError
 from bot.core.items import Status
-from bot.core.parse import clean
-from bot.i18n import plain
+from bot.kernel.errors import NotFound, VaktError
+from bot.kernel.i18n import plain
+from bot.kernel.parse import clean
 from bot.metrics import VaktCollector, describe, probe_engine
 from bot.services import activity, feeds, items
 from bot.services.rota import Ctx

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
-from bot.i18n import t
+from bot.kernel.i18n import t
 from bot.store.models import Item, Outbox
 from tests.fakeslack import FakeSlack, event_body, slash_command_body
 from tests.faults import TcpProxy

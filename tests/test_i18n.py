@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import (
+from bot.kernel.i18n import (
     LANGUAGES,
     catalog,
     fmt_date,

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.cli import main
-from bot.config import _Reader, account_decl, parse_config
-from bot.core.register import AccountKind, Status
+from bot.config import AccountKind, _Reader, account_decl, parse_config
+from bot.core.register import Status
 from bot.services.config_sync import apply_config
 from bot.services.register_io import EXPORT_COLUMNS, collation_key
 from bot.store.db import make_engine, migrate, session_scope

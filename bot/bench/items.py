@@ -50,9 +50,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col
 
 from bot.config import OrgConfig, parse_config
-from bot.core.calendar import WorkCalendar
 from bot.core.items import CLOSED, Status, deadline_for
 from bot.jobs import runner
+from bot.kernel.calendar import WorkCalendar
 from bot.runtime import build_runtime, prepare_database
 from bot.services.outbox import Message, deliver
 from bot.settings import load_settings

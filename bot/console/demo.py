@@ -27,10 +27,10 @@ from bot.console.session import (
     _stand_in,
 )
 from bot.core.archive import Reason
-from bot.core.errors import VaktError
 from bot.core.items import Status
-from bot.core.parse import DateRange
 from bot.core.rota import AbsenceKind
+from bot.kernel.errors import VaktError
+from bot.kernel.parse import DateRange
 from bot.runtime import build_runtime, prepare_database
 from bot.services import archive, items, rota
 from bot.services.outbox import deliver

@@ -28,7 +28,7 @@ from bot.console.render import (
 )
 from bot.console.session import ButtonPlace, ConsoleSession
 from bot.console.slack import Event
-from bot.core.errors import VaktError
+from bot.kernel.errors import VaktError
 
 Reader = Callable[[str], str | None]  # shows a prompt, returns the line (None at the end)
 

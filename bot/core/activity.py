@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.core.calendar import WorkCalendar
+from bot.kernel.calendar import WorkCalendar
 
 CLOCK_SKEW = timedelta(minutes=5)  # a post "in the future" by less than this is clock drift
 MAX_AGE = timedelta(days=366)  # older posts say nothing about an account's activity now

@@ -18,7 +18,8 @@ from enum import StrEnum
 
 from PIL import Image
 
-from bot.core.calendar import WorkCalendar
+from bot.config import ArchiveRules
+from bot.kernel.calendar import WorkCalendar
 
 
 class Reason(StrEnum):
@@ -57,22 +58,6 @@ class SnapshotKind(StrEnum):
     PERIODIC = "periodic"
     BEFORE_CHANGE = "before_change"  # NB6: before a big change
     FINAL = "final"  # before closing the account
-
-
-@dataclass(frozen=True)
-class ArchiveRules:
-    """The organisation's archiving settings ([archive] in the configuration)."""
-
-    require_approval: bool = False  # RK1: deleting is agreed with the information officer
-    require_registration: bool = False  # RK1: every deletion is journaled
-    max_file_mb: int = 25
-    escalate_after_working_days: int = 3  # incomplete this long: the coordinators hear
-    snapshot_months: int = 0  # 0: no periodic snapshots unless an account sets its own
-    review_date: tuple[int, int] | None = None  # KG7: (month, day) of the yearly review
-
-    @property
-    def max_bytes(self) -> int:
-        return self.max_file_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from enum import StrEnum
 
 from icalendar import Calendar, Event, vDuration
 
-from bot.core.calendar import WorkCalendar
 from bot.core.rota import Absence, Override, TeamRota, duty_on
+from bot.kernel.calendar import WorkCalendar
 
 # How often calendar apps are asked to fetch the feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH = timedelta(hours=1)

@@ -15,8 +15,10 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.core import personal
-from bot.core.calendar import WorkCalendar
+from bot.config import ItemRules
+from bot.kernel import personal
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.slots import reminder_slot
 
 __all__ = [
     "CLOSED",
@@ -43,18 +45,6 @@ class Status(StrEnum):
 CLOSED = (Status.ANSWERED, Status.NO_REPLY, Status.REFERRED, Status.DELETED)
 
 
-@dataclass(frozen=True)
-class ItemRules:
-    """The organisation's settings for unanswered items (the `[items]` table)."""
-
-    deadline_working_days: int = 1
-    reminder_times: tuple[time, ...] = (time(9, 0), time(13, 0))
-    escalate_after_working_days: int = 1
-    retention_days: int = 90
-    excerpt_chars: int = 140
-    digest_items: int = 15
-
-
 def deadline_for(calendar: WorkCalendar, received_at: datetime, working_days: int) -> datetime:
     """End of office hours on the n-th working day after the day the item was received.
 
@@ -62,31 +52,6 @@ def deadline_for(calendar: WorkCalendar, received_at: datetime, working_days: in
     Norway when the Tuesday after Easter closes.
     """
     return calendar.deadline(received_at, working_days)
-
-
-def reminder_slot(
-    calendar: WorkCalendar, now: datetime, times: Sequence[time]
-) -> tuple[date, time] | None:
-    """The reminder time that is due at `now`: the latest configured time already passed today,
-    provided the office is open now. None at week-ends, on holidays and closed days, before
-    opening and after closing.
-
-    A time before opening counts from the opening, so "07:00" fires at 08:00; a late run (the
-    scheduler was down at 09:00) still finds the 09:00 slot until the 13:00 one begins.
-    """
-    if not calendar.is_open(now):
-        return None
-    today = calendar.local_date(now)
-    hours = calendar.hours(today)
-    assert hours is not None
-    local = now.astimezone(calendar.tz)
-    due = [
-        slot
-        for slot in sorted(set(times))
-        if max(datetime.combine(today, slot, tzinfo=calendar.tz), hours[0]) <= local
-        and datetime.combine(today, slot, tzinfo=calendar.tz) < hours[1]
-    ]
-    return (today, due[-1]) if due else None
 
 
 def last_closed_working_day(calendar: WorkCalendar, now: datetime) -> date:

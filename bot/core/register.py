@@ -14,15 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.core.calendar import WorkCalendar
+from bot.config import AccountKind, RegisterRules
 from bot.core.rota import Absence
-
-
-class AccountKind(StrEnum):
-    PAGE = "page"
-    OPEN_GROUP = "open-group"
-    CLOSED_GROUP = "closed-group"
-    SECRET_GROUP = "secret-group"  # noqa: S105 (a kind of group, not a secret)
 
 
 class Status(StrEnum):
@@ -43,11 +36,6 @@ class FlagKind(StrEnum):
     COVERAGE = "coverage"  # fewer than two available members ahead (NB3)
 
 
-class Approvals(StrEnum):
-    EITHER = "either"  # a coordinator or the team's manager approves (PG1)
-    BOTH = "both"  # a coordinator and the team's manager approve (NB1)
-
-
 class ClosureStepName(StrEnum):
     FINAL_SNAPSHOT = "final_snapshot"  # NB6: required, never waived
     FOLLOWERS_TOLD = "followers_told"  # a last post or the followers told
@@ -60,32 +48,6 @@ CLOSURE_STEPS = tuple(ClosureStepName)
 # A final snapshot counts for a closure when taken after it started or this long before it.
 FINAL_SNAPSHOT_BEFORE = timedelta(days=30)
 WAIVABLE = frozenset(CLOSURE_STEPS) - {ClosureStepName.FINAL_SNAPSHOT}
-
-
-@dataclass(frozen=True)
-class RegisterRules:
-    """The organisation's `[register]` settings."""
-
-    cadence_days: int = 14  # an active account posts at least once every N days (0: no check)
-    approvals: Approvals = Approvals.EITHER
-    coverage_members: int = 2  # available members a team needs on every working day ahead
-    coverage_days: int = 14  # how far ahead coverage is checked (calendar days)
-
-
-def week_key(day: date) -> str:
-    """The ISO week of a day, as "2026-W48"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def weekly_day(calendar: WorkCalendar, day: date) -> date | None:
-    """The first working day of the ISO week holding `day` (None: a week without one)."""
-    monday = day - timedelta(days=day.weekday())
-    for offset in range(7):
-        candidate = monday + timedelta(days=offset)
-        if calendar.is_working_day(candidate):
-            return candidate
-    return None
 
 
 def cadence_of(rules: RegisterRules, cadence_days: int | None) -> int:

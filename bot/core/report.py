@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import UserInputError
 from bot.core.items import Status, percentile
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import UserInputError
 
 __all__ = [
     "CHART_WEEKS",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.core.errors import UserInputError
-from bot.core.register import AccountKind, Approvals
+from bot.config import AccountKind, Approvals
+from bot.kernel.errors import UserInputError
 
 
 class RequestStatus(StrEnum):

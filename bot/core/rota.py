@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot.core.calendar import WorkCalendar
+from bot.kernel.calendar import WorkCalendar
 
 
 class Rotation(StrEnum):

@@ -16,9 +16,9 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.core import activity as core
 from bot.core import rota
-from bot.core.calendar import WorkCalendar
-from bot.core.register import Status, over_limit, week_key
-from bot.jobs.slots import weekly_slot
+from bot.core.register import Status, over_limit
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.slots import week_key, weekly_slot
 from bot.services import activity
 from bot.services.accounts import account_manager, live_accounts
 from bot.services.notify import lang_of_target

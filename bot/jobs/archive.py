@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig
 from bot.core import archive as core
 from bot.core import rota
-from bot.core.calendar import WorkCalendar
 from bot.core.items import age_working_days
-from bot.i18n import t
-from bot.jobs.slots import daily_slot
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import t
+from bot.kernel.slots import daily_slot
 from bot.services import archive
 from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
 from bot.services.archive_notify import checklist_content, fetch_notice

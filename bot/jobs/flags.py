@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
-from bot.jobs.slots import daily_slot, weekly_slot
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.slots import daily_slot, weekly_slot
 from bot.services import lifecycle
 from bot.services.outbox import Message
 

@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import report as core
-from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_week, plain
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import fmt_week, plain
 from bot.services import report
 from bot.services.notify import coordinator_targets
 from bot.services.outbox import Attachment, Message, enqueue

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
-from bot.jobs.slots import weekly_slot
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.slots import weekly_slot
 from bot.services.outbox import Message, enqueue
 from bot.services.requests import weekly_reminders
 

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
 from bot.jobs.activity import activity_job, volume_job
 from bot.jobs.archive import deletion_job, review_job, snapshot_job
 from bot.jobs.duty import gap_job, handover_job
@@ -22,6 +21,7 @@ from bot.jobs.flags import flag_job
 from bot.jobs.items import reminder_job, retention_job
 from bot.jobs.report import weekly_report_job
 from bot.jobs.requests import request_reminder_job
+from bot.kernel.calendar import WorkCalendar
 from bot.services.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
 from bot.core.register import LIVE
+from bot.kernel.calendar import WorkCalendar
 from bot.services.notify import coordinator_targets
 from bot.services.rota import Ctx
 from bot.store.models import Account, AccountPost, Team

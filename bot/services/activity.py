@@ -18,9 +18,9 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
 from bot.core import activity as core
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import Conflict, NotAllowed, UserInputError
 from bot.core.register import Status, cadence_of, inactive_since
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.services import items
 from bot.services.accounts import last_posts, watched_since
 from bot.services.rota import Ctx

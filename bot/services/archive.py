@@ -10,12 +10,13 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.core.archive import Notified, Reason, SnapshotKind, Step
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
 from bot.core.register import LIVE
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import NotAllowed, NotFound, UserInputError
 from bot.services import items
 from bot.services.outbox import Message, enqueue
 from bot.services.rota import Ctx
@@ -180,7 +181,7 @@ def view_of(ctx: Ctx, deletion_id: int) -> DeletionView:
 
 
 def refresh_completion(
-    session: Session, rules: core.ArchiveRules, deletion: Deletion, actor: str, now: datetime
+    session: Session, rules: ArchiveRules, deletion: Deletion, actor: str, now: datetime
 ) -> bool:
     """Set or clear `completed_at` from the checklist; True when the deletion is complete."""
     assert deletion.id is not None

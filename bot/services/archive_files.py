@@ -32,8 +32,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.config import ArchiveRules
 from bot.core import archive as core
-from bot.core.errors import UserInputError
+from bot.kernel.errors import UserInputError
 from bot.services.outbox import Message, enqueue
 from bot.services.store import audit
 from bot.slack.gateway import SlackSendError
@@ -74,7 +75,7 @@ class SlackFile:
         )
 
 
-def check_declared(rules: core.ArchiveRules, file: SlackFile) -> None:
+def check_declared(rules: ArchiveRules, file: SlackFile) -> None:
     """Refuse, before fetching, a file Slack already says is not kept (type) or too big."""
     if core.declared_type(file.mimetype) is None:
         raise UserInputError("error.file_type", name=file.name[:80])
@@ -440,7 +441,7 @@ def run_fetch(
     slack: Slack,
     download: Downloader,
     archive_dir: Path,
-    rules: core.ArchiveRules,
+    rules: ArchiveRules,
     fetch_id: int,
     now: datetime,
     notice: Notice,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.i18n import t
+from bot.kernel.i18n import t
 from bot.services.archive import DeletionView, checklist_place
 from bot.services.notify import lang_for
 from bot.services.outbox import Message

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.services.csvfile import csv_bytes
+from bot.kernel.csvfile import csv_bytes
 from bot.store.db import session_scope
 from bot.store.models import Account, ArchivedFile, AuditLog, Deletion, Item, Snapshot
 

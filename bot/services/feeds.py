@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import ical
-from bot.core.calendar import WorkCalendar
-from bot.i18n import plain
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import plain
 from bot.services.rota import Ctx
 from bot.services.store import TeamView, absences_from, all_teams, audit, overrides_from
 from bot.store.models import CalendarFeed, Person

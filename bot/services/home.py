@@ -23,10 +23,10 @@ from bot.config import OrgConfig
 from bot.core import archive as archive_core
 from bot.core import home as core
 from bot.core import rota
-from bot.core.calendar import WorkCalendar
 from bot.core.home import Listing, clip
 from bot.core.items import ItemLine, Status
 from bot.core.requests import RequestStatus, Role
+from bot.kernel.calendar import WorkCalendar
 from bot.services import archive, lifecycle
 from bot.services.notify import lang_for
 from bot.services.requests import view_of

@@ -17,10 +17,10 @@ from sqlmodel import Session, col, func, select
 
 from bot.core import items as core
 from bot.core import rota
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.items import Status
 from bot.core.register import LIVE
 from bot.core.register import Status as AccountStatus
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.outbox import enqueue
 from bot.services.rota import Ctx, _duty_inputs
 from bot.services.store import TeamView, audit

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import register as core
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
 from bot.core.rota import Absence
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.accounts import (
     last_posts,
     lifecycle_targets,

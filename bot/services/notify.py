@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.i18n import fmt_range, language_of_locale, plain, t
+from bot.kernel.i18n import fmt_range, language_of_locale, plain, t
 from bot.services.outbox import Message
 from bot.slack import blocks as b
 from bot.slack import ids

@@ -18,17 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.config import CHANNEL_ID, KEY, PLATFORMS, USER_ID
+from bot.config import CHANNEL_ID, KEY, PLATFORMS, USER_ID, AccountKind
 from bot.core import archive as archive_core
-from bot.core.errors import Conflict, NotFound, UserInputError
-from bot.core.register import (
-    LIVE,
-    AccountKind,
-    Status,
-    cadence_of,
-    join_users,
-    split_users,
-)
+from bot.core.register import LIVE, Status, cadence_of, join_users, split_users
+from bot.kernel.errors import Conflict, NotFound, UserInputError
 from bot.services.accounts import account_manager, last_posts
 from bot.services.archive import interval, last_snapshots
 from bot.services.config_sync import account_data

@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import report as core
-from bot.core.calendar import WorkCalendar
 from bot.core.items import Status
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.csvfile import csv_bytes
 from bot.services import archive
-from bot.services.csvfile import csv_bytes
 from bot.services.store import all_teams
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
 

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from bot.i18n import plain
+from bot.kernel.i18n import plain
 from bot.services.report import Report, TeamReport
 from bot.slack.report_blocks import deadline_words, duration
 

@@ -17,10 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
-from bot.config import PLATFORMS, OrgConfig
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.core.register import Approvals, Status, join_users, key_for, split_users
+from bot.config import PLATFORMS, Approvals, OrgConfig
+from bot.core.register import Status, join_users, key_for, split_users
 from bot.core.requests import (
     RECENT_DAYS,
     RequestForm,
@@ -34,6 +32,8 @@ from bot.core.requests import (
     roles_of,
     targets_for,
 )
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.config_sync import account_data
 from bot.services.notify import coordinator_targets, lang_for, lang_of_target
 from bot.services.outbox import Message, enqueue

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from bot.config import PLATFORMS, OrgConfig
 from bot.core import rota
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.core.parse import DateRange
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.kernel.parse import DateRange
 from bot.services import notify
 from bot.services.outbox import enqueue
 from bot.services.store import (

@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from bot.core import rota
-from bot.core.errors import NotFound
 from bot.core.register import LIVE
+from bot.kernel.errors import NotFound
 from bot.store.models import Absence, Account, AuditLog, Override, Team, TeamMember
 
 

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.i18n import fmt_date, fmt_week, plain, t
+from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 

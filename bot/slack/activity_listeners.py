@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.errors import VaktError
-from bot.i18n import t
+from bot.kernel.errors import VaktError
+from bot.kernel.i18n import t
 from bot.services import activity
 from bot.slack import blocks as b
 from bot.slack import payload

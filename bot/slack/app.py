@@ -18,10 +18,10 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import UserInputError, VaktError
-from bot.core.parse import tokens
-from bot.i18n import language_of_locale, t
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import UserInputError, VaktError
+from bot.kernel.i18n import language_of_locale, t
+from bot.kernel.parse import tokens
 from bot.services import rota
 from bot.services.archive_files import Downloader, slack_downloader
 from bot.services.feeds import FeedKeys

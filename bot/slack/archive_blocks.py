@@ -27,9 +27,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from bot.core.archive import ArchiveRules, Notified, Reason, SnapshotKind, Step
-from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_date, fmt_moment, fmt_week, plain, t
+from bot.config import ArchiveRules
+from bot.core.archive import Notified, Reason, SnapshotKind, Step
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked

@@ -12,11 +12,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
+from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.core.archive import Notified, SnapshotKind
-from bot.core.errors import NotAllowed, UserInputError, VaktError
-from bot.i18n import plain, t
 from bot.jobs.archive import Checklists, fetch_files
+from bot.kernel.errors import NotAllowed, UserInputError, VaktError
+from bot.kernel.i18n import plain, t
 from bot.services import archive, items
 from bot.services.archive_files import SlackFile, check_declared, record_fetches
 from bot.services.archive_notify import checklist_content
@@ -202,7 +203,7 @@ def _files(values: dict[str, dict[str, Any]]) -> list[SlackFile]:
     ]
 
 
-def _check_files(lang: str, rules: core.ArchiveRules, files: list[SlackFile]) -> str | None:
+def _check_files(lang: str, rules: ArchiveRules, files: list[SlackFile]) -> str | None:
     for file in files:
         try:
             check_declared(rules, file)

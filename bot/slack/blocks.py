@@ -19,8 +19,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.config import OrgConfig
-from bot.core.calendar import WorkCalendar
-from bot.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
 
 if TYPE_CHECKING:
     from bot.services.rota import PeriodPlan, TeamDuty

@@ -17,8 +17,9 @@ from typing import Any
 
 from bot.core import rota as rota_core
 from bot.core.archive import SnapshotKind
-from bot.core.errors import NotAllowed, NotFound, UserInputError
-from bot.core.parse import (
+from bot.kernel.errors import NotAllowed, NotFound, UserInputError
+from bot.kernel.i18n import fmt_date, fmt_range, t
+from bot.kernel.parse import (
     ISO_DATE,
     NORDIC_DATE,
     channel_id,
@@ -26,7 +27,6 @@ from bot.core.parse import (
     parse_when,
     user_id,
 )
-from bot.i18n import fmt_date, fmt_range, t
 from bot.services import archive, items, rota
 from bot.services.rota import Ctx
 from bot.services.store import audit

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.errors import UserInputError
-from bot.core.parse import user_id
-from bot.i18n import t
+from bot.kernel.errors import UserInputError
+from bot.kernel.i18n import t
+from bot.kernel.parse import user_id
 from bot.services import feeds
 from bot.services.rota import Ctx
 from bot.slack.blocks import text_blocks

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from slack_bolt import BoltResponse
 
-from bot.i18n import t
+from bot.kernel.i18n import t
 from bot.slack.gateway import SlackSendError, Workspace
 
 log = logging.getLogger(__name__)

@@ -24,10 +24,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.calendar import WorkCalendar
 from bot.core.home import Listing, Spell
 from bot.core.items import ItemLine, age_working_days
-from bot.i18n import fmt_date, fmt_moment, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import (
+    fmt_date,
+    fmt_moment,
+    fmt_range,
+    fmt_short_date,
+    fmt_time,
+    fmt_week,
+    plain,
+    t,
+)
 from bot.slack import ids
 from bot.slack.blocks import SECTION_LIMIT, escape, linked
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.core.errors import VaktError
 from bot.core.items import Status
-from bot.i18n import t
+from bot.kernel.errors import VaktError
+from bot.kernel.i18n import t
 from bot.services import home, items
 from bot.slack import home_blocks as hb
 from bot.slack import payload

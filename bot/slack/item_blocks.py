@@ -25,9 +25,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.calendar import WorkCalendar
 from bot.core.items import ItemLine, Status, age_working_days
-from bot.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked, office_status
 

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
-from bot.core.errors import NotAllowed, UserInputError, VaktError
 from bot.core.items import Status, excerpt_of, first_link
-from bot.core.parse import clean
-from bot.i18n import fmt_moment, plain, t
+from bot.kernel.errors import NotAllowed, UserInputError, VaktError
+from bot.kernel.i18n import fmt_moment, plain, t
+from bot.kernel.parse import clean
 from bot.services import item_notify, items
 from bot.services.rota import Ctx
 from bot.slack import blocks as b

@@ -25,9 +25,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.calendar import WorkCalendar
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind, QuietPeriod, is_kept
-from bot.i18n import fmt_date, plain, t
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.i18n import fmt_date, plain, t
 from bot.slack.blocks import SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.errors import UserInputError
-from bot.i18n import t
+from bot.kernel.errors import UserInputError
+from bot.kernel.i18n import t
 from bot.services import lifecycle
 from bot.services.items import account_by_key
 from bot.services.rota import Ctx

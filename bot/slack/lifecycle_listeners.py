@@ -12,9 +12,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.core.archive import SnapshotKind
-from bot.core.errors import NotAllowed, VaktError
 from bot.core.register import ClosureStepName
-from bot.i18n import fmt_date, plain, t
+from bot.kernel.errors import NotAllowed, VaktError
+from bot.kernel.i18n import fmt_date, plain, t
 from bot.services import lifecycle
 from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab

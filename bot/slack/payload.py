@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.parse import clean
+from bot.kernel.parse import clean
 
 # An id as Vakt writes it in a button or a form: ASCII digits, within a database integer.
 ID = re.compile(r"[0-9]{1,18}")

@@ -31,9 +31,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
 from slack_sdk.models.views import View
 
-from bot.config import PLATFORMS
-from bot.core.register import AccountKind, RegisterRules
-from bot.i18n import fmt_date, fmt_week, plain, t
+from bot.config import PLATFORMS, AccountKind, RegisterRules
+from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape, linked
 

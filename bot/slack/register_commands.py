@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.config import KEY
-from bot.core.errors import NotFound, UserInputError
-from bot.i18n import t
+from bot.kernel.errors import NotFound, UserInputError
+from bot.kernel.i18n import t
 from bot.services import register
 from bot.services.register import Show
 from bot.services.rota import Ctx

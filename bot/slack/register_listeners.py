@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.errors import VaktError
-from bot.i18n import plain, t
+from bot.kernel.errors import VaktError
+from bot.kernel.i18n import plain, t
 from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
 from bot.services.rota import Ctx

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.report import Week, WeekFigures
-from bot.i18n import fmt_date, fmt_duration, fmt_moment, fmt_week, t
+from bot.kernel.i18n import fmt_date, fmt_duration, fmt_moment, fmt_week, t
 from bot.services.report import Report, TeamReport, shown_teams
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape
 

@@ -9,8 +9,8 @@ the scheduler retries if Slack fails.
 from __future__ import annotations
 
 from bot.core import report as core
-from bot.core.errors import NotAllowed
 from bot.jobs.report import report_messages
+from bot.kernel.errors import NotAllowed
 from bot.services import report
 from bot.services.outbox import enqueue
 from bot.services.rota import Ctx

@@ -28,8 +28,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.config import PLATFORMS
-from bot.core.register import AccountKind, Approvals, split_users
+from bot.config import PLATFORMS, AccountKind, Approvals
+from bot.core.register import split_users
 from bot.core.requests import (
     ANSWERS,
     MAX_ADMINS,
@@ -40,7 +40,7 @@ from bot.core.requests import (
     RequestStatus,
     Role,
 )
-from bot.i18n import fmt_date, fmt_week, plain, t
+from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
 from bot.slack.item_blocks import escape
 

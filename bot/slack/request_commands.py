@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.errors import NotFound, UserInputError
 from bot.core.requests import NAME_LIMIT
-from bot.i18n import t
+from bot.kernel.errors import NotFound, UserInputError
+from bot.kernel.i18n import t
 from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b

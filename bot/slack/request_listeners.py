@@ -11,9 +11,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.errors import VaktError
 from bot.core.requests import RequestForm
-from bot.i18n import plain, t
+from bot.kernel.errors import VaktError
+from bot.kernel.i18n import plain, t
 from bot.services import requests
 from bot.services.rota import Ctx
 from bot.slack import blocks as b

@@ -21,10 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.config import load_config
+from bot.config import ArchiveRules, load_config
 from bot.core.archive import (
     CONTENT_TYPES,
-    ArchiveRules,
     DeletionState,
     Notified,
     Reason,
@@ -42,7 +41,7 @@ from bot.core.archive import (
     steps,
     whole_image,
 )
-from bot.core.calendar import CalendarRules, WorkCalendar
+from bot.kernel.calendar import CalendarRules, WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.calendar import CalendarRules, Hours, Season, WorkCalendar
+from bot.kernel.calendar import CalendarRules, Hours, Season, WorkCalendar
 
 OSLO = ZoneInfo("Europe/Oslo")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -13,7 +13,6 @@ import pytest
 import vobject
 
 from bot.core import ical
-from bot.core.calendar import CalendarRules, Hours, WorkCalendar
 from bot.core.rota import (
     Absence,
     AbsenceKind,
@@ -23,7 +22,8 @@ from bot.core.rota import (
     TeamRota,
     duty_on,
 )
-from bot.i18n import t
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.i18n import t
 
 OSLO = ZoneInfo("Europe/Oslo")
 CAL = WorkCalendar(

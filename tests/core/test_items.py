@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.calendar import CalendarRules, WorkCalendar
 from bot.core.items import (
     age_working_days,
     deadline_for,
@@ -21,8 +20,9 @@ from bot.core.items import (
     excerpt_of,
     first_link,
     percentile,
-    reminder_slot,
 )
+from bot.kernel.calendar import CalendarRules, WorkCalendar
+from bot.kernel.slots import reminder_slot
 
 OSLO = ZoneInfo("Europe/Oslo")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.core.errors import UserInputError
-from bot.core.parse import channel_id, parse_range, tokens, user_id
+from bot.kernel.errors import UserInputError
+from bot.kernel.parse import channel_id, parse_range, tokens, user_id
 
 TODAY = date(2026, 11, 21)  # a Saturday in ISO week 47
 

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core.items import excerpt_of
-from bot.core.personal import PLACEHOLDER, scrub
+from bot.kernel.personal import PLACEHOLDER, scrub
 
 # ---------------------------------------------------------------- generators
 

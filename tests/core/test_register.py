@@ -11,16 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.calendar import CalendarRules, Hours, WorkCalendar
+from bot.config import AccountKind, RegisterRules
 from bot.core.register import (
     CLOSURE_STEPS,
     WAIVABLE,
-    AccountKind,
     ClosureStepName,
     FlagAction,
     OpenFlag,
     QuietPeriod,
-    RegisterRules,
     Status,
     add_months,
     available_by_day,
@@ -37,10 +35,10 @@ from bot.core.register import (
     over_limit,
     quiet_until,
     split_users,
-    week_key,
-    weekly_day,
 )
 from bot.core.rota import Absence, AbsenceKind
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.slots import week_key, weekly_day
 
 CAL = WorkCalendar(
     CalendarRules(

@@ -10,9 +10,9 @@ import pytest
 
 from bot.config import parse_config
 from bot.core import report as core
-from bot.core.calendar import WorkCalendar
-from bot.core.errors import UserInputError
 from bot.core.items import Status
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.errors import UserInputError
 from tests.harness import CONFIG, OSLO
 
 CAL: WorkCalendar = parse_config(CONFIG, "vakt.toml").calendar()

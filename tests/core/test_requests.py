@@ -8,9 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.config import PLATFORMS
-from bot.core.errors import UserInputError
-from bot.core.register import Approvals
+from bot.config import PLATFORMS, Approvals
 from bot.core.requests import (
     RequestForm,
     Role,
@@ -21,6 +19,7 @@ from bot.core.requests import (
     roles_of,
     targets_for,
 )
+from bot.kernel.errors import UserInputError
 
 TODAY = date(2026, 11, 23)
 FORM = RequestForm(

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.calendar import CalendarRules, Hours, WorkCalendar
 from bot.core.rota import (
     Absence,
     AbsenceKind,
@@ -21,6 +20,7 @@ from bot.core.rota import (
     find_gaps,
     period_of,
 )
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
 
 OSLO = ZoneInfo("Europe/Oslo")
 CAL = WorkCalendar(

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.calendar import WorkCalendar
 from bot.jobs.runner import SweepResult, run_jobs
+from bot.kernel.calendar import WorkCalendar
 from bot.services import archive
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx

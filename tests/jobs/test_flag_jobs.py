@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.calendar import WorkCalendar
 from bot.core.rota import AbsenceKind
 from bot.jobs.runner import run_jobs
+from bot.kernel.calendar import WorkCalendar
 from bot.services import lifecycle
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx

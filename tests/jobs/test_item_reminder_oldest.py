@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 from bot.bench.items import CONFIG, NOW, build
 from bot.config import OrgConfig, parse_config
 from bot.core.items import Status, age_working_days, escalation_cutoff
-from bot.i18n import t
 from bot.jobs import runner
+from bot.kernel.i18n import t
 from bot.services.outbox import Message
 from bot.slack import item_blocks as ib
 from bot.store.db import make_engine, migrate

@@ -25,7 +25,7 @@ from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.i18n import catalog
+from bot.kernel.i18n import catalog
 from bot.slack import ids
 from bot.slack import request_blocks as reqb
 from bot.store.models import (

@@ -801,7 +801,7 @@ def test_every_privileged_action_is_refused_for_everyone_else(vakt: Vakt) -> Non
 
 def test_the_refusals_are_clear_in_every_language() -> None:
     """Every refusal key the matrix expects says in nb, sv and en that it is not allowed."""
-    from bot.i18n import catalog
+    from bot.kernel.i18n import catalog
 
     keys = {r.refusal for r in MATRIX if r.refusal} | {
         k for r in MATRIX for k in r.refusal_by_role.values()

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.core.parse import clean, clean_text, tokens
+from bot.kernel.parse import clean, clean_text, tokens
 from bot.slack import ids
 from bot.store.models import Absence, AccountPost, Item
 from bot.web import parse_intake

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.errors import Conflict, NotAllowed, UserInputError
+from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.services import activity
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.services.csvfile import csv_bytes, defuse, restore
+from bot.kernel.csvfile import csv_bytes, defuse, restore
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 PAYLOAD = "x;=cmd|' /C calc'!A0;y"

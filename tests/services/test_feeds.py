@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import parse_config
-from bot.core.errors import NotAllowed
-from bot.core.parse import DateRange
 from bot.core.rota import AbsenceKind
+from bot.kernel.errors import NotAllowed
+from bot.kernel.parse import DateRange
 from bot.services import feeds, rota
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.core.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
 from bot.services import lifecycle, rota
 from bot.services.archive import has_final_snapshot
 from bot.services.store import all_teams

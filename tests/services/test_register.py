@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.errors import Conflict, NotAllowed, NotFound
+from bot.kernel.errors import Conflict, NotAllowed, NotFound
 from bot.services import register
 from bot.services.config_sync import apply_config
 from bot.services.register import AccountFields, InvalidFields, Show

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.errors import Conflict, NotAllowed, UserInputError
 from bot.core.requests import RequestForm, Role
 from bot.jobs.requests import request_reminder_job
+from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.services import requests
 from bot.services.config_sync import apply_config
 from bot.services.rota import Ctx

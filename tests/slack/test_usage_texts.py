@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.console.render import Names, render_message
-from bot.i18n import plain
+from bot.kernel.i18n import plain
 from tests.harness import Vakt
 from tests.mrkdwn import message_problems
 

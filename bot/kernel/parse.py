@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot.core.errors import UserInputError
+from bot.kernel.errors import UserInputError
 
 # Words people write for today and tomorrow in the three languages.
 TODAY = {"today", "idag", "i dag"}
