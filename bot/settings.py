@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from dotenv import dotenv_values
 
 if TYPE_CHECKING:
-    from bot.services.feeds import FeedKeys
+    from bot.kernel.links import FeedKeys
 
 
 class SettingsError(Exception):
@@ -68,7 +68,7 @@ class Settings:
 
     def feed_keys(self) -> FeedKeys | None:
         """Calendar links: on when a public URL is set and a secret to derive them exists."""
-        from bot.services.feeds import FeedKeys
+        from bot.kernel.links import FeedKeys
 
         secret = self.feed_secret or self.slack_signing_secret
         if not self.public_url or not secret:

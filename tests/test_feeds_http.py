@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 import vobject
 
-from bot.services.feeds import FeedKeys
+from bot.kernel.links import FeedKeys
 from tests.harness import HttpReply, Vakt
 from tests.waiting import PATIENCE
 

@@ -17,9 +17,9 @@ from sqlmodel import func, select
 
 from bot import web
 from bot.core.items import Status
+from bot.kernel.context import Ctx
 from bot.services import items
 from bot.services.export import export_archive
-from bot.services.rota import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
 from bot.store.models import Account, AuditLog, Item, Outbox

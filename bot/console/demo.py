@@ -29,12 +29,12 @@ from bot.console.session import (
 from bot.core.archive import Reason
 from bot.core.items import Status
 from bot.core.rota import AbsenceKind
+from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.parse import DateRange
 from bot.runtime import build_runtime, prepare_database
 from bot.services import archive, items, rota
 from bot.services.outbox import deliver
-from bot.services.rota import Ctx
 from bot.slack.app import request_ctx
 
 

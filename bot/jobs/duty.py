@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from bot.config import OrgConfig
 from bot.core import rota
+from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_short_date, fmt_week, t
-from bot.services.notify import lang_for
 from bot.services.outbox import Message, enqueue
 from bot.services.store import TeamView, absences_from, all_teams, overrides_from
 from bot.slack import blocks as b

@@ -28,9 +28,9 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig
 from bot.core import rota
 from bot.core.items import ItemLine, Status, age_working_days, escalation_cutoff
+from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import reminder_slot
-from bot.services.notify import lang_for
 from bot.services.outbox import Message, enqueue
 from bot.services.store import absences_from, all_teams, overrides_from
 from bot.slack import blocks as b

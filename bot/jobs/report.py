@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import report as core
+from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_week, plain
 from bot.services import report
-from bot.services.notify import coordinator_targets
 from bot.services.outbox import Attachment, Message, enqueue
 from bot.services.report_chart import chart_png
 from bot.slack import report_blocks as rb

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
 from bot.core.register import LIVE
+from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
-from bot.services.notify import coordinator_targets
-from bot.services.rota import Ctx
+from bot.kernel.context import Ctx
 from bot.store.models import Account, AccountPost, Team
 
 

@@ -20,10 +20,10 @@ from bot.config import OrgConfig
 from bot.core import activity as core
 from bot.core.register import Status, cadence_of, inactive_since
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.services import items
 from bot.services.accounts import last_posts, watched_since
-from bot.services.rota import Ctx
 from bot.store.models import Account, AccountPost
 
 SOURCES = ("command", "button", "http", "feed")

@@ -15,12 +15,13 @@ from bot.core import archive as core
 from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.core.items import Status
 from bot.core.register import LIVE
+from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
 from bot.services import items
 from bot.services.outbox import Message, enqueue
-from bot.services.rota import Ctx
-from bot.services.store import TeamView, audit
+from bot.services.store import TeamView
 from bot.store.models import Account, ArchivedFile, Deletion, Item, Outbox, Snapshot
 
 MAX_TEXT = 500
@@ -283,13 +284,8 @@ def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> 
     if thread is not None:
         deletion.thread_channel, deletion.thread_ts = channel, thread
     refresh_completion(ctx.session, ctx.config.archive, deletion, ctx.actor, ctx.now)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="deletion.log",
-        target=f"deletion:{deletion.id}",
-        now=ctx.now,
-        after=_data(deletion) | {"account": account.key},
+    ctx.audit(
+        "deletion.log", f"deletion:{deletion.id}", after=_data(deletion) | {"account": account.key}
     )
     result = view_of(ctx, deletion.id)
     from bot.services import archive_notify
@@ -358,15 +354,7 @@ def update_deletion(
     refresh_completion(ctx.session, ctx.config.archive, deletion, ctx.actor, ctx.now)
     after = _data(deletion)
     if after != before:
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="deletion.update",
-            target=f"deletion:{deletion_id}",
-            now=ctx.now,
-            before=before,
-            after=after,
-        )
+        ctx.audit("deletion.update", f"deletion:{deletion_id}", before=before, after=after)
     return view_of(ctx, deletion_id)
 
 
@@ -511,12 +499,9 @@ def record_snapshot(
     )
     ctx.session.add(snapshot)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="snapshot.start",
-        target=f"snapshot:{snapshot.id}",
-        now=ctx.now,
+    ctx.audit(
+        "snapshot.start",
+        f"snapshot:{snapshot.id}",
         after={"account": account.key, "kind": kind, "archive_link": snapshot.archive_link},
     )
     return snapshot

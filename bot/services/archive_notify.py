@@ -7,11 +7,11 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import OrgConfig
+from bot.kernel.audience import lang_for
+from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
 from bot.services.archive import DeletionView, checklist_place
-from bot.services.notify import lang_for
 from bot.services.outbox import Message
-from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.store.models import Deletion, FileFetch

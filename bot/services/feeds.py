@@ -26,9 +26,10 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig
 from bot.core import ical
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.kernel.i18n import plain
-from bot.services.rota import Ctx
-from bot.services.store import TeamView, absences_from, all_teams, audit, overrides_from
+from bot.kernel.links import FeedKeys
+from bot.services.store import TeamView, absences_from, all_teams, overrides_from, team_views
 from bot.store.models import CalendarFeed, Person
 
 # Four weeks back keeps last month's duties in people's calendars (apps drop events that leave
@@ -51,15 +52,6 @@ _PATH = re.compile(
 )
 # Any path under /calendar/ in a log line: the token in it is a password.
 _LOGGED_PATH = re.compile(r"/calendar/[^\s\"?]*", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class FeedKeys:
-    """Where calendar links point (the public HTTPS address of `vakt serve`) and the secret
-    their tokens are derived from."""
-
-    base_url: str
-    secret: bytes
 
 
 @dataclass(frozen=True)
@@ -127,14 +119,7 @@ def _issue(ctx: Ctx, keys: FeedKeys, user: str) -> CalendarFeed:
     ctx.session.add(feed)
     ctx.session.flush()
     # The nonce and the hash stay out of the audit log: together with the secret they are the link.
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="calendar.create",
-        target=user,
-        now=ctx.now,
-        after={"id": feed.id},
-    )
+    ctx.audit("calendar.create", user, after={"id": feed.id})
     return feed
 
 
@@ -143,12 +128,9 @@ def _revoke_all(ctx: Ctx, user: str, why: str) -> int:
     for row in rows:
         row.revoked_at, row.revoked_by = ctx.now, ctx.actor
         ctx.session.add(row)
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="calendar.revoke",
-            target=user,
-            now=ctx.now,
+        ctx.audit(
+            "calendar.revoke",
+            user,
             before={"id": row.id, "created_at": row.created_at},
             after={"reason": why},
         )
@@ -157,7 +139,7 @@ def _revoke_all(ctx: Ctx, user: str, why: str) -> int:
 
 def followed_teams(ctx: Ctx, user: str) -> list[TeamView]:
     """The teams whose rota feed a person may open: their own, or every team for coordinators."""
-    views = [v for v in ctx.teams() if v.members]
+    views = [v for v in team_views(ctx) if v.members]
     if ctx.config.is_coordinator(user):
         return views
     return [v for v in views if user in v.members]

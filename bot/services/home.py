@@ -26,11 +26,12 @@ from bot.core import rota
 from bot.core.home import Listing, clip
 from bot.core.items import ItemLine, Status
 from bot.core.requests import RequestStatus, Role
+from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.services import archive, lifecycle
-from bot.services.notify import lang_for
 from bot.services.requests import view_of
-from bot.services.rota import MAX_WEEKS, Ctx
+from bot.services.rota import MAX_WEEKS
 from bot.services.store import TeamView, absences_from, all_teams, overrides_from
 from bot.slack.gateway import SlackSendError
 from bot.store.db import session_scope

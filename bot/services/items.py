@@ -20,10 +20,11 @@ from bot.core import rota
 from bot.core.items import Status
 from bot.core.register import LIVE
 from bot.core.register import Status as AccountStatus
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.outbox import enqueue
-from bot.services.rota import Ctx, _duty_inputs
-from bot.services.store import TeamView, audit
+from bot.services.rota import _duty_inputs
+from bot.services.store import TeamView, team_views
 from bot.store.models import Account, Item, Outbox, Team
 
 SOURCES = ("channel", "shortcut", "command", "http")
@@ -98,7 +99,7 @@ def account_by_key(session: Session, key: str) -> Account:
 
 def team_view_of(ctx: Ctx, account: Account) -> TeamView:
     """The team that watches an account."""
-    for view in ctx.teams():
+    for view in team_views(ctx):
         if view.team.id == account.team_id:
             return view
     raise NotFound("error.no_team", key=str(account.team_id))
@@ -214,12 +215,9 @@ def create_item(ctx: Ctx, new: NewItem) -> Created:
         if again is None:
             raise
         return Created(again, False)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="item.create",
-        target=f"item:{item.id}",
-        now=ctx.now,
+    ctx.audit(
+        "item.create",
+        f"item:{item.id}",
         after={"account": account.key, "source": new.source, "external_id": item.external_id},
     )
     from bot.services import item_notify
@@ -281,15 +279,7 @@ def close_item(
     item.closed_by = ctx.actor
     item.closed_at = min(at or ctx.now, ctx.now)
     ctx.session.add(item)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action=f"item.{status}",
-        target=f"item:{item.id}",
-        now=ctx.now,
-        before=before,
-        after=_item_data(item),
-    )
+    ctx.audit(f"item.{status}", f"item:{item.id}", before=before, after=_item_data(item))
     return item, account, view
 
 
@@ -302,15 +292,7 @@ def reopen_item(ctx: Ctx, item_id: int) -> tuple[Item, Account, TeamView]:
     before = _item_data(item)
     item.status, item.closed_by, item.closed_at = Status.OPEN, None, None
     ctx.session.add(item)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="item.reopen",
-        target=f"item:{item.id}",
-        now=ctx.now,
-        before=before,
-        after=_item_data(item),
-    )
+    ctx.audit("item.reopen", f"item:{item.id}", before=before, after=_item_data(item))
     return item, account, view
 
 
@@ -330,15 +312,7 @@ def set_registration(
         item.registration_ref = reference
         item.registered_by, item.registered_at = ctx.actor, ctx.now
     ctx.session.add(item)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="item.registration",
-        target=f"item:{item.id}",
-        now=ctx.now,
-        before=before,
-        after=_item_data(item),
-    )
+    ctx.audit("item.registration", f"item:{item.id}", before=before, after=_item_data(item))
     return item, account, view
 
 
@@ -382,7 +356,7 @@ def card_location(session: Session, item_id: int) -> tuple[str, str] | None:
 
 def visible_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
     """Teams the actor may see items of: coordinators all, managers their own."""
-    teams = ctx.teams()
+    teams = team_views(ctx)
     if not ctx.is_coordinator:
         teams = [v for v in teams if v.team.manager == ctx.actor]
         if not teams:
@@ -394,7 +368,7 @@ def visible_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
             return by_team
         if any(a.key == q for v in teams for a in v.accounts):
             return [v for v in teams if any(a.key == q for a in v.accounts)]
-        if any(v.team.key == q or any(a.key == q for a in v.accounts) for v in ctx.teams()):
+        if any(v.team.key == q or any(a.key == q for a in v.accounts) for v in team_views(ctx)):
             raise NotAllowed("error.not_your_team", key=query[:40])
         raise NotFound("error.no_team_or_account", key=query[:40])
     return teams

@@ -21,7 +21,10 @@ from bot.config import OrgConfig
 from bot.core import register as core
 from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
 from bot.core.rota import Absence
+from bot.kernel.audience import lang_of_target
+from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.accounts import (
     last_posts,
@@ -31,10 +34,8 @@ from bot.services.accounts import (
     watched_since,
 )
 from bot.services.archive import has_final_snapshot
-from bot.services.notify import lang_of_target
 from bot.services.outbox import Message, enqueue
-from bot.services.rota import Ctx
-from bot.services.store import absences_from, audit, members_of
+from bot.services.store import absences_from, members_of
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.blocks import text_blocks
 from bot.slack.gateway import SlackSendError
@@ -372,15 +373,7 @@ def keep_flag(
     ctx.session.add(flag)
     ctx.session.flush()
     _settle_status(ctx.session, view.account, ctx.today, ctx.now)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="flag.keep",
-        target=f"account:{view.account.key}",
-        now=ctx.now,
-        before=before,
-        after=_flag_data(flag),
-    )
+    ctx.audit("flag.keep", f"account:{view.account.key}", before=before, after=_flag_data(flag))
     return view
 
 
@@ -502,12 +495,9 @@ def start_closure(
     before = account.status
     account.status, account.status_changed_at = Status.CLOSING.value, ctx.now
     ctx.session.add(account)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="closure.start",
-        target=f"account:{account.key}",
-        now=ctx.now,
+    ctx.audit(
+        "closure.start",
+        f"account:{account.key}",
         before={"status": before},
         after={"status": account.status, "closure": closure.id, "reason": reason, "flag": flag_id},
     )
@@ -572,12 +562,9 @@ def _record_step(
             ctx.session.flush()
     except sa.exc.IntegrityError:
         return _closure_view(ctx.session, closure)  # someone else ticked it at the same time
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="closure.waive" if waived_reason else "closure.step",
-        target=f"account:{view.account.key}",
-        now=ctx.now,
+    ctx.audit(
+        "closure.waive" if waived_reason else "closure.step",
+        f"account:{view.account.key}",
         after={"closure": closure.id, "step": step.value, "waived_reason": waived_reason},
     )
     return finish_if_complete(
@@ -638,12 +625,9 @@ def cancel_closure(ctx: Ctx, closure_id: int) -> ClosureView:
     ctx.session.add(account)
     ctx.session.flush()
     _settle_status(ctx.session, account, ctx.today, ctx.now)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="closure.cancel",
-        target=f"account:{account.key}",
-        now=ctx.now,
+    ctx.audit(
+        "closure.cancel",
+        f"account:{account.key}",
         before={"status": Status.CLOSING.value, "closure": closure.id},
         after={"status": account.status, "closure": closure.id},
     )

@@ -5,29 +5,12 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.config import OrgConfig
-from bot.kernel.i18n import fmt_range, language_of_locale, plain, t
+from bot.kernel.audience import lang_for
+from bot.kernel.i18n import fmt_range, plain, t
 from bot.services.outbox import Message
 from bot.slack import blocks as b
 from bot.slack import ids
-from bot.store.models import Person, SwapRequest, Team
-
-
-def lang_for(session: Session, config: OrgConfig, user: str) -> str:
-    """The language to write to a person in: their Slack locale, else the organisation's."""
-    person = session.get(Person, user)
-    return language_of_locale(person.locale if person else None, config.language)
-
-
-def lang_of_target(session: Session, config: OrgConfig, target: str) -> str:
-    """The language for a recipient: a person's own, a channel's is the organisation's."""
-    return lang_for(session, config, target) if target[:1] in ("U", "W") else config.language
-
-
-def coordinator_targets(config: OrgConfig) -> list[str]:
-    """Where the coordinators are told things: their channel, else each of them directly."""
-    if config.coordinator_channel:
-        return [config.coordinator_channel]
-    return list(config.coordinators)
+from bot.store.models import SwapRequest, Team
 
 
 def swap_requested(

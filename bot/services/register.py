@@ -21,12 +21,11 @@ from sqlmodel import Session, col, func, select
 from bot.config import CHANNEL_ID, KEY, PLATFORMS, USER_ID, AccountKind
 from bot.core import archive as archive_core
 from bot.core.register import LIVE, Status, cadence_of, join_users, split_users
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotFound, UserInputError
 from bot.services.accounts import account_manager, last_posts
 from bot.services.archive import interval, last_snapshots
 from bot.services.config_sync import account_data
-from bot.services.rota import Ctx
-from bot.services.store import audit
 from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, Team
 
 MAX_TEXT = 2000  # purpose, audience, dialogue, privacy, resources, plan (as the config file)
@@ -316,14 +315,7 @@ def add_account(ctx: Ctx, key: str, fields_: AccountFields) -> Saved:
     ctx.session.add(account)
     _flush(ctx, key)
     after = account_data(ctx.session, account)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="account.add",
-        target=f"account:{key}",
-        now=ctx.now,
-        after=after,
-    )
+    ctx.audit("account.add", f"account:{key}", after=after)
     ctx.forget()
     return Saved(account, tuple(sorted(after)))
 
@@ -356,15 +348,7 @@ def edit_account(ctx: Ctx, key: str, fields_: AccountFields) -> Saved:
     account.updated_at = ctx.now
     ctx.session.add(account)
     _flush(ctx, account.key)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="account.edit",
-        target=f"account:{account.key}",
-        now=ctx.now,
-        before=before,
-        after=after,
-    )
+    ctx.audit("account.edit", f"account:{account.key}", before=before, after=after)
     ctx.forget()
     return Saved(account, changed)
 

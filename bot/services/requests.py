@@ -32,13 +32,12 @@ from bot.core.requests import (
     roles_of,
     targets_for,
 )
+from bot.kernel.audience import coordinator_targets, lang_for, lang_of_target
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.config_sync import account_data
-from bot.services.notify import coordinator_targets, lang_for, lang_of_target
 from bot.services.outbox import Message, enqueue
-from bot.services.rota import Ctx
-from bot.services.store import audit
 from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
 from bot.store.models import Account, AccountRequest, Outbox, Team
@@ -198,14 +197,7 @@ def submit(ctx: Ctx, form: RequestForm) -> RequestView:
     ctx.session.add(request)
     ctx.session.flush()
     view = view_of(ctx.session, ctx.config, request)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="request.submit",
-        target=f"request:{view.id}",
-        now=ctx.now,
-        after=_request_data(view),
-    )
+    ctx.audit("request.submit", f"request:{view.id}", after=_request_data(view))
     for target in deciders(ctx.config, view):
         text, blocks = _card(ctx.session, ctx.config, ctx.calendar, view, target)
         enqueue(
@@ -318,13 +310,8 @@ def approve(ctx: Ctx, request_id: int) -> Decision:
         recorded = []  # nothing awaited any more (the settings or the manager changed): decide
     ctx.session.refresh(request)
     if recorded:
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="request.approve",
-            target=f"request:{request_id}",
-            now=ctx.now,
-            after={"roles": [str(r) for r in recorded]},
+        ctx.audit(
+            "request.approve", f"request:{request_id}", after={"roles": [str(r) for r in recorded]}
         )
     account: Account | None = None
     if not view_of(ctx.session, ctx.config, request).awaited and _set_if_pending(
@@ -338,12 +325,9 @@ def approve(ctx: Ctx, request_id: int) -> Decision:
         request.account_id = account.id
         ctx.session.add(request)
         ctx.session.flush()
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="request.approved",
-            target=f"request:{request_id}",
-            now=ctx.now,
+        ctx.audit(
+            "request.approved",
+            f"request:{request_id}",
             before={"status": RequestStatus.PENDING},
             after={"status": RequestStatus.APPROVED, "account": account.key},
         )
@@ -412,12 +396,9 @@ def _make_account(ctx: Ctx, request: AccountRequest, team: Team) -> Account:
                 ctx.session.add(account)
         except sa.exc.IntegrityError:
             continue
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="account.create",
-            target=f"account:{account.key}",
-            now=ctx.now,
+        ctx.audit(
+            "account.create",
+            f"account:{account.key}",
             after={**account_data(ctx.session, account), "request": request.id},
         )
         ctx.forget()
@@ -440,12 +421,9 @@ def decline(ctx: Ctx, request_id: int, reason: str | None) -> RequestView:
         ctx.session.refresh(request)
         _still_pending(request)
     ctx.session.refresh(request)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="request.decline",
-        target=f"request:{request_id}",
-        now=ctx.now,
+    ctx.audit(
+        "request.decline",
+        f"request:{request_id}",
         before={"status": RequestStatus.PENDING},
         after={"status": RequestStatus.DECLINED, "reason": text},
     )

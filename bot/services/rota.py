@@ -7,15 +7,15 @@ notification in the outbox, so a refused or failed command changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from bot.config import PLATFORMS, OrgConfig
+from bot.config import PLATFORMS
 from bot.core import rota
-from bot.kernel.calendar import WorkCalendar
+from bot.kernel.audit import audit
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.kernel.parse import DateRange
 from bot.services import notify
@@ -23,53 +23,15 @@ from bot.services.outbox import enqueue
 from bot.services.store import (
     TeamView,
     absences_from,
-    all_teams,
-    audit,
     get_team,
     overrides_from,
     set_members,
     team_snapshot,
+    team_views,
 )
 from bot.store.models import Absence, Account, Override, SwapRequest, Team
 
-if TYPE_CHECKING:
-    from bot.services.feeds import FeedKeys
-
 MAX_WEEKS = 26
-
-
-@dataclass
-class Ctx:
-    """What every service call needs: the transaction, the settings, the clock and the actor."""
-
-    session: Session
-    config: OrgConfig
-    calendar: WorkCalendar
-    now: datetime
-    actor: str
-    _teams: list[TeamView] | None = field(default=None, repr=False)
-    # Where calendar links point and the secret they are made with (HTTP mode only).
-    feed_keys: FeedKeys | None = field(default=None, repr=False)
-
-    @property
-    def today(self) -> date:
-        return self.calendar.local_date(self.now)
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.config.is_coordinator(self.actor)
-
-    def teams(self) -> list[TeamView]:
-        if self._teams is None:
-            self._teams = all_teams(self.session)
-        return self._teams
-
-    def forget(self) -> None:
-        self._teams = None
-
-    def require_coordinator(self) -> None:
-        if not self.is_coordinator:
-            raise NotAllowed("error.coordinators_only")
 
 
 @dataclass(frozen=True)
@@ -93,7 +55,7 @@ def _duty_inputs(ctx: Ctx) -> tuple[list[rota.Absence], list[rota.Override]]:
 
 def find_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
     """Teams matching a team key, an account key, or all teams."""
-    teams = ctx.teams()
+    teams = team_views(ctx)
     if not query:
         return teams
     q = query.lower().lstrip("#")
@@ -150,7 +112,7 @@ def plan(ctx: Ctx, view: TeamView, weeks: int) -> list[PeriodPlan]:
 
 
 def _member_teams(ctx: Ctx, user: str) -> list[TeamView]:
-    return [t for t in ctx.teams() if user in t.members]
+    return [t for t in team_views(ctx) if user in t.members]
 
 
 def _check_range(ctx: Ctx, rng: DateRange) -> None:
@@ -195,12 +157,9 @@ def add_absence(
     )
     ctx.session.add(absence)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="absence.add",
-        target=user,
-        now=ctx.now,
+    ctx.audit(
+        "absence.add",
+        user,
         after={"id": absence.id, "start": start, "end": end, "kind": kind.value, "note": note},
     )
     return absence
@@ -264,12 +223,9 @@ def cancel_absence(ctx: Ctx, absence_id: int) -> Absence:
     _may_act_for(ctx, absence.user_id)
     absence.cancelled_at = ctx.now
     ctx.session.add(absence)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="absence.cancel",
-        target=absence.user_id,
-        now=ctx.now,
+    ctx.audit(
+        "absence.cancel",
+        absence.user_id,
         before={"id": absence.id, "start": absence.start, "end": absence.end},
     )
     return absence
@@ -277,7 +233,7 @@ def cancel_absence(ctx: Ctx, absence_id: int) -> Absence:
 
 def _common_team(ctx: Ctx, a: str, b: str, team_key: str | None) -> TeamView:
     if team_key:
-        view = next((t for t in ctx.teams() if t.team.key == team_key.lower()), None)
+        view = next((t for t in team_views(ctx) if t.team.key == team_key.lower()), None)
         if view is None:
             raise NotFound("error.no_team", key=team_key)
         if a not in view.members:
@@ -324,12 +280,9 @@ def request_swap(
     )
     ctx.session.add(request)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="swap.request",
-        target=f"swap:{request.id}",
-        now=ctx.now,
+    ctx.audit(
+        "swap.request",
+        f"swap:{request.id}",
         after={"with": counterpart, "team": view.team.key, "start": rng.start, "end": rng.end},
     )
     for message in notify.swap_requested(ctx.session, ctx.config, request, view.team):
@@ -372,12 +325,9 @@ def decide_swap(ctx: Ctx, swap_id: int, accept: bool) -> SwapRequest:
                 swap_request_id=request.id,
             )
         )
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="swap.accept" if accept else "swap.decline",
-        target=f"swap:{request.id}",
-        now=ctx.now,
+    ctx.audit(
+        "swap.accept" if accept else "swap.decline",
+        f"swap:{request.id}",
         before={"status": "pending"},
         after={"status": request.status},
     )
@@ -396,12 +346,9 @@ def withdraw_swap(ctx: Ctx, swap_id: int) -> SwapRequest:
     request.status = "withdrawn"
     request.decided_at = ctx.now
     ctx.session.add(request)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="swap.withdraw",
-        target=f"swap:{request.id}",
-        now=ctx.now,
+    ctx.audit(
+        "swap.withdraw",
+        f"swap:{request.id}",
         before={"status": "pending"},
         after={"status": "withdrawn"},
     )
@@ -431,12 +378,9 @@ def add_cover(ctx: Ctx, coverer: str, covered: str, rng: DateRange) -> Override:
     )
     ctx.session.add(override)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="override.add",
-        target=covered,
-        now=ctx.now,
+    ctx.audit(
+        "override.add",
+        covered,
         after={"id": override.id, "covers": coverer, "start": rng.start, "end": rng.end},
     )
     return override
@@ -459,12 +403,9 @@ def cancel_cover(ctx: Ctx, coverer: str, covered: str) -> list[Override]:
     for row in rows:
         row.cancelled_at = ctx.now
         ctx.session.add(row)
-        audit(
-            ctx.session,
-            actor=ctx.actor,
-            action="override.cancel",
-            target=covered,
-            now=ctx.now,
+        ctx.audit(
+            "override.cancel",
+            covered,
             before={"id": row.id, "covers": coverer, "start": row.start, "end": row.end},
         )
     return list(rows)
@@ -485,15 +426,7 @@ def _changed(ctx: Ctx, team: Team, action: str, before: dict[str, object]) -> Te
     team.updated_at = ctx.now
     ctx.session.add(team)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action=action,
-        target=f"team:{team.key}",
-        now=ctx.now,
-        before=before,
-        after=team_snapshot(ctx.session, team),
-    )
+    ctx.audit(action, f"team:{team.key}", before=before, after=team_snapshot(ctx.session, team))
     ctx.forget()
     return team
 
@@ -601,12 +534,9 @@ def create_account(
     )
     ctx.session.add(account)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="account.create",
-        target=f"account:{key}",
-        now=ctx.now,
+    ctx.audit(
+        "account.create",
+        f"account:{key}",
         after={
             "key": key,
             "platform": account.platform,
@@ -655,12 +585,9 @@ def set_account_intake(ctx: Ctx, key: str, channel: str | None) -> Account:
     account.updated_at = ctx.now
     ctx.session.add(account)
     ctx.session.flush()
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="account.intake",
-        target=f"account:{account.key}",
-        now=ctx.now,
+    ctx.audit(
+        "account.intake",
+        f"account:{account.key}",
         before={"intake_channel": before},
         after={"intake_channel": channel},
     )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
 from bot.core import rota
 from bot.core.register import LIVE
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound
-from bot.store.models import Absence, Account, AuditLog, Override, Team, TeamMember
+from bot.store.models import Absence, Account, Override, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -32,29 +32,6 @@ class TeamView:
             rotation=rota.Rotation(self.team.rotation),
             start=self.team.start,
         )
-
-
-def audit(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    target: str,
-    now: datetime,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    """Record a change: who, what, when, and the state before and after."""
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=action,
-            target=target,
-            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
-            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
-        )
-    )
 
 
 def team_snapshot(session: Session, team: Team) -> dict[str, Any]:
@@ -145,3 +122,8 @@ def overrides_from(session: Session, since: date) -> list[rota.Override]:
         )
         for o in rows
     ]
+
+
+def team_views(ctx: Ctx) -> list[TeamView]:
+    """Every team with its members and accounts, loaded once per transaction."""
+    return ctx.memo("teams", lambda: all_teams(ctx.session))

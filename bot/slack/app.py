@@ -19,14 +19,14 @@ from sqlalchemy.engine import Engine
 
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx, open_ctx
 from bot.kernel.errors import UserInputError, VaktError
 from bot.kernel.i18n import language_of_locale, t
+from bot.kernel.links import FeedKeys
 from bot.kernel.parse import tokens
 from bot.services import rota
 from bot.services.archive_files import Downloader, slack_downloader
-from bot.services.feeds import FeedKeys
 from bot.services.outbox import deliver, recorded_since_last_check
-from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import commands, guard, ids, payload
 from bot.slack.gateway import Identity, SlackGateway, SlackSendError
@@ -88,15 +88,8 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
 @contextmanager
 def request_ctx(deps: Deps, actor: str, now: datetime) -> Iterator[Ctx]:
     """One transaction for one user action: committed on success, rolled back on any error."""
-    with session_scope(deps.engine) as session:
-        yield Ctx(
-            session=session,
-            config=deps.config,
-            calendar=deps.calendar,
-            now=now,
-            actor=actor,
-            feed_keys=deps.feed_keys,
-        )
+    with open_ctx(deps.engine, deps.config, deps.calendar, actor, now, deps.feed_keys) as ctx:
+        yield ctx
 
 
 def _error_text(lang: str, error: VaktError, usage_key: str | None) -> tuple[str, str | None]:

@@ -16,12 +16,13 @@ from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.core.archive import Notified, SnapshotKind
 from bot.jobs.archive import Checklists, fetch_files
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
 from bot.services import archive, items
 from bot.services.archive_files import SlackFile, check_declared, record_fetches
 from bot.services.archive_notify import checklist_content
-from bot.services.rota import Ctx
+from bot.services.store import team_views
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import ids, payload
@@ -254,7 +255,7 @@ ERROR_FIELDS = {
 
 
 def _accounts_for(ctx: Ctx) -> list[Account]:
-    accounts = [a for v in ctx.teams() if archive.may_handle(ctx, v) for a in v.accounts]
+    accounts = [a for v in team_views(ctx) if archive.may_handle(ctx, v) for a in v.accounts]
     return sorted(accounts, key=lambda a: a.name.lower())
 
 

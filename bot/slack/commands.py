@@ -17,6 +17,8 @@ from typing import Any
 
 from bot.core import rota as rota_core
 from bot.core.archive import SnapshotKind
+from bot.kernel.audit import audit
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
 from bot.kernel.i18n import fmt_date, fmt_range, t
 from bot.kernel.parse import (
@@ -28,8 +30,7 @@ from bot.kernel.parse import (
     user_id,
 )
 from bot.services import archive, items, rota
-from bot.services.rota import Ctx
-from bot.services.store import audit
+from bot.services.store import team_views
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
@@ -103,7 +104,7 @@ def cmd_rota(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if query:
         views = rota.find_teams(ctx, query)
     else:
-        views = [v for v in ctx.teams() if ctx.actor in v.members] or ctx.teams()
+        views = [v for v in team_views(ctx) if ctx.actor in v.members] or team_views(ctx)
     if not views:
         return _reply(t(lang, "who.no_teams"))
     blocks: list[dict[str, Any]] = []
@@ -222,7 +223,7 @@ def cmd_uncover(ctx: Ctx, lang: str, words: list[str]) -> Reply:
 
 
 def cmd_teams(ctx: Ctx, lang: str, words: list[str]) -> Reply:
-    views = ctx.teams()
+    views = team_views(ctx)
     return Reply(t(lang, "teams.header"), b.teams_blocks(lang, ctx.config, views))
 
 
@@ -380,7 +381,7 @@ def cmd_status(ctx: Ctx, lang: str, words: list[str]) -> Reply:
 
 
 def cmd_new(ctx: Ctx, lang: str, words: list[str]) -> Reply:
-    accounts = [a for v in ctx.teams() for a in v.accounts]
+    accounts = [a for v in team_views(ctx) for a in v.accounts]
     if not accounts:
         raise NotFound("error.no_accounts")
     accounts.sort(key=lambda a: a.name.lower())

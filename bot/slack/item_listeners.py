@@ -16,11 +16,12 @@ from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
 from bot.core.items import Status, excerpt_of, first_link
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import fmt_moment, plain, t
 from bot.kernel.parse import clean
 from bot.services import item_notify, items
-from bot.services.rota import Ctx
+from bot.services.store import team_views
 from bot.slack import blocks as b
 from bot.slack import ids, payload
 from bot.slack import item_blocks as ib
@@ -489,7 +490,7 @@ def register(app: App, deps: Deps) -> None:
         text = message_text(message)
         with request_ctx(deps, user, now) as ctx:
             accounts = sorted(
-                (a for v in ctx.teams() for a in v.accounts), key=lambda a: a.name.lower()
+                (a for v in team_views(ctx) for a in v.accounts), key=lambda a: a.name.lower()
             )
             guess = items.account_for_channel(ctx.session, channel, text)
         if not accounts or not channel or not ts:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.kernel.context import Ctx
 from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.services import lifecycle
 from bot.services.items import account_by_key
-from bot.services.rota import Ctx
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.blocks import text_blocks
 from bot.slack.commands import Reply

@@ -13,10 +13,10 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.archive import SnapshotKind
 from bot.core.register import ClosureStepName
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
 from bot.services import lifecycle
-from bot.services.rota import Ctx
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import lifecycle_blocks as lb

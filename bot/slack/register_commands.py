@@ -8,11 +8,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.config import KEY
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
 from bot.services import register
 from bot.services.register import Show
-from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import register_blocks as rb
 from bot.slack.commands import Reply

@@ -9,11 +9,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
-from bot.services.rota import Ctx
 from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slack.blocks import escape

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from bot.core import report as core
 from bot.jobs.report import report_messages
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.services import report
 from bot.services.outbox import enqueue
-from bot.services.rota import Ctx
-from bot.services.store import audit
 from bot.slack import report_blocks as rb
 from bot.slack.commands import Reply
 
@@ -47,12 +46,7 @@ def cmd_report(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         with_report=False,
     ):
         enqueue(ctx.session, message, ctx.now)
-    audit(
-        ctx.session,
-        actor=ctx.actor,
-        action="report.view",
-        target=week.key,
-        now=ctx.now,
-        after={"teams": "all" if team_ids is None else sorted(team_ids)},
+    ctx.audit(
+        "report.view", week.key, after={"teams": "all" if team_ids is None else sorted(team_ids)}
     )
     return Reply(text, blocks)

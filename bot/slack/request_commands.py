@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.core.requests import NAME_LIMIT
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
 from bot.services import requests
-from bot.services.rota import Ctx
+from bot.services.store import team_views
 from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
 from bot.slack.commands import Reply
@@ -15,7 +16,7 @@ from bot.slack.commands import Reply
 def cmd_request(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     """`/vakt request [name]`: anyone asks for a new account; a form opens (the words, if any,
     fill in the account's name)."""
-    teams = [view.team for view in ctx.teams()]
+    teams = [view.team for view in team_views(ctx)]
     if not teams:
         raise NotFound("request.error.no_teams")
     name = " ".join(words)[:NAME_LIMIT] or None

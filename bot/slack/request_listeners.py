@@ -12,10 +12,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.core.requests import RequestForm
+from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.services import requests
-from bot.services.rota import Ctx
 from bot.slack import blocks as b
 from bot.slack import payload
 from bot.slack import request_blocks as rb

@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 
 from bot.config import parse_config
 from bot.core.rota import AbsenceKind
+from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.kernel.parse import DateRange
 from bot.services import feeds, rota
 from bot.services.config_sync import apply_config
-from bot.services.rota import Ctx
+from bot.services.store import team_views
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, CalendarFeed
 from tests.harness import CONFIG, OSLO
@@ -232,7 +233,7 @@ def test_the_feeds_and_vakt_rota_agree_under_absences_and_covers(org: Org) -> No
 
     with session_scope(org.engine) as session:
         ctx = org.ctx(session, "U0ANNA")
-        view = next(v for v in ctx.teams() if v.team.key == "komm")
+        view = next(v for v in team_views(ctx) if v.team.key == "komm")
         plans = rota.plan(ctx, view, rota.MAX_WEEKS)
     checked = 0
     for plan in plans:

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
+from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound
 from bot.services import register
 from bot.services.config_sync import apply_config
 from bot.services.register import AccountFields, InvalidFields, Show
-from bot.services.rota import Ctx
 from bot.store.db import make_engine, migrate
 from bot.store.models import (
     Account,

@@ -13,9 +13,9 @@ from sqlmodel import col, select
 
 from bot.config import parse_config
 from bot.core.items import Status
+from bot.kernel.context import Ctx
 from bot.services import items
 from bot.services.config_sync import apply_config
-from bot.services.rota import Ctx
 from bot.store.db import session_scope
 from bot.store.models import Account, Item
 from tests.harness import CONFIG, OSLO
