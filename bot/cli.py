@@ -36,7 +36,7 @@ def _settings() -> Settings:
 
 
 def _check_slack(runtime: Runtime) -> None:
-    from bot.slack.gateway import SlackSendError
+    from bot.slackkit.gateway import SlackSendError
 
     try:
         # Also learns the workspace Vakt serves: requests from any other are refused.
@@ -125,7 +125,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from bot.runtime import build_runtime, prepare_database
     from bot.scheduler import start_scheduler, stop_scheduler
-    from bot.socket_mode import SocketModeRunner
+    from bot.slackkit.socket_mode import SocketModeRunner
 
     settings = _settings()
     app_token = settings.require_app_token()
@@ -354,7 +354,7 @@ def cmd_export_register(args: argparse.Namespace) -> int:
 def cmd_console(args: argparse.Namespace) -> int:
     """The real app in the terminal, with a stand-in for Slack (see bot.console)."""
     from bot.console import run_console
-    from bot.console.demo import PRESETS
+    from bot.console.session import PRESETS
     from bot.runtime import wall_clock
 
     if args.preset is not None and args.preset not in PRESETS:

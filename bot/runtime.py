@@ -20,7 +20,7 @@ from bot.services.config_sync import apply_config
 from bot.services.home import refresh_homes
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.db import make_engine, migrate, session_scope, startup_lock
 
 log = logging.getLogger(__name__)

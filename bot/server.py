@@ -52,7 +52,7 @@ class VaktServer(BaseApplication):
         # Runs in each worker after the fork: its own connections, scheduler and Bolt app.
         from bot.runtime import build_runtime
         from bot.scheduler import start_scheduler, stop_scheduler
-        from bot.slack.gateway import SlackSendError
+        from bot.slackkit.gateway import SlackSendError
         from bot.web import WebApp
 
         runtime = build_runtime(self.settings)

@@ -14,7 +14,7 @@ import os
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.slack.gateway import build_client
+from bot.slackkit.gateway import build_client
 
 
 def app() -> SlackRequestHandler:

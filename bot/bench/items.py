@@ -54,8 +54,8 @@ from bot.core.items import CLOSED, Status, deadline_for
 from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
 from bot.runtime import build_runtime, prepare_database
-from bot.services.outbox import Message, deliver
 from bot.settings import load_settings
+from bot.slackkit.outbox import Message, deliver
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox, Team, TeamMember
 from bot.web import WebApp

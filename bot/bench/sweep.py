@@ -45,7 +45,7 @@ from bot.config import OrgConfig, parse_config
 from bot.core.items import Status
 from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
-from bot.services.outbox import deliver
+from bot.slackkit.outbox import deliver
 from bot.store.db import make_engine, migrate
 from bot.store.models import Item, Outbox
 

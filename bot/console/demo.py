@@ -34,8 +34,8 @@ from bot.kernel.errors import VaktError
 from bot.kernel.parse import DateRange
 from bot.runtime import build_runtime, prepare_database
 from bot.services import archive, items, rota
-from bot.services.outbox import deliver
 from bot.slack.app import request_ctx
+from bot.slackkit.outbox import deliver
 
 
 class PresetError(Exception):

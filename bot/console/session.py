@@ -27,9 +27,9 @@ from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSla
 from bot.jobs.runner import SweepResult
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.services import items
-from bot.services.outbox import deliver
 from bot.settings import Settings, load_settings
 from bot.slack.app import request_ctx
+from bot.slackkit.outbox import deliver
 
 log = logging.getLogger(__name__)
 

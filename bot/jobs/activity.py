@@ -22,9 +22,9 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import week_key, weekly_slot
 from bot.services import activity
 from bot.services.accounts import account_manager, live_accounts
-from bot.services.outbox import Message, enqueue
 from bot.services.store import TeamView, absences_from, all_teams, overrides_from
 from bot.slack import activity_blocks as ab
+from bot.slackkit.outbox import Message, enqueue
 
 log = logging.getLogger(__name__)
 

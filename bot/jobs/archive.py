@@ -28,11 +28,11 @@ from bot.kernel.slots import daily_slot
 from bot.services import archive
 from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
 from bot.services.archive_notify import checklist_content, fetch_notice
-from bot.services.outbox import Message, enqueue
 from bot.services.store import absences_from, all_teams, overrides_from
 from bot.slack import archive_blocks as ab
-from bot.slack import blocks as b
-from bot.slack.gateway import SlackSendError
+from bot.slackkit import blocks as kit
+from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.db import session_scope
 from bot.store.models import Account, Deletion, Snapshot
 
@@ -187,7 +187,7 @@ def review_job(
                 kind="guideline_review",
                 channel=target,
                 text=text,
-                blocks=b.text_blocks(text),
+                blocks=kit.text_blocks(text),
             )
         )
     return [m for m in messages if enqueue(session, m, now)]

@@ -16,9 +16,9 @@ from bot.core import rota
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_short_date, fmt_week, t
-from bot.services.outbox import Message, enqueue
 from bot.services.store import TeamView, absences_from, all_teams, overrides_from
-from bot.slack import blocks as b
+from bot.slackkit import blocks as kit
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Gap
 
 
@@ -67,7 +67,7 @@ def handover_job(
                     kind="handover",
                     channel=user,
                     text=text,
-                    blocks=b.text_blocks(text),
+                    blocks=kit.text_blocks(text),
                 )
             )
         if view.team.channel and duty.primary:
@@ -87,7 +87,7 @@ def handover_job(
                     kind="handover",
                     channel=view.team.channel,
                     text=text,
-                    blocks=b.text_blocks(text),
+                    blocks=kit.text_blocks(text),
                 )
             )
         next_day = calendar.next_working_day(today)
@@ -113,7 +113,7 @@ def handover_job(
                         kind="heads_up",
                         channel=incoming.primary,
                         text=text,
-                        blocks=b.text_blocks(text),
+                        blocks=kit.text_blocks(text),
                     )
                 )
     return _enqueue_all(session, messages, now)
@@ -142,7 +142,7 @@ def _gap_messages(
             kind=f"gap_{event}",
             channel=channel,
             text=text,
-            blocks=b.text_blocks(text),
+            blocks=kit.text_blocks(text),
         )
         for channel in dict.fromkeys(channels)
     ]

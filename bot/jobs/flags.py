@@ -19,7 +19,7 @@ from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import daily_slot, weekly_slot
 from bot.services import lifecycle
-from bot.services.outbox import Message
+from bot.slackkit.outbox import Message
 
 
 def flag_job(

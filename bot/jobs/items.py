@@ -31,10 +31,10 @@ from bot.core.items import ItemLine, Status, age_working_days, escalation_cutoff
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import reminder_slot
-from bot.services.outbox import Message, enqueue
 from bot.services.store import absences_from, all_teams, overrides_from
-from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
+from bot.slackkit import blocks as kit
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, Item, Outbox, Person, SlackEvent
 
 EVENT_MEMORY = timedelta(days=7)
@@ -318,7 +318,7 @@ def reminder_job(
                     kind="item_summary",
                     channel=view.team.channel,
                     text=text,
-                    blocks=b.text_blocks(text),
+                    blocks=kit.text_blocks(text),
                 )
             )
         esc = escalated.get(team_id)

@@ -22,9 +22,9 @@ from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_week, plain
 from bot.services import report
-from bot.services.outbox import Attachment, Message, enqueue
 from bot.services.report_chart import chart_png
 from bot.slack import report_blocks as rb
+from bot.slackkit.outbox import Attachment, Message, enqueue
 from bot.store.models import Outbox
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import weekly_slot
-from bot.services.outbox import Message, enqueue
 from bot.services.requests import weekly_reminders
+from bot.slackkit.outbox import Message, enqueue
 
 
 def request_reminder_job(

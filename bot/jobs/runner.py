@@ -22,7 +22,7 @@ from bot.jobs.items import reminder_job, retention_job
 from bot.jobs.report import weekly_report_job
 from bot.jobs.requests import request_reminder_job
 from bot.kernel.calendar import WorkCalendar
-from bot.services.outbox import Message, Sender, deliver
+from bot.slackkit.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)
 RACE_ATTEMPTS = 3

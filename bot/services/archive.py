@@ -20,8 +20,8 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
 from bot.services import items
-from bot.services.outbox import Message, enqueue
 from bot.services.store import TeamView
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, ArchivedFile, Deletion, Item, Outbox, Snapshot
 
 MAX_TEXT = 500

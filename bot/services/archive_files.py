@@ -36,8 +36,8 @@ from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.kernel.audit import audit
 from bot.kernel.errors import UserInputError
-from bot.services.outbox import Message, enqueue
-from bot.slack.gateway import SlackSendError
+from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.db import session_scope
 from bot.store.models import Account, ArchivedFile, Deletion, FileFetch, Snapshot
 

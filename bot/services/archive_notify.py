@@ -11,9 +11,9 @@ from bot.kernel.audience import lang_for
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
 from bot.services.archive import DeletionView, checklist_place
-from bot.services.outbox import Message
 from bot.slack import archive_blocks as ab
-from bot.slack import blocks as b
+from bot.slackkit import blocks as kit
+from bot.slackkit.outbox import Message
 from bot.store.models import Deletion, FileFetch
 
 
@@ -61,7 +61,7 @@ def fetch_notice(config: OrgConfig) -> Any:
                 kind="archive_notice",
                 channel=channel,
                 text=text,
-                blocks=b.text_blocks(text),
+                blocks=kit.text_blocks(text),
                 thread_ts=fetch.thread_ts if in_thread else None,
             )
         ]

@@ -33,7 +33,7 @@ from bot.services import archive, lifecycle
 from bot.services.requests import view_of
 from bot.services.rota import MAX_WEEKS
 from bot.services.store import TeamView, absences_from, all_teams, overrides_from
-from bot.slack.gateway import SlackSendError
+from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import (
     Account,

@@ -6,10 +6,10 @@ from typing import Any
 
 from bot.core import rota
 from bot.kernel.context import Ctx
-from bot.services.outbox import Message
 from bot.services.rota import _duty_inputs
 from bot.services.store import TeamView
 from bot.slack import item_blocks as ib
+from bot.slackkit.outbox import Message
 from bot.store.models import Account, Item
 
 

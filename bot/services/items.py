@@ -22,9 +22,9 @@ from bot.core.register import LIVE
 from bot.core.register import Status as AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.services.outbox import enqueue
 from bot.services.rota import _duty_inputs
 from bot.services.store import TeamView, team_views
+from bot.slackkit.outbox import enqueue
 from bot.store.models import Account, Item, Outbox, Team
 
 SOURCES = ("channel", "shortcut", "command", "http")

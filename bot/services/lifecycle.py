@@ -34,11 +34,11 @@ from bot.services.accounts import (
     watched_since,
 )
 from bot.services.archive import has_final_snapshot
-from bot.services.outbox import Message, enqueue
 from bot.services.store import absences_from, members_of
 from bot.slack import lifecycle_blocks as lb
-from bot.slack.blocks import text_blocks
-from bot.slack.gateway import SlackSendError
+from bot.slackkit.blocks import text_blocks
+from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountClosure, AccountFlag, ClosureStep, Outbox, Team
 

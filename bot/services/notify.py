@@ -7,9 +7,9 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
 from bot.kernel.i18n import fmt_range, plain, t
-from bot.services.outbox import Message
-from bot.slack import blocks as b
 from bot.slack import ids
+from bot.slackkit import blocks as kit
+from bot.slackkit.outbox import Message
 from bot.store.models import SwapRequest, Team
 
 
@@ -35,11 +35,11 @@ def swap_requested(
             kind="swap",
             channel=request.counterpart,
             text=text_b,
-            blocks=b.text_with_buttons(
+            blocks=kit.text_with_buttons(
                 text_b,
                 [
-                    b.Button(plain(lang_b, "swap.accept"), ids.SWAP_ACCEPT, value, "primary"),
-                    b.Button(plain(lang_b, "swap.decline"), ids.SWAP_DECLINE, value, "danger"),
+                    kit.Button(plain(lang_b, "swap.accept"), ids.SWAP_ACCEPT, value, "primary"),
+                    kit.Button(plain(lang_b, "swap.decline"), ids.SWAP_DECLINE, value, "danger"),
                 ],
             ),
         ),
@@ -48,8 +48,8 @@ def swap_requested(
             kind="swap",
             channel=request.requester,
             text=text_a,
-            blocks=b.text_with_buttons(
-                text_a, [b.Button(plain(lang_a, "swap.withdraw"), ids.SWAP_WITHDRAW, value, None)]
+            blocks=kit.text_with_buttons(
+                text_a, [kit.Button(plain(lang_a, "swap.withdraw"), ids.SWAP_WITHDRAW, value, None)]
             ),
         ),
     ]
@@ -76,7 +76,7 @@ def swap_decided(
                 kind="swap",
                 channel=user,
                 text=text,
-                blocks=b.text_blocks(text),
+                blocks=kit.text_blocks(text),
             )
         )
     return messages

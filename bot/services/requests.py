@@ -37,9 +37,9 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.services.config_sync import account_data
-from bot.services.outbox import Message, enqueue
-from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
+from bot.slackkit import blocks as kit
+from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, AccountRequest, Outbox, Team
 
 CARD_KIND = "account_request"  # the request with Approve / Decline, to each decider
@@ -443,7 +443,7 @@ def _tell_requester(ctx: Ctx, view: RequestView) -> None:
             kind=OUTCOME_KIND,
             channel=view.request.requester,
             text=text,
-            blocks=b.text_blocks(text),
+            blocks=kit.text_blocks(text),
         ),
         ctx.now,
     )

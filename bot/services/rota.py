@@ -19,7 +19,6 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.kernel.parse import DateRange
 from bot.services import notify
-from bot.services.outbox import enqueue
 from bot.services.store import (
     TeamView,
     absences_from,
@@ -29,6 +28,7 @@ from bot.services.store import (
     team_snapshot,
     team_views,
 )
+from bot.slackkit.outbox import enqueue
 from bot.store.models import Absence, Account, Override, SwapRequest, Team
 
 MAX_WEEKS = 26

@@ -11,13 +11,12 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
-from bot.slack.item_blocks import escape, linked
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
 
 if TYPE_CHECKING:
     from bot.services.activity import ActivityRow
@@ -27,14 +26,6 @@ if TYPE_CHECKING:
 ACTIVITY_POSTED = "vakt_activity_posted"
 # Head, hint and the "… and N more" line leave this many blocks for accounts.
 MAX_ROWS = MESSAGE_BLOCKS - 3
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def account_label(account: Account) -> str:
@@ -95,13 +86,15 @@ def weekly_activity(
     shown = ordered[:MAX_ROWS] if len(ordered) > MAX_ROWS else ordered
     name = escape(team_name)
     blocks: list[Block] = [
-        SectionBlock(text=_md(t(lang, "activity.head", team=name, week=fmt_week(this_week, lang)))),
-        ContextBlock(elements=[_md(t(lang, "activity.hint"))]),
+        SectionBlock(
+            text=kit.md(t(lang, "activity.head", team=name, week=fmt_week(this_week, lang)))
+        ),
+        ContextBlock(elements=[kit.md(t(lang, "activity.hint"))]),
     ]
     for row in shown:
         blocks.append(
             SectionBlock(
-                text=_md(_row_text(lang, row, week_day)),
+                text=kit.md(_row_text(lang, row, week_day)),
                 accessory=ButtonElement(
                     text=plain(lang, "activity.button")[:75],
                     action_id=ACTIVITY_POSTED,
@@ -113,12 +106,12 @@ def weekly_activity(
         blocks.append(
             ContextBlock(
                 elements=[
-                    _md(t(lang, "activity.more", count=len(ordered) - len(shown), team=team_key))
+                    kit.md(t(lang, "activity.more", count=len(ordered) - len(shown), team=team_key))
                 ]
             )
         )
     text = t(lang, "activity.text", team=team_name, week=fmt_week(this_week, lang))
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 def rule_text(lang: str, account: Account) -> str:
@@ -143,7 +136,7 @@ def volume_notice(
     head = t(lang, f"volume.{key}", account=label, **params)
     text = t(lang, f"volume.{key}_text", account=account.name, **params)
     blocks: list[Block] = [
-        SectionBlock(text=_md(head)),
-        ContextBlock(elements=[_md(rule_text(lang, account))]),
+        SectionBlock(text=kit.md(head)),
+        ContextBlock(elements=[kit.md(rule_text(lang, account))]),
     ]
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)

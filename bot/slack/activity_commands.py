@@ -10,9 +10,9 @@ from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, t
 from bot.kernel.parse import NORDIC_DATE, looks_like_date, parse_when
 from bot.services import activity, items
-from bot.slack import blocks as b
 from bot.slack.activity_blocks import account_label
 from bot.slack.commands import Reply
+from bot.slackkit import blocks as kit
 from bot.store.models import Account, AccountPost
 
 YESTERDAY = {"yesterday", "igår", "i går", "igar"}
@@ -147,4 +147,4 @@ def cmd_posted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         when=when,
     )
     text = "\n".join([head, *week_lines(ctx, lang, account, post)])
-    return Reply(text, b.text_blocks(text))
+    return Reply(text, kit.text_blocks(text))

@@ -10,12 +10,12 @@ from slack_bolt import Ack, App, Respond
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.services import activity
-from bot.slack import blocks as b
-from bot.slack import payload
 from bot.slack.activity_blocks import ACTIVITY_POSTED, account_label
 from bot.slack.activity_commands import week_lines
 from bot.slack.app import Deps, request_ctx, user_language
 from bot.slack.item_listeners import INTAKE_SUBTYPES, _instant, _own, _seen
+from bot.slackkit import blocks as kit
+from bot.slackkit import payload
 from bot.store.db import session_scope
 from bot.store.models import Account
 
@@ -106,11 +106,11 @@ def register(app: App, deps: Deps) -> None:
                 text = "\n".join([head, *week_lines(ctx, lang, account, post)])
         except VaktError as error:
             message = t(lang, error.key, **error.params)
-            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            respond(text=message, blocks=kit.error_blocks(message, None), replace_original=False)
             return
         respond(
             text=text,
-            blocks=b.text_blocks(text),
+            blocks=kit.text_blocks(text),
             response_type="ephemeral",
             replace_original=False,
         )

@@ -26,10 +26,11 @@ from bot.kernel.links import FeedKeys
 from bot.kernel.parse import tokens
 from bot.services import rota
 from bot.services.archive_files import Downloader, slack_downloader
-from bot.services.outbox import deliver, recorded_since_last_check
-from bot.slack import blocks as b
-from bot.slack import commands, guard, ids, payload
-from bot.slack.gateway import Identity, SlackGateway, SlackSendError
+from bot.slack import commands, ids
+from bot.slackkit import blocks as kit
+from bot.slackkit import guard, payload
+from bot.slackkit.gateway import Identity, SlackGateway, SlackSendError
+from bot.slackkit.outbox import deliver, recorded_since_last_check
 from bot.store.db import is_storage_full, is_unavailable, session_scope
 from bot.store.models import Person
 
@@ -105,7 +106,7 @@ def handle_command(deps: Deps, user: str, text: str, now: datetime) -> commands.
     command = commands.find(words[0]) if words else commands.find("who")
     if command is None:
         message = t(lang, "error.unknown_command", value=words[0][:40])
-        return commands.Reply(message, b.error_blocks(message, t(lang, "usage.all")))
+        return commands.Reply(message, kit.error_blocks(message, t(lang, "usage.all")))
     usage_key = f"usage.{command.name}"
     try:
         with request_ctx(deps, user, now) as ctx:
@@ -113,7 +114,7 @@ def handle_command(deps: Deps, user: str, text: str, now: datetime) -> commands.
             reply = command.handler(ctx, lang, words[1:])
     except VaktError as error:
         message, usage = _error_text(lang, error, usage_key)
-        return commands.Reply(message, b.error_blocks(message, usage))
+        return commands.Reply(message, kit.error_blocks(message, usage))
     return reply
 
 
@@ -142,9 +143,9 @@ def _send_upload(
     except SlackSendError as exc:
         log.warning("upload of %s failed: %s", upload.filename, exc.code)
         message = t(lang, "error.upload_failed")
-        respond(text=message, blocks=b.error_blocks(message, None), response_type="ephemeral")
+        respond(text=message, blocks=kit.error_blocks(message, None), response_type="ephemeral")
         return
-    respond(text=done, blocks=b.text_blocks(done), response_type="ephemeral")
+    respond(text=done, blocks=kit.text_blocks(done), response_type="ephemeral")
 
 
 After = Callable[[], None] | None
@@ -165,7 +166,7 @@ def open_modal(
 def refuse(respond: Respond, lang: str, error: VaktError) -> None:
     """A domain error as a short answer to the one who pressed, the message left as it was."""
     message = t(lang, error.key, **error.params)
-    respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+    respond(text=message, blocks=kit.error_blocks(message, None), replace_original=False)
 
 
 def button(deps: Deps, press: Press) -> Callable[[Ack, dict[str, Any], Respond], None]:
@@ -212,7 +213,7 @@ def register(app: App, deps: Deps) -> None:
                 lang = user_language(deps, body["user_id"], now)
                 message = t(lang, "error.modal_failed")
                 respond(
-                    text=message, blocks=b.error_blocks(message, None), response_type="ephemeral"
+                    text=message, blocks=kit.error_blocks(message, None), response_type="ephemeral"
                 )
                 return
         if reply.upload is not None:
@@ -238,10 +239,12 @@ def register(app: App, deps: Deps) -> None:
                 return
             except VaktError as error:
                 message = t(lang, error.key, **error.params)
-                respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+                respond(
+                    text=message, blocks=kit.error_blocks(message, None), replace_original=False
+                )
                 return
             message = t(lang, done_key)
-            respond(text=message, blocks=b.text_blocks(message), replace_original=replace)
+            respond(text=message, blocks=kit.text_blocks(message), replace_original=replace)
             _deliver_now(deps)
 
         return listener
@@ -304,7 +307,7 @@ def _on_failure(deps: Deps) -> Callable[[Exception, dict[str, Any]], None]:
         try:
             respond(
                 text=message,
-                blocks=b.error_blocks(message, None),
+                blocks=kit.error_blocks(message, None),
                 response_type="ephemeral",
                 replace_original=False,
             )

@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DateTimePickerElement,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -32,8 +31,8 @@ from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
-from bot.slack.item_blocks import escape, linked
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
 
 if TYPE_CHECKING:
     from bot.services.archive import DeletionView, SnapshotPlan
@@ -42,14 +41,6 @@ if TYPE_CHECKING:
 # The file types the file inputs offer (Slack's filetype names).
 FILETYPES = ["png", "jpg", "jpeg", "gif", "webp", "heic", "pdf"]
 MAX_FILES = 10
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def _who(user: str | None) -> str:
@@ -127,8 +118,8 @@ def checklist(
         lines.append(t(lang, "deletion.link", url=escape(deletion.url)))
     steps = "\n".join(_step_line(lang, step, view, rules) for step in view.steps)
     blocks: list[Block] = [
-        SectionBlock(block_id=f"deletion-{deletion.id}", text=_md("\n".join(lines))),
-        SectionBlock(block_id=f"deletion-{deletion.id}-steps", text=_md(steps)),
+        SectionBlock(block_id=f"deletion-{deletion.id}", text=kit.md("\n".join(lines))),
+        SectionBlock(block_id=f"deletion-{deletion.id}-steps", text=kit.md(steps)),
     ]
     value = str(deletion.id)
     buttons = [
@@ -154,10 +145,10 @@ def checklist(
         ]
     blocks.append(ActionsBlock(block_id=f"deletion-{deletion.id}-actions", elements=buttons))
     if view.missing:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "deletion.upload_here"))]))
+        blocks.append(ContextBlock(elements=[kit.md(t(lang, "deletion.upload_here"))]))
     key = "deletion.text_complete" if not view.missing else "deletion.text"
     text = t(lang, key, id=deletion.id, account=view.account.name, missing=len(view.missing))
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 # ---------------------------------------------------------------- modals
@@ -211,7 +202,7 @@ def deletion_modal(
     or the rest of one already logged (`deletion`)."""
     reasons = _options(lang, "reason", [r.value for r in Reason])
     notified = _options(lang, "notified", [n.value for n in Notified])
-    blocks: list[Block] = [SectionBlock(text=_md(t(lang, "deletion.screenshot_first")))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(t(lang, "deletion.screenshot_first")))]
     if deletion is None:
         options = [Option(value=a.key, text=f"{a.name} ({a.key})"[:75]) for a in accounts[:100]]
         initial = account or (accounts[0] if len(accounts) == 1 else None)
@@ -348,7 +339,9 @@ def snapshot_modal(
         submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
         close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
-            SectionBlock(text=_md(t(lang, "snapshot.modal_intro", account=_account_link(account)))),
+            SectionBlock(
+                text=kit.md(t(lang, "snapshot.modal_intro", account=_account_link(account)))
+            ),
             InputBlock(
                 block_id=ids.FIELD_KIND,
                 label=plain(lang, "modal.snapshot_kind"),
@@ -398,7 +391,7 @@ def _deletion_rows(
         blocks.append(
             SectionBlock(
                 block_id=f"deletion-{deletion.id}",
-                text=_md(_deletion_line(lang, calendar, row)),
+                text=kit.md(_deletion_line(lang, calendar, row)),
                 accessory=ButtonElement(
                     text=plain(lang, "deletion.fill_in"),
                     action_id=ids.DELETION_EDIT,
@@ -417,13 +410,13 @@ def deletion_digest(
 ) -> tuple[str, list[dict[str, Any]]]:
     """A person's daily list of their deletions whose checklist is not done."""
     head = t(lang, "deletion.digest_head", count=total)
-    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(head))]
     blocks += _deletion_rows(lang, calendar, rows[: MESSAGE_BLOCKS - 2])
     if total > len(rows):
         blocks.append(
-            ContextBlock(elements=[_md(t(lang, "deletion.more", count=total - len(rows)))])
+            ContextBlock(elements=[kit.md(t(lang, "deletion.more", count=total - len(rows)))])
         )
-    return head, _dicts(blocks[:MESSAGE_BLOCKS])
+    return head, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def deletion_escalation(
@@ -441,14 +434,14 @@ def deletion_escalation(
         + t(lang, "deletion.logged_by", who=_who(row[0].logged_by))
         for row in rows
     ]
-    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(head))]
     for line in lines[: MESSAGE_BLOCKS - 2]:
-        blocks.append(SectionBlock(text=_md(line)))
+        blocks.append(SectionBlock(text=kit.md(line)))
     if total > len(lines):
         blocks.append(
-            ContextBlock(elements=[_md(t(lang, "deletion.more", count=total - len(lines)))])
+            ContextBlock(elements=[kit.md(t(lang, "deletion.more", count=total - len(lines)))])
         )
-    return head, _dicts(blocks[:MESSAGE_BLOCKS])
+    return head, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def snapshot_reminder(
@@ -473,7 +466,7 @@ def snapshot_reminder(
         max=rules.max_file_mb,
     )
     fallback = t(lang, "snapshot.due_text", account=plan.account.name)
-    return fallback, _dicts([SectionBlock(text=_md(text))])
+    return fallback, kit.dicts([SectionBlock(text=kit.md(text))])
 
 
 def snapshot_plans(lang: str, plans: Sequence[SnapshotPlan], today: date) -> list[dict[str, Any]]:
@@ -500,6 +493,6 @@ def snapshot_plans(lang: str, plans: Sequence[SnapshotPlan], today: date) -> lis
     text = (
         t(lang, "snapshot.plans_head") + "\n" + ("\n".join(lines) or t(lang, "error.no_accounts"))
     )
-    from bot.slack.blocks import text_blocks
+    from bot.slackkit.blocks import text_blocks
 
     return text_blocks(text)

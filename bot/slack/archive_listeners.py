@@ -24,11 +24,9 @@ from bot.services.archive_files import SlackFile, check_declared, record_fetches
 from bot.services.archive_notify import checklist_content
 from bot.services.store import team_views
 from bot.slack import archive_blocks as ab
-from bot.slack import blocks as b
-from bot.slack import ids, payload
+from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
-from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import (
     _dict,
@@ -40,6 +38,9 @@ from bot.slack.item_listeners import (
     _values,
     refresh_card,
 )
+from bot.slackkit import blocks as kit
+from bot.slackkit import payload
+from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, SlackEvent
 
@@ -351,7 +352,7 @@ def register(app: App, deps: Deps) -> None:
             done = t(lang, f"deletion.saved_{value}", id=deletion_id)
 
             def after() -> None:
-                respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+                respond(text=done, blocks=kit.text_blocks(done), replace_original=False)
                 Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
                     deletion_id, deps.clock()
                 )

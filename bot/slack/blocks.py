@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -21,87 +19,20 @@ from slack_sdk.models.blocks import (
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
+from bot.slackkit.blocks import (
+    MESSAGE_BLOCKS,
+    SECTION_LIMIT,
+    dicts,
+    linked,
+    section,
+    sections,
+    text_blocks,
+)
 
 if TYPE_CHECKING:
     from bot.services.rota import PeriodPlan, TeamDuty
     from bot.services.store import TeamView
     from bot.store.models import Absence
-
-SECTION_LIMIT = 3000
-MESSAGE_BLOCKS = 50
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action_id: str
-    value: str
-    style: str | None = None
-
-
-def escape(text: str) -> str:
-    """Text as Slack shows it literally: &, < and > escaped, so a citizen's words or a link
-    from an automation can never become markup (a mention, a channel ping, a fake link)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def linked(url: str | None, name: str) -> str:
-    """A name as a Slack link to `url`; the name alone when there is no web address (an
-    account approved before it was created on the platform has none yet)."""
-    label = escape(name).replace("|", "¦")
-    if not url or not url.startswith(("https://", "http://")):
-        return label
-    return f"<{escape(url).replace('|', '%7C')}|{label}>"
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))
-
-
-def _sections(text: str) -> list[Block]:
-    """Long text split into sections on line breaks, each within Slack's 3000 characters."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        if len(current) + len(line) + 1 > SECTION_LIMIT and current:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return [_section(chunk) for chunk in chunks]
-
-
-def _buttons(buttons: Sequence[Button], block_id: str | None = None) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=block_id,
-        elements=[
-            ButtonElement(text=b.label[:75], action_id=b.action_id, value=b.value, style=b.style)
-            for b in buttons
-        ],
-    )
-
-
-def text_blocks(text: str) -> list[dict[str, Any]]:
-    """Plain markdown text as blocks."""
-    return _dicts(_sections(text))
-
-
-def text_with_buttons(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
-    """Text followed by a row of buttons."""
-    return _dicts([*_sections(text), _buttons(buttons)])
-
-
-def error_blocks(message: str, usage: str | None) -> list[dict[str, Any]]:
-    """A short error, with the right way to write the command under it."""
-    blocks: list[Block] = [_section(f":warning: {message}")]
-    if usage:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=usage[:SECTION_LIMIT])]))
-    return _dicts(blocks)
 
 
 def _person(user: str | None, lang: str) -> str:
@@ -132,7 +63,7 @@ def who_blocks(
         ContextBlock(elements=[MarkdownTextObject(text=office_status(lang, calendar, now))]),
     ]
     if not duties:
-        blocks.append(_section(t(lang, "who.no_teams")))
+        blocks.append(section(t(lang, "who.no_teams")))
     shown = duties[: MESSAGE_BLOCKS - 3]
     for item in shown:
         duty = item.duty
@@ -148,18 +79,18 @@ def who_blocks(
         if item.view.accounts:
             names = ", ".join(a.name for a in item.view.accounts)
             lines.append(t(lang, "who.accounts", accounts=names))
-        blocks.append(_section("\n".join(lines)))
+        blocks.append(section("\n".join(lines)))
     if len(duties) > len(shown):
-        blocks.append(_section(t(lang, "common.more", count=len(duties) - len(shown))))
-    return _dicts(blocks)
+        blocks.append(section(t(lang, "common.more", count=len(duties) - len(shown))))
+    return dicts(blocks)
 
 
 def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[dict[str, Any]]:
     """The coming periods of a team with ISO week numbers, absences and overrides marked."""
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "rota.header", team=view.team.name)[:150])]
     if not view.members:
-        blocks.append(_section(t(lang, "rota.no_members", key=view.team.key)))
-        return _dicts(blocks)
+        blocks.append(section(t(lang, "rota.no_members", key=view.team.key)))
+        return dicts(blocks)
     lines: list[str] = []
     for plan in plans:
         if not plan.working_days or plan.planned is None:
@@ -185,7 +116,7 @@ def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[
                 f"    ↳ {fmt_short_date(change.day, lang)}: {_person(change.primary, lang)}, "
                 f"{t(lang, 'rota.sub_short')} {_person(change.substitute, lang)} {why}".rstrip()
             )
-    blocks.extend(_sections("\n".join(lines) or t(lang, "rota.empty")))
+    blocks.extend(sections("\n".join(lines) or t(lang, "rota.empty")))
     blocks.append(
         ContextBlock(
             elements=[
@@ -200,14 +131,14 @@ def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[
             ]
         )
     )
-    return _dicts(blocks[:MESSAGE_BLOCKS])
+    return dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[dict[str, Any]]:
     """Someone's current and future absences, each with a Cancel button."""
     if not absences:
         return text_blocks(t(lang, "away.none", user=user))
-    blocks: list[Block] = [_section(t(lang, "away.list_header", user=user))]
+    blocks: list[Block] = [section(t(lang, "away.list_header", user=user))]
     from bot.slack import ids
 
     for absence in absences[: MESSAGE_BLOCKS - 2]:
@@ -228,14 +159,14 @@ def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[d
                 ),
             )
         )
-    return _dicts(blocks)
+    return dicts(blocks)
 
 
 def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> list[dict[str, Any]]:
     """Every team with channel, manager, rotation, members and accounts."""
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "teams.header")[:150])]
     if not views:
-        blocks.append(_section(t(lang, "teams.none")))
+        blocks.append(section(t(lang, "teams.none")))
     for view in views[: MESSAGE_BLOCKS - 3]:
         team = view.team
         lines = [
@@ -257,25 +188,25 @@ def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> lis
                 or "–",
             ),
         ]
-        blocks.append(_section("\n".join(lines)))
+        blocks.append(section("\n".join(lines)))
     if len(views) > MESSAGE_BLOCKS - 3:
-        blocks.append(_section(t(lang, "common.more", count=len(views) - (MESSAGE_BLOCKS - 3))))
+        blocks.append(section(t(lang, "common.more", count=len(views) - (MESSAGE_BLOCKS - 3))))
     blocks.append(DividerBlock())
-    return _dicts(blocks)
+    return dicts(blocks)
 
 
 def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
     """Every /vakt subcommand, coordinators' ones too when the reader is one."""
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "help.header")[:150])]
-    blocks.extend(_sections(t(lang, "help.everyone")))
-    blocks.extend(_sections(t(lang, "help.members")))
-    blocks.extend(_sections(t(lang, "help.items")))
-    blocks.extend(_sections(t(lang, "help.archive")))
-    blocks.extend(_sections(t(lang, "help.register")))
-    blocks.extend(_sections(t(lang, "help.overview")))
+    blocks.extend(sections(t(lang, "help.everyone")))
+    blocks.extend(sections(t(lang, "help.members")))
+    blocks.extend(sections(t(lang, "help.items")))
+    blocks.extend(sections(t(lang, "help.archive")))
+    blocks.extend(sections(t(lang, "help.register")))
+    blocks.extend(sections(t(lang, "help.overview")))
     if coordinator:
-        blocks.extend(_sections(t(lang, "help.coordinators")))
-        blocks.extend(_sections(t(lang, "help.archive_coordinators")))
-        blocks.extend(_sections(t(lang, "help.register_coordinators")))
+        blocks.extend(sections(t(lang, "help.coordinators")))
+        blocks.extend(sections(t(lang, "help.archive_coordinators")))
+        blocks.extend(sections(t(lang, "help.register_coordinators")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))
-    return _dicts(blocks)
+    return dicts(blocks)

@@ -34,6 +34,7 @@ from bot.services.store import team_views
 from bot.slack import archive_blocks as ab
 from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
+from bot.slackkit import blocks as kit
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ Handler = Callable[[Ctx, str, list[str]], Reply]
 
 
 def _reply(text: str) -> Reply:
-    return Reply(text, b.text_blocks(text))
+    return Reply(text, kit.text_blocks(text))
 
 
 # Words for the absence kinds in nb, sv and en.
@@ -110,7 +111,7 @@ def cmd_rota(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     blocks: list[dict[str, Any]] = []
     for view in views:
         part = b.rota_blocks(lang, view, rota.plan(ctx, view, weeks))
-        if len(blocks) + len(part) > b.MESSAGE_BLOCKS:
+        if len(blocks) + len(part) > kit.MESSAGE_BLOCKS:
             break
         blocks.extend(part)
     return Reply(t(lang, "rota.header", team=", ".join(v.team.name for v in views)), blocks)
@@ -386,7 +387,7 @@ def cmd_new(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         raise NotFound("error.no_accounts")
     accounts.sort(key=lambda a: a.name.lower())
     view = ib.new_item_modal(lang, accounts, ctx.now)
-    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
+    return Reply(t(lang, "new.opening"), kit.text_blocks(t(lang, "new.opening")), view=view)
 
 
 def cmd_deleted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -395,7 +396,7 @@ def cmd_deleted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if len(words) > 1:
         raise UserInputError("error.unexpected", value=words[1][:40])
     view = deletion_modal_for(ctx, lang, account_key=words[0] if words else None)
-    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
+    return Reply(t(lang, "new.opening"), kit.text_blocks(t(lang, "new.opening")), view=view)
 
 
 SNAPSHOT_KINDS = {
@@ -440,7 +441,7 @@ def cmd_snapshot(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     modal = ab.snapshot_modal(
         lang, ctx.config.archive, account, kind, json.dumps({"account": account.key})
     )
-    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=modal)
+    return Reply(t(lang, "new.opening"), kit.text_blocks(t(lang, "new.opening")), view=modal)
 
 
 def _full_date(word: str) -> date:
@@ -482,7 +483,7 @@ def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     )
     return Reply(
         text,
-        b.text_blocks(text),
+        kit.text_blocks(text),
         upload=Upload(name, content, name, t(lang, "export.comment", start=start, end=end)),
     )
 

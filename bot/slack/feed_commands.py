@@ -7,8 +7,8 @@ from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.kernel.parse import user_id
 from bot.services import feeds
-from bot.slack.blocks import text_blocks
 from bot.slack.commands import Reply
+from bot.slackkit.blocks import text_blocks
 
 # `/vakt calendar new`: revoke the link and make another (nb, sv, en).
 RENEW_WORDS = frozenset(

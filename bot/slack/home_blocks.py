@@ -19,7 +19,6 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -38,7 +37,8 @@ from bot.kernel.i18n import (
     t,
 )
 from bot.slack import ids
-from bot.slack.blocks import SECTION_LIMIT, escape, linked
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import SECTION_LIMIT, escape, linked
 
 # The home's own buttons (ids in bot.slack.ids, shared with the listeners).
 HOME_ANSWERED, HOME_NO_REPLY, HOME_REFERRED = (
@@ -55,10 +55,6 @@ LINK_LIMIT = 300  # a longer web address is left out: the name alone, never a cu
 TITLE_LIMIT = 24  # a modal's title
 
 Render = Callable[[str, WorkCalendar, datetime, Any], str]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def _line(text: str) -> str:
@@ -213,7 +209,7 @@ def _more(lang: str, section: str, listing: Listing[Any]) -> Block:
     """ "… and 37 more" with a Show all button."""
     return SectionBlock(
         block_id=f"home-{section}-more",
-        text=_md(t(lang, "common.more", count=listing.more)),
+        text=kit.md(t(lang, "common.more", count=listing.more)),
         accessory=ButtonElement(
             text=plain(lang, "home.show_all"), action_id=HOME_SHOW_ALL, value=section
         ),
@@ -225,7 +221,7 @@ def _item_blocks(lang: str, calendar: WorkCalendar, now: datetime, line: ItemLin
     value = str(line.id)
     return [
         SectionBlock(
-            block_id=f"home-item-{line.id}", text=_md(item_row(lang, calendar, now, line))
+            block_id=f"home-item-{line.id}", text=kit.md(item_row(lang, calendar, now, line))
         ),
         ActionsBlock(
             block_id=f"home-item-{line.id}-actions",
@@ -253,12 +249,12 @@ def _section_blocks(
     title = t(lang, f"home.title_{name}", count=listing.total)
     blocks: list[Block] = [DividerBlock()]
     if name == "items":
-        blocks.append(SectionBlock(block_id="home-items", text=_md(title)))
+        blocks.append(SectionBlock(block_id="home-items", text=kit.md(title)))
         for line in listing.rows:
             blocks.extend(_item_blocks(lang, calendar, now, line))
     else:
         rows = [_line(ROWS[name](lang, calendar, now, row)) for row in listing.rows]
-        blocks.append(SectionBlock(block_id=f"home-{name}", text=_md("\n".join([title, *rows]))))
+        blocks.append(SectionBlock(block_id=f"home-{name}", text=kit.md("\n".join([title, *rows]))))
     if listing.more:
         blocks.append(_more(lang, name, listing))
     return blocks
@@ -267,8 +263,8 @@ def _section_blocks(
 def _intro(lang: str) -> list[Block]:
     """The empty state: what Vakt is, and three commands to try."""
     return [
-        SectionBlock(block_id="home-intro", text=_md(t(lang, "home.empty"))),
-        SectionBlock(block_id="home-try", text=_md(t(lang, "home.try"))),
+        SectionBlock(block_id="home-intro", text=kit.md(t(lang, "home.empty"))),
+        SectionBlock(block_id="home-try", text=kit.md(t(lang, "home.try"))),
     ]
 
 
@@ -282,7 +278,7 @@ def home_view(
         HeaderBlock(block_id="home-header", text=plain(lang, "home.header")[:150])
     ]
     if notice:
-        blocks.append(ContextBlock(block_id="home-notice", elements=[_md(notice)]))
+        blocks.append(ContextBlock(block_id="home-notice", elements=[kit.md(notice)]))
     if home.empty:
         blocks.extend(_intro(lang))
     else:
@@ -294,12 +290,14 @@ def home_view(
                 shown = True
         if not shown or (home.member and not home.items.total and not home.deletions.total):
             blocks.append(DividerBlock())
-            blocks.append(SectionBlock(block_id="home-clear", text=_md(t(lang, "home.all_clear"))))
+            blocks.append(
+                SectionBlock(block_id="home-clear", text=kit.md(t(lang, "home.all_clear")))
+            )
     local = now.astimezone(calendar.tz)
     updated = ContextBlock(
         block_id="home-updated",
         elements=[
-            _md(
+            kit.md(
                 t(
                     lang,
                     "home.updated",
@@ -324,13 +322,13 @@ def _pack(lines: Sequence[str], limit: int) -> list[Block]:
     current = ""
     for line in lines:
         if current and len(current) + 1 + len(line) > SECTION_LIMIT:
-            blocks.append(SectionBlock(text=_md(current)))
+            blocks.append(SectionBlock(text=kit.md(current)))
             current = ""
             if len(blocks) >= limit:
                 return blocks
         current = f"{current}\n{line}" if current else line
     if current and len(blocks) < limit:
-        blocks.append(SectionBlock(text=_md(current)))
+        blocks.append(SectionBlock(text=kit.md(current)))
     return blocks
 
 
@@ -341,13 +339,13 @@ def show_all_modal(
     render = ROWS[section]
     lines = [_line(render(lang, calendar, now, row)) for row in listing.rows]
     blocks: list[Block] = _pack(lines, VIEW_BLOCKS - 2) or [
-        SectionBlock(text=_md(t(lang, "home.nothing")))
+        SectionBlock(text=kit.md(t(lang, "home.nothing")))
     ]
     shown = len(listing.rows)
     if listing.more:
         blocks.append(
             ContextBlock(
-                elements=[_md(t(lang, "home.modal_more", shown=shown, total=listing.total))]
+                elements=[kit.md(t(lang, "home.modal_more", shown=shown, total=listing.total))]
             )
         )
     title = plain(lang, f"home.modal_{section}")[:TITLE_LIMIT]

@@ -20,9 +20,9 @@ from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.services import home, items
 from bot.slack import home_blocks as hb
-from bot.slack import payload
 from bot.slack.app import Deps, request_ctx, user_language
-from bot.slack.gateway import SlackSendError
+from bot.slackkit import payload
+from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)

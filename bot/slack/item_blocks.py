@@ -15,7 +15,6 @@ from slack_sdk.models.blocks import (
     DateTimePickerElement,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -29,7 +28,9 @@ from bot.core.items import ItemLine, Status, age_working_days
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked, office_status
+from bot.slack.blocks import office_status
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 
 if TYPE_CHECKING:
     from bot.services.items import Page, TeamStatus
@@ -47,14 +48,6 @@ STATUS_ICON = {
     Status.REFERRED: ":file_folder:",
     Status.DELETED: ":wastebasket:",
 }
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def _quote(excerpt: str | None) -> str:
@@ -139,14 +132,14 @@ def card(
     if registration:
         details.append(registration)
     blocks: list[Block] = [
-        SectionBlock(block_id=f"item-{line.id}", text=_md("\n".join(lines))),
-        ContextBlock(elements=[_md(" · ".join(details))]),
+        SectionBlock(block_id=f"item-{line.id}", text=kit.md("\n".join(lines))),
+        ContextBlock(elements=[kit.md(" · ".join(details))]),
     ]
     buttons = _buttons(lang, line)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"item-{line.id}-actions", elements=buttons))
     text = t(lang, "item.card_text", id=line.id, account=line.account, deadline=deadline)
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 def _row_text(
@@ -175,7 +168,7 @@ def _item_row(
 ) -> list[Block]:
     """One item in a digest or list: a section and its buttons."""
     text = _row_text(lang, calendar, now, line, with_team=with_team)
-    blocks: list[Block] = [SectionBlock(block_id=f"item-{line.id}", text=_md(text))]
+    blocks: list[Block] = [SectionBlock(block_id=f"item-{line.id}", text=kit.md(text))]
     buttons = _buttons(lang, line)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"item-{line.id}-actions", elements=buttons))
@@ -235,26 +228,26 @@ def digest(
     text = t(lang, "digest.text", count=overdue_total, registration=unregistered_total)
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "digest.header")[:150])]
     if overdue_total:
-        blocks.append(SectionBlock(text=_md(t(lang, "digest.overdue", count=overdue_total))))
+        blocks.append(SectionBlock(text=kit.md(t(lang, "digest.overdue", count=overdue_total))))
         for line in overdue:
             blocks.extend(_item_row(lang, calendar, now, line, with_team=False))
         if overdue_total > len(overdue):
             blocks.append(
                 ContextBlock(
-                    elements=[_md(t(lang, "digest.more", count=overdue_total - len(overdue)))]
+                    elements=[kit.md(t(lang, "digest.more", count=overdue_total - len(overdue)))]
                 )
             )
     if unregistered_total:
         blocks.append(
-            SectionBlock(text=_md(t(lang, "digest.unregistered", count=unregistered_total)))
+            SectionBlock(text=kit.md(t(lang, "digest.unregistered", count=unregistered_total)))
         )
         for line in unregistered:
             blocks.extend(_item_row(lang, calendar, now, line, with_team=False))
         if unregistered_total > len(unregistered):
             more = unregistered_total - len(unregistered)
-            blocks.append(ContextBlock(elements=[_md(t(lang, "digest.more", count=more))]))
-    blocks.append(ContextBlock(elements=[_md(t(lang, "digest.footer"))]))
-    return text, _dicts(blocks[:MESSAGE_BLOCKS])
+            blocks.append(ContextBlock(elements=[kit.md(t(lang, "digest.more", count=more))]))
+    blocks.append(ContextBlock(elements=[kit.md(t(lang, "digest.footer"))]))
+    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def escalation(
@@ -270,7 +263,7 @@ def escalation(
     text = t(lang, "escalation.text", team=team, count=total, days=after_days)
     blocks: list[Block] = [
         HeaderBlock(text=plain(lang, "escalation.header", team=team)[:150]),
-        SectionBlock(text=_md(text)),
+        SectionBlock(text=kit.md(text)),
     ]
     for line in lines:
         age = age_working_days(calendar, line.received_at, now)
@@ -278,7 +271,7 @@ def escalation(
         blocks.append(
             SectionBlock(
                 block_id=f"item-{line.id}",
-                text=_md(
+                text=kit.md(
                     f"*#{line.id}* {_link(line)} · {t(lang, 'item.age', days=age)} · "
                     + t(
                         lang,
@@ -292,9 +285,9 @@ def escalation(
         )
     if total > len(lines):
         blocks.append(
-            ContextBlock(elements=[_md(t(lang, "digest.more", count=total - len(lines)))])
+            ContextBlock(elements=[kit.md(t(lang, "digest.more", count=total - len(lines)))])
         )
-    return text, _dicts(blocks[:MESSAGE_BLOCKS])
+    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def summary_text(lang: str, team: str, overdue: int, oldest_age: int, reminded: str | None) -> str:
@@ -343,10 +336,10 @@ def status(
     text = t(lang, "status.header")
     blocks: list[Block] = [
         HeaderBlock(text=plain(lang, "status.header")[:150]),
-        ContextBlock(elements=[_md(office_status(lang, calendar, now))]),
+        ContextBlock(elements=[kit.md(office_status(lang, calendar, now))]),
     ]
     if not teams:
-        blocks.append(SectionBlock(text=_md(t(lang, "who.no_teams"))))
+        blocks.append(SectionBlock(text=kit.md(t(lang, "who.no_teams"))))
     for team in teams[: MESSAGE_BLOCKS - 3]:
         oldest = (
             t(lang, "item.age", days=age_working_days(calendar, team.oldest, now))
@@ -376,9 +369,9 @@ def status(
                 week=fmt_week(team.next.day, lang) if team.next else "–",
             ),
         ]
-        blocks.append(SectionBlock(text=_md("\n".join(lines))))
-    blocks.append(ContextBlock(elements=[_md(t(lang, "status.footer"))]))
-    return text, _dicts(blocks[:MESSAGE_BLOCKS])
+        blocks.append(SectionBlock(text=kit.md("\n".join(lines))))
+    blocks.append(ContextBlock(elements=[kit.md(t(lang, "status.footer"))]))
+    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def line_of(
@@ -407,7 +400,7 @@ def item_row(
     lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine
 ) -> list[dict[str, Any]]:
     """One item's blocks as digests and lists show it."""
-    return _dicts(_item_row(lang, calendar, now, line, with_team=False))
+    return kit.dicts(_item_row(lang, calendar, now, line, with_team=False))
 
 
 def replace_item(
@@ -510,7 +503,7 @@ def track_modal(
     """The message shortcut "Track as question": which account?"""
     blocks: list[Block] = []
     if excerpt:
-        blocks.append(SectionBlock(text=_md(f"> {excerpt}")))
+        blocks.append(SectionBlock(text=kit.md(f"> {excerpt}")))
     blocks.extend(
         [
             InputBlock(
@@ -557,7 +550,7 @@ def register_modal(lang: str, line: ItemLine, metadata: str) -> dict[str, Any]:
         submit=PlainTextObject(text=plain(lang, "modal.save")[:24]),
         close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
-            SectionBlock(text=_md(f"*#{line.id}* {_link(line)}{_quote(line.excerpt)}")),
+            SectionBlock(text=kit.md(f"*#{line.id}* {_link(line)}{_quote(line.excerpt)}")),
             InputBlock(
                 block_id=ids.FIELD_REFERENCE,
                 label=plain(lang, "modal.reference"),
@@ -580,6 +573,6 @@ def done_modal(lang: str, title: str, text: str) -> dict[str, Any]:
         type="modal",
         title=PlainTextObject(text=title[:24]),
         close=PlainTextObject(text=plain(lang, "modal.close")[:24]),
-        blocks=[SectionBlock(text=_md(text))],
+        blocks=[SectionBlock(text=kit.md(text))],
     )
     return view.to_dict()

@@ -22,13 +22,14 @@ from bot.kernel.i18n import fmt_moment, plain, t
 from bot.kernel.parse import clean
 from bot.services import item_notify, items
 from bot.services.store import team_views
-from bot.slack import blocks as b
-from bot.slack import ids, payload
+from bot.slack import ids
 from bot.slack import item_blocks as ib
 from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
 from bot.slack.commands import unanswered_page
-from bot.slack.gateway import SlackSendError
-from bot.slack.payload import Stale
+from bot.slackkit import blocks as kit
+from bot.slackkit import payload
+from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.payload import Stale
 from bot.store.db import session_scope
 from bot.store.models import Item, SlackEvent
 
@@ -296,7 +297,9 @@ def register(app: App, deps: Deps) -> None:
                         new_blocks = ib.item_row(lang, ctx.calendar, now, line)
             except VaktError as error:
                 message = t(lang, error.key, **error.params)
-                respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+                respond(
+                    text=message, blocks=kit.error_blocks(message, None), replace_original=False
+                )
                 return
             message_blocks = _blocks(body.get("message"))
             if is_card:
@@ -308,7 +311,7 @@ def register(app: App, deps: Deps) -> None:
                     replace_original=True,
                 )
             else:
-                respond(text=text, blocks=b.text_blocks(text), replace_original=False)
+                respond(text=text, blocks=kit.text_blocks(text), replace_original=False)
             refresh_card(deps, item_id, skip=clicked)
 
         return listener
@@ -335,7 +338,7 @@ def register(app: App, deps: Deps) -> None:
             return
         except VaktError as error:
             message = t(lang, error.key, **error.params)
-            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            respond(text=message, blocks=kit.error_blocks(message, None), replace_original=False)
             return
         respond(text=reply.text, blocks=reply.blocks, replace_original=False)
 
@@ -359,7 +362,7 @@ def register(app: App, deps: Deps) -> None:
             return
         except VaktError as error:
             message = t(lang, error.key, **error.params)
-            respond(text=message, blocks=b.error_blocks(message, None), replace_original=False)
+            respond(text=message, blocks=kit.error_blocks(message, None), replace_original=False)
             return
         metadata = json.dumps({"item": item_id})
         try:

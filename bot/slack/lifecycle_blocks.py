@@ -16,7 +16,6 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -28,8 +27,8 @@ from slack_sdk.models.views import View
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind, QuietPeriod, is_kept
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, plain, t
-from bot.slack.blocks import SECTION_LIMIT
-from bot.slack.item_blocks import escape, linked
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import escape, linked
 
 if TYPE_CHECKING:
     from bot.services.lifecycle import ClosureView, FlagView
@@ -62,14 +61,6 @@ PLATFORM_NAMES = {
 }
 MAX_FLAG_ROWS = 15
 MAX_CLOSURE_ROWS = 8
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def _who(lang: str, user: str | None) -> str:
@@ -155,10 +146,10 @@ def flag_message(lang: str, view: FlagView, today: date) -> tuple[str, list[dict
         buttons.append(_button(plain(lang, "lifecycle.keep"), FLAG_KEEP, value))
         buttons.append(_button(plain(lang, "lifecycle.start_closure"), FLAG_CLOSE, value, "danger"))
     text = "\n".join(lines)
-    blocks: list[Block] = [SectionBlock(block_id=f"flag-{flag.id}", text=_md(text))]
+    blocks: list[Block] = [SectionBlock(block_id=f"flag-{flag.id}", text=kit.md(text))]
     if buttons:
         blocks.append(ActionsBlock(block_id=f"flag-{flag.id}-actions", elements=buttons))
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 def _kept_line(lang: str, view: FlagView) -> str:
@@ -187,7 +178,9 @@ def keep_modal(lang: str, view: FlagView) -> dict[str, Any]:
         close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(
-                text=_md(t(lang, "lifecycle.keep_intro", description=flag_description(lang, view)))
+                text=kit.md(
+                    t(lang, "lifecycle.keep_intro", description=flag_description(lang, view))
+                )
             ),
             InputBlock(
                 block_id=FIELD_KEEP_REASON,
@@ -295,12 +288,12 @@ def checklist(
     (the final snapshot: Final snapshot…), Check again and Cancel closure while open."""
     closure = view.closure
     head = _head(lang, view, calendar)
-    blocks: list[Block] = [SectionBlock(block_id=f"closure-{closure.id}", text=_md(head))]
+    blocks: list[Block] = [SectionBlock(block_id=f"closure-{closure.id}", text=kit.md(head))]
     for step in CLOSURE_STEPS:
         blocks.append(
             SectionBlock(
                 block_id=f"closure-{closure.id}-{step.value}",
-                text=_md(_step_line(lang, view, step)),
+                text=kit.md(_step_line(lang, view, step)),
             )
         )
         if not view.open or step not in view.missing:
@@ -319,7 +312,7 @@ def checklist(
             ActionsBlock(block_id=f"closure-{closure.id}-{step.value}-actions", elements=buttons)
         )
     if view.open:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "lifecycle.checklist_rule"))]))
+        blocks.append(ContextBlock(elements=[kit.md(t(lang, "lifecycle.checklist_rule"))]))
         blocks.append(
             ActionsBlock(
                 block_id=f"closure-{closure.id}-actions",
@@ -339,7 +332,7 @@ def checklist(
         )
     else:
         text = head
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 def missing_text(lang: str, view: ClosureView) -> str:
@@ -357,7 +350,7 @@ def waive_modal(lang: str, view: ClosureView, step: ClosureStepName) -> dict[str
         close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
             SectionBlock(
-                text=_md(
+                text=kit.md(
                     t(
                         lang,
                         "lifecycle.waive_intro",
@@ -407,8 +400,8 @@ def flags_list(
     flag_total, closure_total = totals or (len(flags), len(closures))
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "lifecycle.flags_header")[:150])]
     if not flag_total and not closure_total:
-        blocks.append(SectionBlock(text=_md(t(lang, "lifecycle.flags_none"))))
-        return _dicts(blocks)
+        blocks.append(SectionBlock(text=kit.md(t(lang, "lifecycle.flags_none"))))
+        return kit.dicts(blocks)
     for view, may_act in flags[:MAX_FLAG_ROWS]:
         flag = view.flag
         lines = [
@@ -427,7 +420,7 @@ def flags_list(
             lines.append(_kept_line(lang, view))
         elif view.closing:
             lines.append(t(lang, "lifecycle.closing"))
-        blocks.append(SectionBlock(text=_md("\n".join(lines))))
+        blocks.append(SectionBlock(text=kit.md("\n".join(lines))))
         if may_act and not view.closing:
             buttons = [_button(plain(lang, "lifecycle.keep"), FLAG_KEEP, str(flag.id))]
             if flag.kind != FlagKind.COVERAGE:
@@ -441,7 +434,9 @@ def flags_list(
         blocks.append(
             ContextBlock(
                 elements=[
-                    _md(t(lang, "common.more", count=flag_total - min(len(flags), MAX_FLAG_ROWS)))
+                    kit.md(
+                        t(lang, "common.more", count=flag_total - min(len(flags), MAX_FLAG_ROWS))
+                    )
                 ]
             )
         )
@@ -456,7 +451,7 @@ def flags_list(
             day=fmt_date(calendar.local_date(closure.started_at), lang),
             missing=missing_text(lang, closure_view),
         )
-        blocks.append(SectionBlock(text=_md(line)))
+        blocks.append(SectionBlock(text=kit.md(line)))
         buttons = []
         if may_tick:
             buttons.append(_button(plain(lang, "lifecycle.check"), CLOSURE_CHECK, str(closure.id)))
@@ -478,7 +473,7 @@ def flags_list(
         blocks.append(
             ContextBlock(
                 elements=[
-                    _md(
+                    kit.md(
                         t(
                             lang,
                             "common.more",
@@ -488,4 +483,4 @@ def flags_list(
                 ]
             )
         )
-    return _dicts(blocks)
+    return kit.dicts(blocks)

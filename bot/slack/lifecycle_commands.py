@@ -8,8 +8,8 @@ from bot.kernel.i18n import t
 from bot.services import lifecycle
 from bot.services.items import account_by_key
 from bot.slack import lifecycle_blocks as lb
-from bot.slack.blocks import text_blocks
 from bot.slack.commands import Reply
+from bot.slackkit.blocks import text_blocks
 
 
 def cmd_flags(ctx: Ctx, lang: str, words: list[str]) -> Reply:

@@ -18,14 +18,14 @@ from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
 from bot.services import lifecycle
 from bot.slack import archive_blocks as ab
-from bot.slack import blocks as b
 from bot.slack import lifecycle_blocks as lb
-from bot.slack import payload
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _selected, _string, _values
 from bot.slack.lifecycle_commands import started_text
+from bot.slackkit import blocks as kit
+from bot.slackkit import payload
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def register(app: App, deps: Deps) -> None:
             done = t(lang, "lifecycle.cancelled", account=view.account.name)
 
         def after() -> None:
-            respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+            respond(text=done, blocks=kit.text_blocks(done), replace_original=False)
             updater(deps).closure(closure_id, deps.clock())
 
         return after
@@ -122,7 +122,7 @@ def register(app: App, deps: Deps) -> None:
         def after() -> None:
             _deliver_now(deps)  # the checklist
             updater(deps).flag(flag_id, deps.clock())
-            respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+            respond(text=done, blocks=kit.text_blocks(done), replace_original=False)
 
         return after
 

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     NumberInputElement,
     Option,
     PlainTextInputElement,
@@ -33,8 +32,8 @@ from slack_sdk.models.views import View
 
 from bot.config import PLATFORMS, AccountKind, RegisterRules
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
-from bot.slack.item_blocks import escape, linked
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 
 if TYPE_CHECKING:
     from bot.services.register import AccountCard, AccountFields, AccountRow, TeamRegister
@@ -50,14 +49,6 @@ MAX_TEXT = 2000
 def block_id(name: str) -> str:
     """The form's block (and action) id of a register field."""
     return f"acct_{'access' if name in ACCESS else name}"
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def _who(user: str | None) -> str:
@@ -166,13 +157,13 @@ def register_list(
     head = t(lang, head_key, count=total)
     if not registers:
         text = t(lang, "register.list_empty_closed" if show == "closed" else "register.list_empty")
-        return text, _dicts([SectionBlock(text=_md(text))])
+        return text, kit.dicts([SectionBlock(text=kit.md(text))])
     blocks: list[Block] = [HeaderBlock(text=head[:150])]
     room = MESSAGE_BLOCKS - 1  # the last one for the summary, when needed
     shown = 0
     for register in registers:
         team_head = SectionBlock(
-            text=_md(
+            text=kit.md(
                 t(
                     lang,
                     "register.team_head",
@@ -189,14 +180,14 @@ def register_list(
         for chunk in sections:
             if len(blocks) + 1 > room:
                 break
-            blocks.append(SectionBlock(text=_md(chunk)))
+            blocks.append(SectionBlock(text=kit.md(chunk)))
             shown += chunk.count("\n\n") + 1
     if shown < total:
         more = t(lang, "register.list_more", shown=shown, total=total)
-        blocks.append(ContextBlock(elements=[_md(more)]))
+        blocks.append(ContextBlock(elements=[kit.md(more)]))
     elif team is None:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "register.list_hint"))]))
-    return head, _dicts(blocks[:MESSAGE_BLOCKS])
+        blocks.append(ContextBlock(elements=[kit.md(t(lang, "register.list_hint"))]))
+    return head, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 # ---------------------------------------------------------------- /vakt account <key>
@@ -292,14 +283,16 @@ def account_card(
     ]
     blocks: list[Block] = [
         HeaderBlock(text=account.name[:150]),
-        SectionBlock(text=_md("\n".join(lines))),
-        SectionBlock(text=_md("\n".join(activity))),
-        SectionBlock(text=_md("\n".join(access))),
+        SectionBlock(text=kit.md("\n".join(lines))),
+        SectionBlock(text=kit.md("\n".join(activity))),
+        SectionBlock(text=kit.md("\n".join(access))),
     ]
     for name in ("purpose", "audience", "dialogue", "privacy", "resources", "plan"):
         value = getattr(account, name)
         if value:
-            blocks.append(SectionBlock(text=_md(f"*{f(name)}*\n{escape(value)[: MAX_TEXT + 500]}")))
+            blocks.append(
+                SectionBlock(text=kit.md(f"*{f(name)}*\n{escape(value)[: MAX_TEXT + 500]}"))
+            )
     if card.flags:
         flag_lines = []
         for flag in card.flags:
@@ -314,7 +307,7 @@ def account_card(
                     lang, "register.flag_quiet", day=day_text(flag.quiet_until, lang, today)
                 )
             flag_lines.append(f":triangular_flag_on_post: {line}")
-        blocks.append(SectionBlock(text=_md("\n".join(flag_lines))))
+        blocks.append(SectionBlock(text=kit.md("\n".join(flag_lines))))
     if card.closure is not None:
         closure = t(
             lang,
@@ -324,10 +317,12 @@ def account_card(
         )
         if card.closure.reason:
             closure += f"\n> {escape(card.closure.reason)}"
-        blocks.append(SectionBlock(text=_md(closure)))
+        blocks.append(SectionBlock(text=kit.md(closure)))
     if account.managed:
         blocks.append(
-            ContextBlock(elements=[_md(t(lang, "register.managed_note", file=escape(config_file)))])
+            ContextBlock(
+                elements=[kit.md(t(lang, "register.managed_note", file=escape(config_file)))]
+            )
         )
     if card.editable:
         blocks.append(
@@ -349,7 +344,7 @@ def account_card(
         key=account.key,
         status=status_label(lang, account.status),
     )
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 # ---------------------------------------------------------------- the add/edit form
@@ -430,7 +425,7 @@ def account_modal(
     checked = [o for o in access if current is not None and getattr(current, str(o.value))]
     blocks: list[Block] = [
         SectionBlock(
-            text=_md(
+            text=kit.md(
                 t(lang, "register.form_edit_intro", key=key)
                 if editing
                 else t(lang, "register.form_add_intro")

@@ -13,9 +13,9 @@ from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
 from bot.services import register
 from bot.services.register import Show
-from bot.slack import blocks as b
 from bot.slack import register_blocks as rb
 from bot.slack.commands import Reply
+from bot.slackkit import blocks as kit
 from bot.store.models import Team
 
 SHOW_WORDS = {
@@ -62,7 +62,7 @@ def _teams(ctx: Ctx) -> list[Team]:
 
 
 def _opening(lang: str, view: dict[str, Any]) -> Reply:
-    return Reply(t(lang, "new.opening"), b.text_blocks(t(lang, "new.opening")), view=view)
+    return Reply(t(lang, "new.opening"), kit.text_blocks(t(lang, "new.opening")), view=view)
 
 
 def add_modal(ctx: Ctx, lang: str, key: str | None = None) -> dict[str, Any]:

@@ -16,11 +16,11 @@ from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
 from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
-from bot.slack.blocks import escape
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _list, _selected, _values
-from bot.slack.payload import Stale, meta_text, metadata
 from bot.slack.register_commands import edit_modal
+from bot.slackkit.blocks import escape
+from bot.slackkit.payload import Stale, meta_text, metadata
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
 DATES = ("created_on", "end_date")

@@ -14,23 +14,19 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 
 from bot.core.report import Week, WeekFigures
 from bot.kernel.i18n import fmt_date, fmt_duration, fmt_moment, fmt_week, t
 from bot.services.report import Report, TeamReport, shown_teams
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
 
 _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 HEADER_LIMIT = 150
 GAP_LINES = 8
 SNAPSHOT_NAMES = 3
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
 
 
 def week_span(week: Week, lang: str) -> str:
@@ -122,7 +118,7 @@ def _summary(report: Report, lang: str) -> str:
 def _team_block(team: TeamReport, lang: str) -> SectionBlock:
     fig = team.figures
     fields = [
-        _md(
+        kit.md(
             t(
                 lang,
                 "report.field_items",
@@ -131,7 +127,7 @@ def _team_block(team: TeamReport, lang: str) -> SectionBlock:
                 other=fig.closed_other,
             )
         ),
-        _md(
+        kit.md(
             t(
                 lang,
                 "report.field_response",
@@ -139,15 +135,15 @@ def _team_block(team: TeamReport, lang: str) -> SectionBlock:
                 p90=duration(fig.p90, lang),
             )
         ),
-        _md(t(lang, "report.field_deadline", share=share(fig, lang))),
-        _md(t(lang, "report.field_overdue", overdue=team.overdue)),
+        kit.md(t(lang, "report.field_deadline", share=share(fig, lang))),
+        kit.md(t(lang, "report.field_overdue", overdue=team.overdue)),
     ]
-    return SectionBlock(text=_md(f"*{escape(team.team.name)}*"), fields=fields)
+    return SectionBlock(text=kit.md(f"*{escape(team.team.name)}*"), fields=fields)
 
 
 def _more_teams(rest: Sequence[TeamReport], lang: str) -> SectionBlock:
     return SectionBlock(
-        text=_md(
+        text=kit.md(
             t(
                 lang,
                 "report.more_teams",
@@ -219,8 +215,8 @@ def report_message(
     )
     blocks: list[Block] = [
         HeaderBlock(text=heading[:HEADER_LIMIT]),
-        ContextBlock(elements=[_md(scope)]),
-        SectionBlock(text=_md(_summary(report, lang))),
+        ContextBlock(elements=[kit.md(scope)]),
+        SectionBlock(text=kit.md(_summary(report, lang))),
         DividerBlock(),
     ]
     shown, rest = shown_teams(report)
@@ -231,7 +227,7 @@ def report_message(
     blocks += [
         DividerBlock(),
         SectionBlock(
-            text=_md(
+            text=kit.md(
                 "\n".join(
                     (
                         _archive_line(report, lang),
@@ -248,7 +244,7 @@ def report_message(
         ),
         ContextBlock(
             elements=[
-                _md(
+                kit.md(
                     t(
                         lang,
                         "report.context",

@@ -13,9 +13,9 @@ from bot.jobs.report import report_messages
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.services import report
-from bot.services.outbox import enqueue
 from bot.slack import report_blocks as rb
 from bot.slack.commands import Reply
+from bot.slackkit.outbox import enqueue
 
 
 def cmd_report(ctx: Ctx, lang: str, words: list[str]) -> Reply:

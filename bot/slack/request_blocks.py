@@ -16,7 +16,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -41,8 +40,8 @@ from bot.core.requests import (
     Role,
 )
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT
-from bot.slack.item_blocks import escape
+from bot.slackkit import blocks as kit
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
 
 if TYPE_CHECKING:
     from bot.services.requests import Listing, RequestView
@@ -82,14 +81,6 @@ def block_id(field: str) -> str:
     return f"rq_{field}"
 
 
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_LIMIT])
-
-
 def _who(user: str | None) -> str:
     return f"<@{user}>" if user else "?"
 
@@ -120,7 +111,7 @@ def request_modal(lang: str, teams: Sequence[Team], name: str | None = None) -> 
     kinds = _options(lang, "kind", [k.value for k in AccountKind])
     team_options = [Option(value=tm.key, text=tm.name[:75]) for tm in teams[:100]]
     blocks: list[Block] = [
-        SectionBlock(text=_md(t(lang, "request.intro"))),
+        SectionBlock(text=kit.md(t(lang, "request.intro"))),
         _text_input(lang, "name", limit=NAME_LIMIT, multiline=False, initial=name),
         InputBlock(
             block_id=block_id("platform"),
@@ -216,7 +207,7 @@ def decline_modal(lang: str, view: RequestView, metadata: str) -> dict[str, Any]
         submit=PlainTextObject(text=plain(lang, "request.decline")[:24]),
         close=PlainTextObject(text=plain(lang, "modal.cancel")[:24]),
         blocks=[
-            SectionBlock(text=_md(intro)),
+            SectionBlock(text=kit.md(intro)),
             InputBlock(
                 block_id=FIELD_REASON,
                 label=plain(lang, "request.reason"),
@@ -341,14 +332,17 @@ def card(
         if request.end_date
         else t(lang, "request.card_no_end"),
     ]
-    blocks: list[Block] = [SectionBlock(block_id=f"request-{view.id}", text=_md("\n".join(head)))]
+    blocks: list[Block] = [
+        SectionBlock(block_id=f"request-{view.id}", text=kit.md("\n".join(head)))
+    ]
     for answer in ANSWERS:
         text = f"*{t(lang, f'request.{answer}')}*\n{escape(str(getattr(request, answer) or '-'))}"
-        blocks.append(SectionBlock(text=_md(text)))
-    blocks.append(ContextBlock(elements=[_md(t(lang, "request.card_made", day=made))]))
+        blocks.append(SectionBlock(text=kit.md(text)))
+    blocks.append(ContextBlock(elements=[kit.md(t(lang, "request.card_made", day=made))]))
     blocks.append(
         SectionBlock(
-            block_id=f"request-{view.id}-status", text=_md("\n".join(_status_lines(lang, tz, view)))
+            block_id=f"request-{view.id}-status",
+            text=kit.md("\n".join(_status_lines(lang, tz, view))),
         )
     )
     if buttons:
@@ -356,7 +350,7 @@ def card(
     text = t(
         lang, "request.card_text", id=view.id, name=labels["name"], requester=labels["requester"]
     )
-    return text, _dicts(blocks)
+    return text, kit.dicts(blocks)
 
 
 def outcome(lang: str, view: RequestView) -> str:
@@ -415,24 +409,24 @@ def listing(lang: str, tz: tzinfo, found: Listing) -> tuple[str, list[dict[str, 
     decisions of the last weeks."""
     blocks: list[Block] = [HeaderBlock(text=plain(lang, "request.list_head")[:150])]
     if found.pending:
-        blocks.append(SectionBlock(text=_md(t(lang, "request.list_pending"))))
+        blocks.append(SectionBlock(text=kit.md(t(lang, "request.list_pending"))))
     else:
-        blocks.append(SectionBlock(text=_md(t(lang, "request.list_none"))))
+        blocks.append(SectionBlock(text=kit.md(t(lang, "request.list_none"))))
     for view, may_decide in found.pending[:SHOWN]:
         blocks.append(
-            SectionBlock(block_id=f"request-{view.id}", text=_md(_summary(lang, tz, view)))
+            SectionBlock(block_id=f"request-{view.id}", text=kit.md(_summary(lang, tz, view)))
         )
         if may_decide:
             blocks.append(_buttons(lang, view))
     if len(found.pending) > SHOWN:
         more = t(lang, "request.list_more", count=len(found.pending) - SHOWN)
-        blocks.append(ContextBlock(elements=[_md(more)]))
+        blocks.append(ContextBlock(elements=[kit.md(more)]))
     if found.recent:
         lines = [t(lang, "request.list_recent", days=RECENT_DAYS)]
         lines += [_recent_line(lang, tz, view) for view in found.recent]
-        blocks += [DividerBlock(), SectionBlock(text=_md("\n".join(lines)))]
+        blocks += [DividerBlock(), SectionBlock(text=kit.md("\n".join(lines)))]
     text = t(lang, "request.list_text", count=len(found.pending))
-    return text, _dicts(blocks[:MESSAGE_BLOCKS])
+    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
 
 
 def reminder(
@@ -441,18 +435,18 @@ def reminder(
     """The weekly reminder to one decider: the requests still waiting for them, with buttons."""
     if not views:
         text = t(lang, "request.reminder_done")
-        return text, _dicts([SectionBlock(text=_md(text))])
+        return text, kit.dicts([SectionBlock(text=kit.md(text))])
     head = t(lang, "request.reminder_head", week=fmt_week(day, lang))
-    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(head))]
     for view in views[:SHOWN]:
         blocks.append(
-            SectionBlock(block_id=f"request-{view.id}", text=_md(_summary(lang, tz, view)))
+            SectionBlock(block_id=f"request-{view.id}", text=kit.md(_summary(lang, tz, view)))
         )
         blocks.append(_buttons(lang, view))
     if len(views) > SHOWN:
         more = t(lang, "request.list_more", count=len(views) - SHOWN)
-        blocks.append(ContextBlock(elements=[_md(more)]))
-    return t(lang, "request.reminder_text", count=len(views)), _dicts(blocks)
+        blocks.append(ContextBlock(elements=[kit.md(more)]))
+    return t(lang, "request.reminder_text", count=len(views)), kit.dicts(blocks)
 
 
 __all__ = [

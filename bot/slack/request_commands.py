@@ -8,9 +8,9 @@ from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
 from bot.services import requests
 from bot.services.store import team_views
-from bot.slack import blocks as b
 from bot.slack import request_blocks as rb
 from bot.slack.commands import Reply
+from bot.slackkit import blocks as kit
 
 
 def cmd_request(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -21,7 +21,7 @@ def cmd_request(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         raise NotFound("request.error.no_teams")
     name = " ".join(words)[:NAME_LIMIT] or None
     opening = t(lang, "new.opening")
-    return Reply(opening, b.text_blocks(opening), view=rb.request_modal(lang, teams, name))
+    return Reply(opening, kit.text_blocks(opening), view=rb.request_modal(lang, teams, name))
 
 
 def cmd_requests(ctx: Ctx, lang: str, words: list[str]) -> Reply:

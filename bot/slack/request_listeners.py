@@ -16,14 +16,14 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.services import requests
-from bot.slack import blocks as b
-from bot.slack import payload
 from bot.slack import request_blocks as rb
 from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
-from bot.slack.blocks import escape
-from bot.slack.gateway import SlackSendError
 from bot.slack.item_blocks import done_modal
 from bot.slack.item_listeners import _field, _list, _selected, _values
+from bot.slackkit import blocks as kit
+from bot.slackkit import payload
+from bot.slackkit.blocks import escape
+from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,9 @@ def register(app: App, deps: Deps) -> None:
         """The clicker's answer; a `/vakt requests` list (ephemeral, so not updatable by Vakt)
         is replaced by a fresh one under it."""
         if listing is not None:
-            respond(text=done, blocks=[*b.text_blocks(done), *listing], replace_original=True)
+            respond(text=done, blocks=[*kit.text_blocks(done), *listing], replace_original=True)
         else:
-            respond(text=done, blocks=b.text_blocks(done), replace_original=False)
+            respond(text=done, blocks=kit.text_blocks(done), replace_original=False)
 
     @app.view(rb.REQUEST_VIEW)
     def on_request_submit(ack: Ack, body: dict[str, Any]) -> None:

@@ -21,8 +21,8 @@ from bot.console import demo
 from bot.console.repl import Repl, TimeError, parse_when, stream_reader
 from bot.console.session import ConsoleSession
 from bot.console.slack import StandInSlack, User
-from bot.services.outbox import Attachment
-from bot.slack.gateway import SlackGateway
+from bot.slackkit.gateway import SlackGateway
+from bot.slackkit.outbox import Attachment
 from tests.waiting import PATIENCE
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -16,7 +16,7 @@ from bot.jobs.runner import run_jobs
 from bot.kernel.context import Ctx
 from bot.services import activity
 from bot.services.config_sync import apply_config
-from bot.slack.blocks import MESSAGE_BLOCKS
+from bot.slackkit.blocks import MESSAGE_BLOCKS
 from bot.store.db import session_scope
 from bot.store.models import Account, Outbox, Team
 from tests.harness import OSLO

@@ -18,8 +18,8 @@ from bot.config import OrgConfig, parse_config
 from bot.core.items import Status, age_working_days, escalation_cutoff
 from bot.jobs import runner
 from bot.kernel.i18n import t
-from bot.services.outbox import Message
 from bot.slack import item_blocks as ib
+from bot.slackkit.outbox import Message
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox, Team
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.jobs.runner import run_jobs, sweep
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.models import Outbox, OutboxFile
 from tests.fakeslack import FakeSlack
 from tests.harness import OSLO

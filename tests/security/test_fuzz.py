@@ -30,7 +30,7 @@ from bot.slack import commands, ids
 from bot.slack import lifecycle_blocks as lb
 from bot.slack import register_blocks as regb
 from bot.slack import request_blocks as reqb
-from bot.socket_mode import SocketModeRunner
+from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (
     FakeSlack,
     FakeSocketModeServer,
@@ -949,7 +949,10 @@ def every_base(fuzzed: Fuzzed, registered: set[tuple[str, str]]) -> dict[str, Ba
 _urls = iter(range(1, 10**9))
 
 
-GUARDS = ("bot.slack.guard", "bot.socket_mode")  # whose warnings say a request was ignored
+GUARDS = (
+    "bot.slackkit.guard",
+    "bot.slackkit.socket_mode",
+)  # whose warnings say a request was ignored
 
 
 def refused(fuzzed: Fuzzed, status: int, answer: Any, url: str) -> bool:

@@ -28,7 +28,7 @@ from bot.slack import lifecycle_blocks as lb
 from bot.slack import register_blocks as regb
 from bot.slack import request_blocks as reqb
 from bot.slack.activity_blocks import ACTIVITY_POSTED
-from bot.socket_mode import SocketModeRunner
+from bot.slackkit.socket_mode import SocketModeRunner
 from bot.store.models import Absence, Item
 from tests.fakeslack import (
     FakeSlack,
@@ -201,7 +201,7 @@ def test_payloads_not_shaped_as_slacks_are_a_plain_200(vakt: Vakt, logs: Capture
         reply = post_payload(vakt, kind, payload)
         vakt.idle()
         try:
-            one_warning(logs, "bot.slack.guard")
+            one_warning(logs, "bot.slackkit.guard")
             outcome = (reply.status, reply.body)
         except AssertionError as failure:
             outcome = (reply.status, str(failure)[:300].encode())
@@ -430,7 +430,7 @@ def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured)
     reply = post_payload(vakt, COMMAND, cmd(vakt, "other-cmd", team_id=OTHER))
     vakt.idle()
     assert (reply.status, reply.body) == (200, b"Vakt does not serve this workspace.")
-    one_warning(logs, "bot.slack.guard")
+    one_warning(logs, "bot.slackkit.guard")
     # A question posted in the intake channel, but delivered for another installation.
     event = message_payload(vakt, 1)
     for payload in (
@@ -441,7 +441,7 @@ def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured)
         logs.clear()
         assert (post_payload(vakt, EVENT, payload).status, payload) == (200, payload)
         vakt.idle()
-        one_warning(logs, "bot.slack.guard")
+        one_warning(logs, "bot.slackkit.guard")
     # A button and a shortcut from another team, a modal Slack says another team's app opened.
     logs.clear()
     press = block_actions_payload(

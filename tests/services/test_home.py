@@ -21,7 +21,7 @@ from bot.core.items import Status
 from bot.kernel.context import Ctx
 from bot.services import home, items
 from bot.services.config_sync import apply_config
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.db import session_scope
 from bot.store.models import (
     Account,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.services.outbox import Attachment, Message, deliver, enqueue
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slackkit.gateway import SlackGateway, build_client
+from bot.slackkit.outbox import Attachment, Message, deliver, enqueue
 from bot.store.models import Outbox, OutboxFile
 from tests.fakeslack import FakeSlack
 

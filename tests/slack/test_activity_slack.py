@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from bot.jobs.runner import run_jobs
-from bot.services.outbox import deliver
 from bot.slack.activity_blocks import ACTIVITY_POSTED
+from bot.slackkit.outbox import deliver
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountPost, Item, Team
 from tests.fakeslack import FakeSlack

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.gateway import SlackGateway, SlackSendError, build_client
+from bot.slackkit.gateway import SlackGateway, SlackSendError, build_client
 from tests.fakeslack import FILE_UPLOAD, Call, FakeSlack, slash_command_body
 from tests.harness import OSLO, Vakt
 from tests.waiting import wait_until

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.socket_mode import SocketModeRunner
+from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (
     FakeSlack,
     FakeSocketModeServer,
@@ -113,7 +113,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
 def watched(
     fake: FakeSlack, db_url: str, tmp_path: Path, config_text: str = CONFIG
 ) -> Iterator[tuple[Vakt, FakeSocketModeServer, SocketModeRunner]]:
-    """The app in Socket Mode as `vakt run` serves it (bot.socket_mode), with short intervals."""
+    """The app in Socket Mode as `vakt run` serves it (bot.slackkit.socket_mode), with short intervals."""
     harness = Vakt(fake, db_url, tmp_path, NOW, config_text=config_text)
     server = FakeSocketModeServer().start()
     fake.socket_mode = server
@@ -146,7 +146,7 @@ def test_slack_asks_to_reconnect_and_no_envelope_is_lost_or_doubled(
     reason: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.socket_mode")
+    caplog.set_level(logging.INFO, logger="bot.slackkit.socket_mode")
     with watched(fake, sqlite_url, tmp_path) as (harness, server, runner):
         before = envelope_for(fake, "before")
         server.send_envelope(before)

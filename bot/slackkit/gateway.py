@@ -31,7 +31,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.slack_response import SlackResponse
 
 if TYPE_CHECKING:
-    from bot.services.outbox import Attachment
+    from bot.slackkit.outbox import Attachment
 
 log = logging.getLogger(__name__)
 

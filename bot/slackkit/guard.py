@@ -7,7 +7,7 @@ payload (Bolt's envelope and the parts every listener reads), `foreign` whether 
 another workspace than the one Vakt is installed in. `Gate` answers both before Bolt sees the
 request: a plain ack (a short answer to a slash command), and one line in the log. What the
 listeners read beyond the envelope (a button's value, a form's private_metadata) they parse
-themselves, with bot.slack.payload.
+themselves, with bot.slackkit.payload.
 
 Vakt serves one workspace, the one its bot token belongs to (auth.test). A request whose team
 is another is refused, unless the organisation is the same: in an Enterprise Grid the
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from slack_bolt import BoltResponse
 
 from bot.kernel.i18n import t
-from bot.slack.gateway import SlackSendError, Workspace
+from bot.slackkit.gateway import SlackSendError, Workspace
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.slack.gateway import SlackSendError
+from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import Outbox, OutboxFile
 

@@ -31,8 +31,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.slack.gateway import PERMANENT, slack_errors
-from bot.slack.guard import frame_problem
+from bot.slackkit.gateway import PERMANENT, slack_errors
+from bot.slackkit.guard import frame_problem
 
 log = logging.getLogger(__name__)
 
