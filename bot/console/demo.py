@@ -28,12 +28,13 @@ from bot.console.session import (
 )
 from bot.core.archive import Reason
 from bot.core.items import Status
-from bot.core.rota import AbsenceKind
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.parse import DateRange
+from bot.rota import service as rota
+from bot.rota.core import AbsenceKind
 from bot.runtime import build_runtime, prepare_database
-from bot.services import archive, items, rota
+from bot.services import archive, items
 from bot.slack.app import request_ctx
 from bot.slackkit.outbox import deliver
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from bot.core.rota import Duty
+from bot.rota.core import Duty
 
 T = TypeVar("T")
 

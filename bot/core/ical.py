@@ -1,6 +1,6 @@
 """The rota as iCalendar (RFC 5545): who is on duty, day by day, as all-day events.
 
-Pure: the duty of each working day comes from `bot.core.rota.duty_on` with the same absences
+Pure: the duty of each working day comes from `bot.rota.core.duty_on` with the same absences
 and overrides `/vakt rota` uses, so a calendar and the rota in Slack cannot disagree.
 Consecutive working days with the same duty become one event; the non-working days between
 them (a weekend inside a two-week run, a holiday inside a week) belong to it, because the duty
@@ -24,8 +24,8 @@ from enum import StrEnum
 
 from icalendar import Calendar, Event, vDuration
 
-from bot.core.rota import Absence, Override, TeamRota, duty_on
 from bot.kernel.calendar import WorkCalendar
+from bot.rota.core import Absence, Override, TeamRota, duty_on
 
 # How often calendar apps are asked to fetch the feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH = timedelta(hours=1)

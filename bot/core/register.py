@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.config import AccountKind, RegisterRules
-from bot.core.rota import Absence
+from bot.rota.core import Absence
 
 
 class Status(StrEnum):

@@ -18,17 +18,17 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import archive as core
-from bot.core import rota
 from bot.core.items import age_working_days
 from bot.kernel.audience import coordinator_targets, lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
 from bot.kernel.slots import daily_slot
+from bot.rota import core as rota
+from bot.rota.teams import absences_from, all_teams, overrides_from
 from bot.services import archive
 from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
 from bot.services.archive_notify import checklist_content, fetch_notice
-from bot.services.store import absences_from, all_teams, overrides_from
 from bot.slack import archive_blocks as ab
 from bot.slackkit import blocks as kit
 from bot.slackkit.gateway import SlackSendError

@@ -16,12 +16,12 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.jobs.activity import activity_job, volume_job
 from bot.jobs.archive import deletion_job, review_job, snapshot_job
-from bot.jobs.duty import gap_job, handover_job
 from bot.jobs.flags import flag_job
 from bot.jobs.items import reminder_job, retention_job
 from bot.jobs.report import weekly_report_job
 from bot.jobs.requests import request_reminder_job
 from bot.kernel.calendar import WorkCalendar
+from bot.rota.jobs import gap_job, handover_job
 from bot.slackkit.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
+from bot.rota.teams import TeamView
 from bot.services import items
-from bot.services.store import TeamView
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, ArchivedFile, Deletion, Item, Outbox, Snapshot
 

@@ -29,7 +29,7 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import plain
 from bot.kernel.links import FeedKeys
-from bot.services.store import TeamView, absences_from, all_teams, overrides_from, team_views
+from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from, team_views
 from bot.store.models import CalendarFeed, Person
 
 # Four weeks back keeps last month's duties in people's calendars (apps drop events that leave

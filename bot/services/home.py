@@ -22,17 +22,17 @@ from sqlmodel import Session, col, func, select
 from bot.config import OrgConfig
 from bot.core import archive as archive_core
 from bot.core import home as core
-from bot.core import rota
 from bot.core.home import Listing, clip
 from bot.core.items import ItemLine, Status
 from bot.core.requests import RequestStatus, Role
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.rota import core as rota
+from bot.rota.service import MAX_WEEKS
+from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
 from bot.services import archive, lifecycle
 from bot.services.requests import view_of
-from bot.services.rota import MAX_WEEKS
-from bot.services.store import TeamView, absences_from, all_teams, overrides_from
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import (

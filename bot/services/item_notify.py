@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import rota
 from bot.kernel.context import Ctx
-from bot.services.rota import _duty_inputs
-from bot.services.store import TeamView
+from bot.rota import core as rota
+from bot.rota.service import _duty_inputs
+from bot.rota.teams import TeamView
 from bot.slack import item_blocks as ib
 from bot.slackkit.outbox import Message
 from bot.store.models import Account, Item

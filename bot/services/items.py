@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.core import items as core
-from bot.core import rota
 from bot.core.items import Status
 from bot.core.register import LIVE
 from bot.core.register import Status as AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.services.rota import _duty_inputs
-from bot.services.store import TeamView, team_views
+from bot.rota import core as rota
+from bot.rota.service import _duty_inputs
+from bot.rota.teams import TeamView, team_views
 from bot.slackkit.outbox import enqueue
 from bot.store.models import Account, Item, Outbox, Team
 

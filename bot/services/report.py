@@ -20,8 +20,8 @@ from bot.core import report as core
 from bot.core.items import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.csvfile import csv_bytes
+from bot.rota.teams import all_teams
 from bot.services import archive
-from bot.services.store import all_teams
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
 
 # Beyond this many teams the message sums up the rest in one line (Slack's 50 blocks).

@@ -24,7 +24,7 @@ from bot.kernel.errors import UserInputError, VaktError
 from bot.kernel.i18n import language_of_locale, t
 from bot.kernel.links import FeedKeys
 from bot.kernel.parse import tokens
-from bot.services import rota
+from bot.rota import service as rota
 from bot.services.archive_files import Downloader, slack_downloader
 from bot.slack import commands, ids
 from bot.slackkit import blocks as kit

@@ -19,10 +19,10 @@ from bot.jobs.archive import Checklists, fetch_files
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
+from bot.rota.teams import team_views
 from bot.services import archive, items
 from bot.services.archive_files import SlackFile, check_declared, record_fetches
 from bot.services.archive_notify import checklist_content
-from bot.services.store import team_views
 from bot.slack import archive_blocks as ab
 from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core import rota as rota_core
 from bot.core.archive import SnapshotKind
 from bot.kernel.audit import audit
 from bot.kernel.context import Ctx
@@ -29,10 +28,12 @@ from bot.kernel.parse import (
     parse_when,
     user_id,
 )
-from bot.services import archive, items, rota
-from bot.services.store import team_views
+from bot.rota import blocks as b
+from bot.rota import core as rota_core
+from bot.rota import service as rota
+from bot.rota.teams import team_views
+from bot.services import archive, items
 from bot.slack import archive_blocks as ab
-from bot.slack import blocks as b
 from bot.slack import item_blocks as ib
 from bot.slackkit import blocks as kit
 

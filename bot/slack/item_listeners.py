@@ -20,8 +20,8 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import fmt_moment, plain, t
 from bot.kernel.parse import clean
+from bot.rota.teams import team_views
 from bot.services import item_notify, items
-from bot.services.store import team_views
 from bot.slack import ids
 from bot.slack import item_blocks as ib
 from bot.slack.app import Deps, _deliver_now, request_ctx, user_language

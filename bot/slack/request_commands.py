@@ -6,8 +6,8 @@ from bot.core.requests import NAME_LIMIT
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
+from bot.rota.teams import team_views
 from bot.services import requests
-from bot.services.store import team_views
 from bot.slack import request_blocks as rb
 from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit

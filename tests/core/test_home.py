@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.config import parse_config
 from bot.core import home
-from bot.core import rota as r
+from bot.rota import core as r
 from tests.harness import CONFIG
 
 CAL = parse_config(CONFIG, "vakt.toml").calendar()

@@ -13,7 +13,9 @@ import pytest
 import vobject
 
 from bot.core import ical
-from bot.core.rota import (
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.i18n import t
+from bot.rota.core import (
     Absence,
     AbsenceKind,
     Override,
@@ -22,8 +24,6 @@ from bot.core.rota import (
     TeamRota,
     duty_on,
 )
-from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
-from bot.kernel.i18n import t
 
 OSLO = ZoneInfo("Europe/Oslo")
 CAL = WorkCalendar(

@@ -36,9 +36,9 @@ from bot.core.register import (
     quiet_until,
     split_users,
 )
-from bot.core.rota import Absence, AbsenceKind
 from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
 from bot.kernel.slots import week_key, weekly_day
+from bot.rota.core import Absence, AbsenceKind
 
 CAL = WorkCalendar(
     CalendarRules(

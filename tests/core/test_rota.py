@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.rota import (
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.rota.core import (
     Absence,
     AbsenceKind,
     Override,
@@ -20,7 +21,6 @@ from bot.core.rota import (
     find_gaps,
     period_of,
 )
-from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
 
 OSLO = ZoneInfo("Europe/Oslo")
 CAL = WorkCalendar(

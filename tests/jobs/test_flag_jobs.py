@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.rota import AbsenceKind
 from bot.jobs.runner import run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.rota.core import AbsenceKind
 from bot.services import lifecycle
 from bot.services.config_sync import apply_config
 from bot.store.db import session_scope

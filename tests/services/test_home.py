@@ -361,7 +361,7 @@ def test_hundreds_of_everything_stay_within_100_blocks_with_show_all(
             )
         for n in range(100):
             session.add(request_row(team, f"Konto {n}"))
-        from bot.services.store import get_team, members_of, set_members
+        from bot.rota.teams import get_team, members_of, set_members
 
         komm = get_team(session, "komm")
         set_members(session, komm, [*members_of(session, komm), "U0COORD1"])

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
-from bot.services import lifecycle, rota
+from bot.rota import service as rota
+from bot.rota.teams import all_teams
+from bot.services import lifecycle
 from bot.services.archive import has_final_snapshot
-from bot.services.store import all_teams
 from bot.store.db import session_scope
 from bot.store.models import AccountClosure, AccountFlag, AuditLog, Outbox, Snapshot
 from tests.jobs.test_flag_jobs import Org, at, make_config

@@ -8,7 +8,7 @@ Catalog texts are written as people read them: `/vakt away <from> [<to>]` means 
 brackets. `t` gives a text as Slack mrkdwn, where `&`, `<` and `>` are markup, so the catalog's
 own are escaped (`&lt;from&gt;`); the only markup a catalog text may carry on purpose is a
 mention or channel filled in from a placeholder, `<@{user}>` and `<#{channel}>`. Values are put
-in as given: callers escape what people wrote (`bot.slack.blocks.escape`). `plain` gives the
+in as given: callers escape what people wrote (`bot.rota.blocks.escape`). `plain` gives the
 text as written, for Slack's plain_text fields (buttons, headers, modal titles, input labels and
 errors) and for everything that is not Slack (files, calendars, web pages, charts).
 """

@@ -30,8 +30,8 @@ from bot.slackkit.blocks import (
 )
 
 if TYPE_CHECKING:
-    from bot.services.rota import PeriodPlan, TeamDuty
-    from bot.services.store import TeamView
+    from bot.rota.service import PeriodPlan, TeamDuty
+    from bot.rota.teams import TeamView
     from bot.store.models import Absence
 
 

@@ -13,13 +13,13 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from bot.config import PLATFORMS
-from bot.core import rota
 from bot.kernel.audit import audit
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.kernel.parse import DateRange
-from bot.services import notify
-from bot.services.store import (
+from bot.rota import core as rota
+from bot.rota import messages as notify
+from bot.rota.teams import (
     TeamView,
     absences_from,
     get_team,

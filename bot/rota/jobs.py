@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.config import OrgConfig
-from bot.core import rota
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_short_date, fmt_week, t
-from bot.services.store import TeamView, absences_from, all_teams, overrides_from
+from bot.rota import core as rota
+from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Gap
