@@ -35,12 +35,13 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.core.items import Status
+from bot.feeds import service as feeds
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
 from bot.kernel.parse import clean
 from bot.metrics import VaktCollector, describe, probe_engine
-from bot.services import activity, feeds, items
+from bot.services import activity, items
 from bot.slack.app import Deps, _deliver_now, request_ctx
 from bot.store.db import (
     MIGRATIONS,

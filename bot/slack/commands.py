@@ -556,7 +556,7 @@ COMMANDS = (
     Command("export", cmd_export, ("export", "eksport", "eksporter", "exportera")),
     Command(
         "calendar",
-        _lazy("bot.slack.feed_commands", "cmd_calendar"),
+        _lazy("bot.feeds.commands", "cmd_calendar"),
         ("calendar", "kalender", "kalendar", "ical"),
     ),
     Command(

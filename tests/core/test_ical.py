@@ -12,7 +12,7 @@ import icalendar
 import pytest
 import vobject
 
-from bot.core import ical
+from bot.feeds import core as ical
 from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
 from bot.kernel.i18n import t
 from bot.rota.core import (

@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import parse_config
+from bot.feeds import service as feeds
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.kernel.parse import DateRange
 from bot.rota import service as rota
 from bot.rota.core import AbsenceKind
 from bot.rota.teams import team_views
-from bot.services import feeds
 from bot.services.config_sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, CalendarFeed

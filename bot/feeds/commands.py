@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.feeds import service as feeds
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.kernel.parse import user_id
-from bot.services import feeds
 from bot.slack.commands import Reply
 from bot.slackkit.blocks import text_blocks
 

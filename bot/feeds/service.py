@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
-from bot.core import ical
+from bot.feeds import core as ical
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import plain
