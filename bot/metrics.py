@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.store.models import Account, Item, Outbox, Team
 
 log = logging.getLogger(__name__)

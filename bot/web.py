@@ -34,14 +34,15 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.core.items import Status
 from bot.feeds import service as feeds
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
 from bot.kernel.parse import clean
 from bot.metrics import VaktCollector, describe, probe_engine
-from bot.services import activity, items
+from bot.services import activity
 from bot.slack.app import Deps, _deliver_now, request_ctx
 from bot.store.db import (
     MIGRATIONS,
@@ -769,7 +770,7 @@ class WebApp:
         return (201 if created else 200), answer
 
     def _refresh_card(self, item_id: int) -> None:
-        from bot.slack.item_listeners import refresh_card
+        from bot.items.listeners import refresh_card
 
         refresh_card(self.deps, item_id)
 

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from bot import web
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services import items
 from bot.services.export import export_archive
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope

@@ -50,7 +50,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col
 
 from bot.config import OrgConfig, parse_config
-from bot.core.items import CLOSED, Status, deadline_for
+from bot.items.core import CLOSED, Status, deadline_for
 from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
 from bot.runtime import build_runtime, prepare_database

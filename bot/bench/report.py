@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from bot.config import parse_config
 from bot.core import report as core
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.jobs.report import weekly_report_job
 from bot.services import report
 from bot.services.report_chart import chart_png

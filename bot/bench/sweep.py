@@ -42,7 +42,7 @@ from sqlmodel import col
 from bot.bench.items import CONFIG as ITEMS_CONFIG
 from bot.bench.items import NOW, CountingSender, bench_database, build
 from bot.config import OrgConfig, parse_config
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
 from bot.slackkit.outbox import deliver

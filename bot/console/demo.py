@@ -27,14 +27,15 @@ from bot.console.session import (
     _stand_in,
 )
 from bot.core.archive import Reason
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.parse import DateRange
 from bot.rota import service as rota
 from bot.rota.core import AbsenceKind
 from bot.runtime import build_runtime, prepare_database
-from bot.services import archive, items
+from bot.services import archive
 from bot.slack.app import request_ctx
 from bot.slackkit.outbox import deliver
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.items import Status, percentile
+from bot.items.core import Status, percentile
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.errors import UserInputError
 

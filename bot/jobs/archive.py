@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import archive as core
-from bot.core.items import age_working_days
+from bot.items.core import age_working_days
 from bot.kernel.audience import coordinator_targets, lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx

@@ -13,14 +13,14 @@ from sqlmodel import Session, col, func, select
 from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.core.archive import Notified, Reason, SnapshotKind, Step
-from bot.core.items import Status
 from bot.core.register import LIVE
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
 from bot.rota.teams import TeamView
-from bot.services import items
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, ArchivedFile, Deletion, Item, Outbox, Snapshot
 

@@ -23,8 +23,8 @@ from bot.config import OrgConfig
 from bot.core import archive as archive_core
 from bot.core import home as core
 from bot.core.home import Listing, clip
-from bot.core.items import ItemLine, Status
 from bot.core.requests import RequestStatus, Role
+from bot.items.core import ItemLine, Status
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx

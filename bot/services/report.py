@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
 from bot.core import report as core
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.csvfile import csv_bytes
 from bot.rota.teams import all_teams

@@ -7,13 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.items.listeners import INTAKE_SUBTYPES, _instant, _own, _seen
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.services import activity
 from bot.slack.activity_blocks import ACTIVITY_POSTED, account_label
 from bot.slack.activity_commands import week_lines
 from bot.slack.app import Deps, request_ctx, user_language
-from bot.slack.item_listeners import INTAKE_SUBTYPES, _instant, _own, _seen
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 from bot.store.db import session_scope

@@ -388,7 +388,7 @@ def build_app(
     )
     register(app, deps)
     app.middleware(_events_wait_for_the_database(deps))
-    from bot.slack import item_listeners
+    from bot.items import listeners as item_listeners
 
     item_listeners.register(app, deps)
     from bot.slack import archive_listeners

@@ -15,20 +15,9 @@ from sqlmodel import select
 from bot.config import ArchiveRules
 from bot.core import archive as core
 from bot.core.archive import Notified, SnapshotKind
-from bot.jobs.archive import Checklists, fetch_files
-from bot.kernel.context import Ctx
-from bot.kernel.errors import NotAllowed, UserInputError, VaktError
-from bot.kernel.i18n import plain, t
-from bot.rota.teams import team_views
-from bot.services import archive, items
-from bot.services.archive_files import SlackFile, check_declared, record_fetches
-from bot.services.archive_notify import checklist_content
-from bot.slack import archive_blocks as ab
-from bot.slack import ids
-from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
-from bot.slack.app import button as app_button
-from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import (
+from bot.items import service as items
+from bot.items.blocks import done_modal
+from bot.items.listeners import (
     _dict,
     _field,
     _moment,
@@ -38,6 +27,18 @@ from bot.slack.item_listeners import (
     _values,
     refresh_card,
 )
+from bot.jobs.archive import Checklists, fetch_files
+from bot.kernel.context import Ctx
+from bot.kernel.errors import NotAllowed, UserInputError, VaktError
+from bot.kernel.i18n import plain, t
+from bot.rota.teams import team_views
+from bot.services import archive
+from bot.services.archive_files import SlackFile, check_declared, record_fetches
+from bot.services.archive_notify import checklist_content
+from bot.slack import archive_blocks as ab
+from bot.slack import ids
+from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
+from bot.slack.app import button as app_button
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 from bot.slackkit.gateway import SlackSendError

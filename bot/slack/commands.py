@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 
 from bot.core.archive import SnapshotKind
+from bot.items import blocks as ib
+from bot.items import service as items
 from bot.kernel.audit import audit
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
@@ -32,9 +34,8 @@ from bot.rota import blocks as b
 from bot.rota import core as rota_core
 from bot.rota import service as rota
 from bot.rota.teams import team_views
-from bot.services import archive, items
+from bot.services import archive
 from bot.slack import archive_blocks as ab
-from bot.slack import item_blocks as ib
 from bot.slackkit import blocks as kit
 
 

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.home import Listing, Spell
-from bot.core.items import ItemLine, age_working_days
+from bot.items.core import ItemLine, age_working_days
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import (
     fmt_date,

@@ -15,10 +15,11 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
-from bot.services import home, items
+from bot.services import home
 from bot.slack import home_blocks as hb
 from bot.slack.app import Deps, request_ctx, user_language
 from bot.slackkit import payload
@@ -47,7 +48,7 @@ def publish(deps: Deps, user: str, *, opened: bool = False, notice: str | None =
 
 def press_outcome(deps: Deps, user: str, action_id: str, raw: Any) -> str:
     """Close an item from the home; returns the notice to show (done, or why not)."""
-    from bot.slack.item_listeners import refresh_card
+    from bot.items.listeners import refresh_card
 
     now = deps.clock()
     lang = user_language(deps, user, now)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.items.service import account_by_key
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.services import lifecycle
-from bot.services.items import account_by_key
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.commands import Reply
 from bot.slackkit.blocks import text_blocks

@@ -13,6 +13,8 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.archive import SnapshotKind
 from bot.core.register import ClosureStepName
+from bot.items.blocks import done_modal
+from bot.items.listeners import _field, _selected, _string, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
@@ -21,8 +23,6 @@ from bot.slack import archive_blocks as ab
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
-from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _selected, _string, _values
 from bot.slack.lifecycle_commands import started_text
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload

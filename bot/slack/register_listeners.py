@@ -9,6 +9,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.items.blocks import done_modal
+from bot.items.listeners import _field, _list, _selected, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
@@ -16,8 +18,6 @@ from bot.services import register as service
 from bot.services.register import AccountFields, FieldError, InvalidFields
 from bot.slack import register_blocks as rb
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
-from bot.slack.item_blocks import done_modal
-from bot.slack.item_listeners import _field, _list, _selected, _values
 from bot.slack.register_commands import edit_modal
 from bot.slackkit.blocks import escape
 from bot.slackkit.payload import Stale, meta_text, metadata

@@ -293,7 +293,7 @@ class Item(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=1000)
     received_at: datetime = _utc()
     excerpt: str | None = Field(default=None, max_length=500)
-    status: str = Field(default="open", max_length=10)  # see bot.core.items.Status
+    status: str = Field(default="open", max_length=10)  # see bot.items.core.Status
     deadline: datetime = _utc()
     closed_by: str | None = Field(default=None, max_length=40)
     closed_at: datetime | None = _utc(default=None, index=True)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.items import (
+from bot.items.core import (
     age_working_days,
     deadline_for,
     escalation_cutoff,

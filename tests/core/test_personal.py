@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.core.items import excerpt_of
+from bot.items.core import excerpt_of
 from bot.kernel.personal import PLACEHOLDER, scrub
 
 # ---------------------------------------------------------------- generators

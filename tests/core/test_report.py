@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import parse_config
 from bot.core import report as core
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.errors import UserInputError
 from tests.harness import CONFIG, OSLO

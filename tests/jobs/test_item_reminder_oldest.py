@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from bot.bench.items import CONFIG, NOW, build
 from bot.config import OrgConfig, parse_config
-from bot.core.items import Status, age_working_days, escalation_cutoff
+from bot.items import blocks as ib
+from bot.items.core import Status, age_working_days, escalation_cutoff
 from bot.jobs import runner
 from bot.kernel.i18n import t
-from bot.slack import item_blocks as ib
 from bot.slackkit.outbox import Message
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox, Team

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services import items
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, Outbox
 from tests.harness import OSLO, Vakt

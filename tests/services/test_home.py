@@ -17,9 +17,10 @@ from sqlmodel import Session, select
 
 from bot.config import parse_config
 from bot.core.home import ACTIVE, MODAL_ROWS, PUBLISH_BUDGET
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services import home, items
+from bot.services import home
 from bot.services.config_sync import apply_config
 from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.db import session_scope

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.config import OrgConfig, parse_config
 from bot.core import report as core
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.services import report
 from bot.services.config_sync import apply_config
 from bot.services.report_chart import chart_png

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.config import parse_config
-from bot.core.items import Status
+from bot.items import service as items
+from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services import items
 from bot.services.config_sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import Account, Item

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, select
 
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.services import archive
 from bot.slack import ids
 from bot.store.models import ArchivedFile, AuditLog, Deletion, FileFetch, Item, Snapshot

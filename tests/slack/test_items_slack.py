@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.core.items import Status
+from bot.items.core import Status
 from bot.slack import ids
 from bot.store.models import AuditLog, Item
 from tests.fakeslack import (

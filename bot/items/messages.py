@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.items import blocks as ib
 from bot.kernel.context import Ctx
 from bot.rota import core as rota
 from bot.rota.service import _duty_inputs
 from bot.rota.teams import TeamView
-from bot.slack import item_blocks as ib
 from bot.slackkit.outbox import Message
 from bot.store.models import Account, Item
 

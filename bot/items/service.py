@@ -15,10 +15,10 @@ from urllib.parse import urlparse
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.core import items as core
-from bot.core.items import Status
 from bot.core.register import LIVE
 from bot.core.register import Status as AccountStatus
+from bot.items import core as core
+from bot.items.core import Status
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.rota import core as rota
@@ -220,7 +220,7 @@ def create_item(ctx: Ctx, new: NewItem) -> Created:
         f"item:{item.id}",
         after={"account": account.key, "source": new.source, "external_id": item.external_id},
     )
-    from bot.services import item_notify
+    from bot.items import messages as item_notify
 
     view = team_view_of(ctx, account)
     for message in item_notify.card(ctx, item, account, view):

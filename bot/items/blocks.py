@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.items import ItemLine, Status, age_working_days
+from bot.items.core import ItemLine, Status, age_working_days
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
 from bot.rota.blocks import office_status
@@ -33,7 +33,7 @@ from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 
 if TYPE_CHECKING:
-    from bot.services.items import Page, TeamStatus
+    from bot.items.service import Page, TeamStatus
     from bot.store.models import Account
 
 OUTCOME_ACTIONS = {

@@ -26,13 +26,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
-from bot.core.items import ItemLine, Status, age_working_days, escalation_cutoff
+from bot.items import blocks as ib
+from bot.items.core import ItemLine, Status, age_working_days, escalation_cutoff
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import reminder_slot
 from bot.rota import core as rota
 from bot.rota.teams import absences_from, all_teams, overrides_from
-from bot.slack import item_blocks as ib
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, Item, Outbox, Person, SlackEvent
