@@ -180,7 +180,7 @@ def _parse_day(flag: str, text: str) -> date:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.services.export import ExportError, export_archive, manifest_files, verify_export
+    from bot.archive.export import ExportError, export_archive, manifest_files, verify_export
 
     asked = (args.start, args.end, args.out)
     if args.verify and any(asked):

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
+from bot.archive.files import Outcome
+from bot.archive.jobs import fetch_files
 from bot.config import OrgConfig, load_config
-from bot.jobs.archive import fetch_files
 from bot.jobs.runner import SweepResult, sweep
-from bot.services.archive_files import Outcome
 from bot.services.config_sync import apply_config
 from bot.services.home import refresh_homes
 from bot.settings import Settings

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session as SQLSession
 from sqlmodel import col, select
 
-from bot.services.export import (
+from bot.archive.export import (
     DELETION_COLUMNS,
     ExportError,
     Problem,

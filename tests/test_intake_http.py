@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from bot import web
+from bot.archive.export import export_archive
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services.export import export_archive
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
 from bot.store.models import Account, AuditLog, Item, Outbox

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.archive import service as archive
+from bot.archive.core import Reason
 from bot.config import OrgConfig, load_config
 from bot.console.session import (
     CONSOLE_CHANNEL,
@@ -26,7 +28,6 @@ from bot.console.session import (
     _settings,
     _stand_in,
 )
-from bot.core.archive import Reason
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.context import Ctx
@@ -35,7 +36,6 @@ from bot.kernel.parse import DateRange
 from bot.rota import service as rota
 from bot.rota.core import AbsenceKind
 from bot.runtime import build_runtime, prepare_database
-from bot.services import archive
 from bot.slack.app import request_ctx
 from bot.slackkit.outbox import deliver
 

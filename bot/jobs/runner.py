@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.archive.jobs import deletion_job, review_job, snapshot_job
 from bot.config import OrgConfig
 from bot.items.jobs import reminder_job, retention_job
 from bot.jobs.activity import activity_job, volume_job
-from bot.jobs.archive import deletion_job, review_job, snapshot_job
 from bot.jobs.flags import flag_job
 from bot.jobs.report import weekly_report_job
 from bot.jobs.requests import request_reminder_job

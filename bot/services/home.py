@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.archive import core as archive_core
+from bot.archive import service as archive
 from bot.config import OrgConfig
-from bot.core import archive as archive_core
 from bot.core import home as core
 from bot.core.home import Listing, clip
 from bot.core.requests import RequestStatus, Role
@@ -31,7 +32,7 @@ from bot.kernel.context import Ctx
 from bot.rota import core as rota
 from bot.rota.service import MAX_WEEKS
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
-from bot.services import archive, lifecycle
+from bot.services import lifecycle
 from bot.services.requests import view_of
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.archive.service import has_final_snapshot
 from bot.config import OrgConfig
 from bot.core import register as core
 from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
@@ -34,7 +35,6 @@ from bot.services.accounts import (
     may_manage,
     watched_since,
 )
-from bot.services.archive import has_final_snapshot
 from bot.slack import lifecycle_blocks as lb
 from bot.slackkit.blocks import text_blocks
 from bot.slackkit.gateway import SlackSendError

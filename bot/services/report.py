@@ -15,13 +15,13 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.archive import service as archive
 from bot.config import OrgConfig
 from bot.core import report as core
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.csvfile import csv_bytes
 from bot.rota.teams import all_teams
-from bot.services import archive
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
 
 # Beyond this many teams the message sums up the rest in one line (Slack's 50 blocks).

@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.archive.files import Downloader, slack_downloader
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx, open_ctx
@@ -25,7 +26,6 @@ from bot.kernel.i18n import language_of_locale, t
 from bot.kernel.links import FeedKeys
 from bot.kernel.parse import tokens
 from bot.rota import service as rota
-from bot.services.archive_files import Downloader, slack_downloader
 from bot.slack import commands, ids
 from bot.slackkit import blocks as kit
 from bot.slackkit import guard, payload
@@ -391,7 +391,7 @@ def build_app(
     from bot.items import listeners as item_listeners
 
     item_listeners.register(app, deps)
-    from bot.slack import archive_listeners
+    from bot.archive import listeners as archive_listeners
 
     archive_listeners.register(app, deps)
     from bot.slack import (

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core.archive import SnapshotKind
+from bot.archive import blocks as ab
+from bot.archive import service as archive
+from bot.archive.core import SnapshotKind
 from bot.items import blocks as ib
 from bot.items import service as items
 from bot.kernel.audit import audit
@@ -34,8 +36,6 @@ from bot.rota import blocks as b
 from bot.rota import core as rota_core
 from bot.rota import service as rota
 from bot.rota.teams import team_views
-from bot.services import archive
-from bot.slack import archive_blocks as ab
 from bot.slackkit import blocks as kit
 
 
@@ -393,7 +393,7 @@ def cmd_new(ctx: Ctx, lang: str, words: list[str]) -> Reply:
 
 
 def cmd_deleted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
-    from bot.slack.archive_listeners import deletion_modal_for
+    from bot.archive.listeners import deletion_modal_for
 
     if len(words) > 1:
         raise UserInputError("error.unexpected", value=words[1][:40])
@@ -469,7 +469,7 @@ def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     start, end = _full_date(words[1]), _full_date(words[2])
     if start > end:
         raise UserInputError("error.export_order")
-    from bot.services.export import deletions_csv
+    from bot.archive.export import deletions_csv
 
     content = deletions_csv(ctx.session, start, end, ctx.calendar.tz)
     rows = max(len(list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))) - 1, 0)

@@ -11,7 +11,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.archive import SnapshotKind
+from bot.archive import blocks as ab
+from bot.archive.core import SnapshotKind
 from bot.core.register import ClosureStepName
 from bot.items.blocks import done_modal
 from bot.items.listeners import _field, _selected, _string, _values
@@ -19,7 +20,6 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
 from bot.services import lifecycle
-from bot.slack import archive_blocks as ab
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button

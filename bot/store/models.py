@@ -330,7 +330,7 @@ class Deletion(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
     deleted_at: datetime = _utc(index=True)
-    reason: str | None = Field(default=None, max_length=20)  # see bot.core.archive.Reason
+    reason: str | None = Field(default=None, max_length=20)  # see bot.archive.core.Reason
     reason_text: str | None = Field(default=None, max_length=500)
     summary: str | None = Field(default=None, max_length=500)  # what was removed, in short
     url: str | None = Field(default=None, max_length=1000)

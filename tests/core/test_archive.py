@@ -21,8 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.config import ArchiveRules, load_config
-from bot.core.archive import (
+from bot.archive.core import (
     CONTENT_TYPES,
     DeletionState,
     Notified,
@@ -41,6 +40,7 @@ from bot.core.archive import (
     steps,
     whole_image,
 )
+from bot.config import ArchiveRules, load_config
 from bot.kernel.calendar import CalendarRules, WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import trustme
 
-from bot.services.archive_files import (
+from bot.archive.files import (
     DEFAULT_DEADLINE,
     SLACK_FILE_ORIGINS,
     DownloadError,

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.archive.service import has_final_snapshot
 from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
 from bot.rota import service as rota
 from bot.rota.teams import all_teams
 from bot.services import lifecycle
-from bot.services.archive import has_final_snapshot
 from bot.store.db import session_scope
 from bot.store.models import AccountClosure, AccountFlag, AuditLog, Outbox, Snapshot
 from tests.jobs.test_flag_jobs import Org, at, make_config

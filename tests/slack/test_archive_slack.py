@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, select
 
+from bot.archive import service as archive
 from bot.items.core import Status
-from bot.services import archive
 from bot.slack import ids
 from bot.store.models import ArchivedFile, AuditLog, Deletion, FileFetch, Item, Snapshot
 from tests.fakeslack import (

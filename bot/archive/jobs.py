@@ -16,8 +16,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.archive import blocks as ab
+from bot.archive import core as core
+from bot.archive import service as archive
+from bot.archive.files import Downloader, Outcome, Slack, due_fetches, run_fetch
+from bot.archive.messages import checklist_content, fetch_notice
 from bot.config import OrgConfig
-from bot.core import archive as core
 from bot.items.core import age_working_days
 from bot.kernel.audience import coordinator_targets, lang_for
 from bot.kernel.calendar import WorkCalendar
@@ -26,10 +30,6 @@ from bot.kernel.i18n import t
 from bot.kernel.slots import daily_slot
 from bot.rota import core as rota
 from bot.rota.teams import absences_from, all_teams, overrides_from
-from bot.services import archive
-from bot.services.archive_files import Downloader, Outcome, Slack, due_fetches, run_fetch
-from bot.services.archive_notify import checklist_content, fetch_notice
-from bot.slack import archive_blocks as ab
 from bot.slackkit import blocks as kit
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.outbox import Message, enqueue

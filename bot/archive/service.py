@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot.archive import core as core
+from bot.archive.core import Notified, Reason, SnapshotKind, Step
 from bot.config import ArchiveRules
-from bot.core import archive as core
-from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.core.register import LIVE
 from bot.items import service as items
 from bot.items.core import Status
@@ -288,7 +288,7 @@ def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> 
         "deletion.log", f"deletion:{deletion.id}", after=_data(deletion) | {"account": account.key}
     )
     result = view_of(ctx, deletion.id)
-    from bot.services import archive_notify
+    from bot.archive import messages as archive_notify
 
     text, blocks = archive_notify.checklist_content(ctx, result)
     enqueue(

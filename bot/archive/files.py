@@ -32,8 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.archive import core as core
 from bot.config import ArchiveRules
-from bot.core import archive as core
 from bot.kernel.audit import audit
 from bot.kernel.errors import UserInputError
 from bot.slackkit.gateway import SlackSendError
@@ -547,7 +547,7 @@ def run_fetch(
                 archived = existing
             fetch.status, fetch.archived_file_id, fetch.last_error = "done", archived.id, None
             if owner == "deletion":
-                from bot.services.archive import refresh_completion
+                from bot.archive.service import refresh_completion
 
                 deletion = session.get(Deletion, owner_id)
                 assert deletion is not None

@@ -26,8 +26,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
+from bot.archive.core import Notified, Reason, SnapshotKind, Step
 from bot.config import ArchiveRules
-from bot.core.archive import Notified, Reason, SnapshotKind, Step
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slack import ids
@@ -35,7 +35,7 @@ from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
 
 if TYPE_CHECKING:
-    from bot.services.archive import DeletionView, SnapshotPlan
+    from bot.archive.service import DeletionView, SnapshotPlan
     from bot.store.models import Account, Deletion
 
 # The file types the file inputs offer (Slack's filetype names).

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.archive import blocks as ab
+from bot.archive.service import DeletionView, checklist_place
 from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
-from bot.services.archive import DeletionView, checklist_place
-from bot.slack import archive_blocks as ab
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message
 from bot.store.models import Deletion, FileFetch

@@ -12,9 +12,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
+from bot.archive import blocks as ab
+from bot.archive import core as core
+from bot.archive import service as archive
+from bot.archive.core import Notified, SnapshotKind
+from bot.archive.files import SlackFile, check_declared, record_fetches
+from bot.archive.jobs import Checklists, fetch_files
+from bot.archive.messages import checklist_content
 from bot.config import ArchiveRules
-from bot.core import archive as core
-from bot.core.archive import Notified, SnapshotKind
 from bot.items import service as items
 from bot.items.blocks import done_modal
 from bot.items.listeners import (
@@ -27,15 +32,10 @@ from bot.items.listeners import (
     _values,
     refresh_card,
 )
-from bot.jobs.archive import Checklists, fetch_files
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
 from bot.rota.teams import team_views
-from bot.services import archive
-from bot.services.archive_files import SlackFile, check_declared, record_fetches
-from bot.services.archive_notify import checklist_content
-from bot.slack import archive_blocks as ab
 from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
