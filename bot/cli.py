@@ -242,8 +242,8 @@ def _register_database(settings: Settings) -> sa.engine.Engine:
 def cmd_import(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from bot.register.io import RegisterFileError, import_register, read_register_file
     from bot.runtime import wall_clock
-    from bot.services.register_io import RegisterFileError, import_register, read_register_file
 
     settings = _settings()
     load_config(settings.config_path)  # a broken configuration stops here, not halfway
@@ -289,8 +289,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _export_public(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from bot.register.io import public_accounts, public_files, write_public
     from bot.runtime import wall_clock
-    from bot.services.register_io import public_accounts, public_files, write_public
 
     if args.format or args.include_closed:
         raise CliError(
@@ -323,7 +323,7 @@ def _export_public(args: argparse.Namespace) -> int:
 def cmd_export_register(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from bot.services.register_io import register_csv, register_rows, register_toml, write_atomic
+    from bot.register.io import register_csv, register_rows, register_toml, write_atomic
 
     if args.public:
         return _export_public(args)

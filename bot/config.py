@@ -125,7 +125,7 @@ class AccountDecl:
     deadline_working_days: int | None = None  # None: the organisation's setting
     must_register: bool = False  # items on this account must be registered (RK5)
     snapshot_months: int | None = None  # None: the organisation's [archive] setting
-    # The register (see bot.core.register):
+    # The register (see bot.register.core):
     kind: str = "page"
     unit: str | None = None
     manager: str | None = None

@@ -16,7 +16,7 @@ from bot.archive.files import Outcome
 from bot.archive.jobs import fetch_files
 from bot.config import OrgConfig, load_config
 from bot.jobs.runner import SweepResult, sweep
-from bot.services.config_sync import apply_config
+from bot.register.sync import apply_config
 from bot.services.home import refresh_homes
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app

@@ -19,9 +19,9 @@ from sqlmodel import Session, col, func, select
 
 from bot.cli import main
 from bot.config import AccountKind, _Reader, account_decl, parse_config
-from bot.core.register import Status
-from bot.services.config_sync import apply_config
-from bot.services.register_io import EXPORT_COLUMNS, collation_key
+from bot.register.core import Status
+from bot.register.io import EXPORT_COLUMNS, collation_key
+from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate, session_scope
 from bot.store.models import Account, AuditLog, Team
 from tests.harness import CONFIG

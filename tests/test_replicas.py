@@ -31,7 +31,7 @@ from bot.config import OrgConfig, parse_config
 from bot.items.service import NewItem, create_item
 from bot.jobs.runner import run_jobs
 from bot.kernel.context import Ctx
-from bot.services.config_sync import apply_config
+from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox
 from tests.fakeslack import (

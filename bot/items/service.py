@@ -15,12 +15,12 @@ from urllib.parse import urlparse
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.core.register import LIVE
-from bot.core.register import Status as AccountStatus
 from bot.items import core as core
 from bot.items.core import Status
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.register.core import LIVE
+from bot.register.core import Status as AccountStatus
 from bot.rota import core as rota
 from bot.rota.service import _duty_inputs
 from bot.rota.teams import TeamView, team_views

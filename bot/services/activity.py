@@ -18,12 +18,12 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
 from bot.core import activity as core
-from bot.core.register import Status, cadence_of, inactive_since
 from bot.items import service as items
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
-from bot.services.accounts import last_posts, watched_since
+from bot.register.accounts import last_posts, watched_since
+from bot.register.core import Status, cadence_of, inactive_since
 from bot.store.models import Account, AccountPost
 
 SOURCES = ("command", "button", "http", "feed")

@@ -19,22 +19,22 @@ from sqlmodel import Session, col, select
 
 from bot.archive.service import has_final_snapshot
 from bot.config import OrgConfig
-from bot.core import register as core
-from bot.core.register import ClosureStepName, FlagAction, FlagKind, Status
 from bot.kernel.audience import lang_of_target
 from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.rota.core import Absence
-from bot.rota.teams import absences_from, members_of
-from bot.services.accounts import (
+from bot.register import core as core
+from bot.register.accounts import (
     last_posts,
     lifecycle_targets,
     live_accounts,
     may_manage,
     watched_since,
 )
+from bot.register.core import ClosureStepName, FlagAction, FlagKind, Status
+from bot.rota.core import Absence
+from bot.rota.teams import absences_from, members_of
 from bot.slack import lifecycle_blocks as lb
 from bot.slackkit.blocks import text_blocks
 from bot.slackkit.gateway import SlackSendError

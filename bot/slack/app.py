@@ -394,11 +394,11 @@ def build_app(
     from bot.archive import listeners as archive_listeners
 
     archive_listeners.register(app, deps)
+    from bot.register import listeners as register_listeners
     from bot.slack import (
         activity_listeners,
         home_listeners,
         lifecycle_listeners,
-        register_listeners,
         report_listeners,
         request_listeners,
     )

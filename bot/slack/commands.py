@@ -315,7 +315,7 @@ def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     """`/vakt account [<key> | add | edit <key> | close <key> [reason] | intake ... |
     new <key> <platform> <team> <url> <name>]`."""
     if not words:
-        return _delegate("bot.slack.register_commands", "cmd_accounts", ctx, lang, words)
+        return _delegate("bot.register.commands", "cmd_accounts", ctx, lang, words)
     action = words[0].lower()
     if action in ("intake", "innboks", "inkorg"):
         ctx.require_coordinator()
@@ -330,13 +330,13 @@ def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         account = rota.create_account(ctx, key, platform, team_key, url, " ".join(name))
         return _reply(t(lang, "account.created", name=account.name, key=account.key, team=team_key))
     if action in ACCOUNT_ADD:
-        return _delegate("bot.slack.register_commands", "account_add", ctx, lang, words[1:])
+        return _delegate("bot.register.commands", "account_add", ctx, lang, words[1:])
     if action in ACCOUNT_EDIT:
-        return _delegate("bot.slack.register_commands", "account_edit", ctx, lang, words[1:])
+        return _delegate("bot.register.commands", "account_edit", ctx, lang, words[1:])
     if action in ACCOUNT_CLOSE:
         return _delegate("bot.slack.lifecycle_commands", "account_close", ctx, lang, words[1:])
     if len(words) == 1:
-        return _delegate("bot.slack.register_commands", "account_show", ctx, lang, words)
+        return _delegate("bot.register.commands", "account_show", ctx, lang, words)
     raise UserInputError("error.account_usage")
 
 
@@ -512,7 +512,7 @@ COMMANDS = (
     Command("teams", cmd_teams, ("teams", "lag")),
     Command(
         "accounts",
-        _lazy("bot.slack.register_commands", "cmd_accounts"),
+        _lazy("bot.register.commands", "cmd_accounts"),
         ("accounts", "kontoer", "konton", "register", "registeret", "registret"),
     ),
     Command("team", cmd_team, ("team",)),

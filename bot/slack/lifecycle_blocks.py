@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind, QuietPeriod, is_kept
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_date, plain, t
+from bot.register.core import CLOSURE_STEPS, ClosureStepName, FlagKind, QuietPeriod, is_kept
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import escape, linked
 

@@ -13,12 +13,12 @@ from slack_bolt import Ack, App, Respond
 
 from bot.archive import blocks as ab
 from bot.archive.core import SnapshotKind
-from bot.core.register import ClosureStepName
 from bot.items.blocks import done_modal
 from bot.items.listeners import _field, _selected, _string, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
+from bot.register.core import ClosureStepName
 from bot.services import lifecycle
 from bot.slack import lifecycle_blocks as lb
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language

@@ -28,7 +28,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.config import PLATFORMS, AccountKind, Approvals
-from bot.core.register import split_users
 from bot.core.requests import (
     ANSWERS,
     MAX_ADMINS,
@@ -40,6 +39,7 @@ from bot.core.requests import (
     Role,
 )
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
+from bot.register.core import split_users
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
 

@@ -86,7 +86,7 @@ class Account(SQLModel, table=True):
     managed: bool = Field(default=False)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
-    # The register (issue 5): see bot.core.register for the values.
+    # The register (issue 5): see bot.register.core for the values.
     kind: str = Field(default="page", max_length=20, sa_column_kwargs={"server_default": "page"})
     unit: str | None = Field(default=None, max_length=200)  # the owning unit
     manager: str | None = Field(default=None, max_length=20)  # None: the team's manager
@@ -468,7 +468,7 @@ class AccountFlag(SQLModel, table=True):
     __tablename__ = "account_flag"
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
-    kind: str = Field(max_length=20)  # see bot.core.register.FlagKind
+    kind: str = Field(max_length=20)  # see bot.register.core.FlagKind
     open_key: str | None = Field(default=None, max_length=40, unique=True)
     detail: str | None = Field(default=None, max_length=200)
     raised_at: datetime = _utc()
@@ -504,7 +504,7 @@ class ClosureStep(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("closure_id", "step", name="uq_closure_step"),)
     id: int | None = Field(default=None, primary_key=True)
     closure_id: int = Field(foreign_key="account_closure.id", index=True, ondelete="CASCADE")
-    step: str = Field(max_length=30)  # see bot.core.register.ClosureStepName
+    step: str = Field(max_length=30)  # see bot.register.core.ClosureStepName
     done_by: str = Field(max_length=20)
     done_at: datetime = _utc()
     waived_reason: str | None = Field(default=None, max_length=500)

@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import AccountKind, RegisterRules
-from bot.core.register import (
+from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.slots import week_key, weekly_day
+from bot.register.core import (
     CLOSURE_STEPS,
     WAIVABLE,
     ClosureStepName,
@@ -36,8 +38,6 @@ from bot.core.register import (
     quiet_until,
     split_users,
 )
-from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
-from bot.kernel.slots import week_key, weekly_day
 from bot.rota.core import Absence, AbsenceKind
 
 CAL = WorkCalendar(

@@ -17,7 +17,7 @@ from bot.config import OrgConfig, parse_config
 from bot.jobs.runner import SweepResult, run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
-from bot.services.config_sync import apply_config
+from bot.register.sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import Account, ArchivedFile, Deletion, Outbox
 from tests.harness import OSLO

@@ -17,9 +17,9 @@ from bot.config import OrgConfig, parse_config
 from bot.jobs.runner import run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.register.sync import apply_config
 from bot.rota.core import AbsenceKind
 from bot.services import lifecycle
-from bot.services.config_sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import (
     Absence,

@@ -8,8 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import parse_config
+from bot.register.sync import apply_config
 from bot.rota.teams import members_of
-from bot.services.config_sync import apply_config
 from bot.store.models import Account, AuditLog, Team
 from tests.harness import CONFIG
 

@@ -18,10 +18,10 @@ from bot.feeds import service as feeds
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.kernel.parse import DateRange
+from bot.register.sync import apply_config
 from bot.rota import service as rota
 from bot.rota.core import AbsenceKind
 from bot.rota.teams import team_views
-from bot.services.config_sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import AuditLog, CalendarFeed
 from tests.harness import CONFIG, OSLO

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.archive.service import has_final_snapshot
-from bot.core.register import CLOSURE_STEPS, ClosureStepName, FlagKind
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
+from bot.register.core import CLOSURE_STEPS, ClosureStepName, FlagKind
 from bot.rota import service as rota
 from bot.rota.teams import all_teams
 from bot.services import lifecycle

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from bot.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound
-from bot.services import register
-from bot.services.config_sync import apply_config
-from bot.services.register import AccountFields, InvalidFields, Show
+from bot.register import service as register
+from bot.register.service import AccountFields, InvalidFields, Show
+from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate
 from bot.store.models import (
     Account,

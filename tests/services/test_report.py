@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from bot.config import OrgConfig, parse_config
 from bot.core import report as core
 from bot.items.core import Status
+from bot.register.sync import apply_config
 from bot.services import report
-from bot.services.config_sync import apply_config
 from bot.services.report_chart import chart_png
 from bot.slack import report_blocks as rb
 from bot.store.db import session_scope

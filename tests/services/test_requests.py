@@ -19,9 +19,9 @@ from bot.core.requests import RequestForm, Role
 from bot.jobs.requests import request_reminder_job
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
+from bot.register.sync import apply_config
 from bot.rota.teams import all_teams
 from bot.services import requests
-from bot.services.config_sync import apply_config
 from bot.slack import request_blocks as rb
 from bot.store.db import make_engine, migrate, session_scope
 from bot.store.models import Account, AccountRequest, AuditLog, Outbox

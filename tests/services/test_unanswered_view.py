@@ -15,7 +15,7 @@ from bot.config import parse_config
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.context import Ctx
-from bot.services.config_sync import apply_config
+from bot.register.sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import Account, Item
 from tests.harness import CONFIG, OSLO

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.slack import register_blocks as rb
+from bot.register import blocks as rb
 from bot.store.models import Account, AccountPost, AuditLog, Team
 from tests.fakeslack import FakeSlack, block_actions_body, slash_command_body, view_submission_body
 from tests.harness import CONFIG, OSLO, Vakt

@@ -21,11 +21,11 @@ from sqlmodel import Session, col, func, select
 from bot.archive import core as archive_core
 from bot.archive.service import interval, last_snapshots
 from bot.config import CHANNEL_ID, KEY, PLATFORMS, USER_ID, AccountKind
-from bot.core.register import LIVE, Status, cadence_of, join_users, split_users
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotFound, UserInputError
-from bot.services.accounts import account_manager, last_posts
-from bot.services.config_sync import account_data
+from bot.register.accounts import account_manager, last_posts
+from bot.register.core import LIVE, Status, cadence_of, join_users, split_users
+from bot.register.sync import account_data
 from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, Team
 
 MAX_TEXT = 2000  # purpose, audience, dialogue, privacy, resources, plan (as the config file)

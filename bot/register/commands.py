@@ -11,9 +11,9 @@ from bot.config import KEY
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
-from bot.services import register
-from bot.services.register import Show
-from bot.slack import register_blocks as rb
+from bot.register import blocks as rb
+from bot.register import service as register
+from bot.register.service import Show
 from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit
 from bot.store.models import Team

@@ -31,11 +31,11 @@ from babel.dates import format_date
 from sqlmodel import Session, col, select
 
 from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
-from bot.core.register import Status, is_public, split_users
 from bot.kernel.audit import audit
 from bot.kernel.csvfile import csv_bytes, restore
 from bot.kernel.i18n import catalog, plain
-from bot.services.config_sync import account_data, apply_register_fields
+from bot.register.core import Status, is_public, split_users
+from bot.register.sync import account_data, apply_register_fields
 from bot.store.models import Account, Team
 
 ACTOR = "import"

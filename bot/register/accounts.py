@@ -1,6 +1,6 @@
 """What the register's features share: who manages an account, who hears of it, its last post.
 
-The register itself (adding, editing, listing) is in `bot.services.register`; requests, posts,
+The register itself (adding, editing, listing) is in `bot.register.service`; requests, posts,
 flags and closures have their own services.
 """
 
@@ -11,10 +11,10 @@ from datetime import date, datetime
 from sqlmodel import Session, col, func, select
 
 from bot.config import OrgConfig
-from bot.core.register import LIVE
 from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.register.core import LIVE
 from bot.store.models import Account, AccountPost, Team
 
 

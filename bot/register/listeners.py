@@ -14,11 +14,11 @@ from bot.items.listeners import _field, _list, _selected, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
-from bot.services import register as service
-from bot.services.register import AccountFields, FieldError, InvalidFields
-from bot.slack import register_blocks as rb
+from bot.register import blocks as rb
+from bot.register import service as service
+from bot.register.commands import edit_modal
+from bot.register.service import AccountFields, FieldError, InvalidFields
 from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
-from bot.slack.register_commands import edit_modal
 from bot.slackkit.blocks import escape
 from bot.slackkit.payload import Stale, meta_text, metadata
 
