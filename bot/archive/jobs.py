@@ -275,7 +275,7 @@ def _closures_after_final_snapshots(
         )
     if not accounts:
         return
-    from bot.services.lifecycle import Updater
+    from bot.lifecycle.service import Updater
 
     updater = Updater(engine, config, calendar, slack)
     for account_id in accounts:

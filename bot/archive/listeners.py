@@ -520,6 +520,6 @@ def register(app: App, deps: Deps) -> None:
         if kind == SnapshotKind.FINAL and account.id is not None:
             # A closure waiting for this snapshot may now be complete (a link counts at once,
             # files once archived above).
-            from bot.slack.lifecycle_listeners import refresh_account
+            from bot.lifecycle.listeners import refresh_account
 
             refresh_account(deps, account.id, user)

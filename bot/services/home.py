@@ -29,10 +29,10 @@ from bot.items.core import ItemLine, Status
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.lifecycle import service as lifecycle
 from bot.rota import core as rota
 from bot.rota.service import MAX_WEEKS
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
-from bot.services import lifecycle
 from bot.services.requests import view_of
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope

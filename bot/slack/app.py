@@ -394,14 +394,9 @@ def build_app(
     from bot.archive import listeners as archive_listeners
 
     archive_listeners.register(app, deps)
+    from bot.lifecycle import listeners as lifecycle_listeners
     from bot.register import listeners as register_listeners
-    from bot.slack import (
-        activity_listeners,
-        home_listeners,
-        lifecycle_listeners,
-        report_listeners,
-        request_listeners,
-    )
+    from bot.slack import activity_listeners, home_listeners, report_listeners, request_listeners
 
     for module in (
         register_listeners,

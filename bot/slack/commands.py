@@ -334,7 +334,7 @@ def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if action in ACCOUNT_EDIT:
         return _delegate("bot.register.commands", "account_edit", ctx, lang, words[1:])
     if action in ACCOUNT_CLOSE:
-        return _delegate("bot.slack.lifecycle_commands", "account_close", ctx, lang, words[1:])
+        return _delegate("bot.lifecycle.commands", "account_close", ctx, lang, words[1:])
     if len(words) == 1:
         return _delegate("bot.register.commands", "account_show", ctx, lang, words)
     raise UserInputError("error.account_usage")
@@ -551,7 +551,7 @@ COMMANDS = (
     ),
     Command(
         "flags",
-        _lazy("bot.slack.lifecycle_commands", "cmd_flags"),
+        _lazy("bot.lifecycle.commands", "cmd_flags"),
         ("flags", "flagg", "flagga", "flaggor", "flagget"),
     ),
     Command("export", cmd_export, ("export", "eksport", "eksporter", "exportera")),

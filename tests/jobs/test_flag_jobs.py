@@ -17,9 +17,9 @@ from bot.config import OrgConfig, parse_config
 from bot.jobs.runner import run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
+from bot.lifecycle import service as lifecycle
 from bot.register.sync import apply_config
 from bot.rota.core import AbsenceKind
-from bot.services import lifecycle
 from bot.store.db import session_scope
 from bot.store.models import (
     Absence,
@@ -498,7 +498,7 @@ def test_an_old_account_loaded_into_the_register_is_not_flagged_at_once(engine: 
 
 
 def test_a_silence_from_another_year_shows_the_year(org: Org) -> None:
-    from bot.slack.lifecycle_blocks import flag_description
+    from bot.lifecycle.blocks import flag_description
 
     org.post(at(2026, 11, 3, 12))
     org.sweep(at(2026, 11, 23))

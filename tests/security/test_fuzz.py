@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.slack import commands, ids
-from bot.slack import lifecycle_blocks as lb
 from bot.slack import request_blocks as reqb
 from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.slack import ids
-from bot.slack import lifecycle_blocks as lb
 from bot.slack import request_blocks as reqb
 from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.slackkit.socket_mode import SocketModeRunner

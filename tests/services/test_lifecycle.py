@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from bot.archive.service import has_final_snapshot
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError, VaktError
+from bot.lifecycle import service as lifecycle
 from bot.register.core import CLOSURE_STEPS, ClosureStepName, FlagKind
 from bot.rota import service as rota
 from bot.rota.teams import all_teams
-from bot.services import lifecycle
 from bot.store.db import session_scope
 from bot.store.models import AccountClosure, AccountFlag, AuditLog, Outbox, Snapshot
 from tests.jobs.test_flag_jobs import Org, at, make_config

@@ -24,6 +24,7 @@ from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.lifecycle import blocks as lb
 from bot.register import core as core
 from bot.register.accounts import (
     last_posts,
@@ -35,7 +36,6 @@ from bot.register.accounts import (
 from bot.register.core import ClosureStepName, FlagAction, FlagKind, Status
 from bot.rota.core import Absence
 from bot.rota.teams import absences_from, members_of
-from bot.slack import lifecycle_blocks as lb
 from bot.slackkit.blocks import text_blocks
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.outbox import Message, enqueue

@@ -6,8 +6,8 @@ from bot.items.service import account_by_key
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
-from bot.services import lifecycle
-from bot.slack import lifecycle_blocks as lb
+from bot.lifecycle import blocks as lb
+from bot.lifecycle import service as lifecycle
 from bot.slack.commands import Reply
 from bot.slackkit.blocks import text_blocks
 

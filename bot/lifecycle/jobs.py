@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import daily_slot, weekly_slot
-from bot.services import lifecycle
+from bot.lifecycle import service as lifecycle
 from bot.slackkit.outbox import Message
 
 

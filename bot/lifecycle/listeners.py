@@ -18,12 +18,12 @@ from bot.items.listeners import _field, _selected, _string, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
+from bot.lifecycle import blocks as lb
+from bot.lifecycle import service as lifecycle
+from bot.lifecycle.commands import started_text
 from bot.register.core import ClosureStepName
-from bot.services import lifecycle
-from bot.slack import lifecycle_blocks as lb
 from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
-from bot.slack.lifecycle_commands import started_text
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 

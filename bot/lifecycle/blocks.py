@@ -31,7 +31,7 @@ from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import escape, linked
 
 if TYPE_CHECKING:
-    from bot.services.lifecycle import ClosureView, FlagView
+    from bot.lifecycle.service import ClosureView, FlagView
     from bot.store.models import Account
 
 # Buttons and modals (values: a flag id, a closure id, or "<closure id>:<step>").
