@@ -24,16 +24,16 @@ from bot.archive import service as archive
 from bot.config import OrgConfig
 from bot.core import home as core
 from bot.core.home import Listing, clip
-from bot.core.requests import RequestStatus, Role
 from bot.items.core import ItemLine, Status
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.lifecycle import service as lifecycle
+from bot.requests.core import RequestStatus, Role
+from bot.requests.service import view_of
 from bot.rota import core as rota
 from bot.rota.service import MAX_WEEKS
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
-from bot.services.requests import view_of
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 from bot.store.models import (

@@ -396,7 +396,8 @@ def build_app(
     archive_listeners.register(app, deps)
     from bot.lifecycle import listeners as lifecycle_listeners
     from bot.register import listeners as register_listeners
-    from bot.slack import activity_listeners, home_listeners, report_listeners, request_listeners
+    from bot.requests import listeners as request_listeners
+    from bot.slack import activity_listeners, home_listeners, report_listeners
 
     for module in (
         register_listeners,

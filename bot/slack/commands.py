@@ -536,12 +536,12 @@ COMMANDS = (
     ),
     Command(
         "request",
-        _lazy("bot.slack.request_commands", "cmd_request"),
+        _lazy("bot.requests.commands", "cmd_request"),
         ("request", "søknad", "soknad", "ansökan", "ansokan", "bestill", "beställ"),
     ),
     Command(
         "requests",
-        _lazy("bot.slack.request_commands", "cmd_requests"),
+        _lazy("bot.requests.commands", "cmd_requests"),
         ("requests", "søknader", "soknader", "ansökningar", "ansokningar"),
     ),
     Command(

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from bot.config import PLATFORMS, Approvals
-from bot.core.requests import (
+from bot.kernel.errors import UserInputError
+from bot.requests.core import (
     RequestForm,
     Role,
     awaited,
@@ -19,7 +20,6 @@ from bot.core.requests import (
     roles_of,
     targets_for,
 )
-from bot.kernel.errors import UserInputError
 
 TODAY = date(2026, 11, 23)
 FORM = RequestForm(

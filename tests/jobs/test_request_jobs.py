@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.jobs.runner import run_jobs
-from bot.services import requests
-from bot.slack import request_blocks as rb
+from bot.requests import blocks as rb
+from bot.requests import service as requests
 from bot.store.models import Outbox
 from tests.harness import OSLO
 from tests.services.test_requests import FORM, Org, make_config

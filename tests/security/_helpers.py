@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.kernel.i18n import catalog
+from bot.requests import blocks as reqb
 from bot.slack import ids
-from bot.slack import request_blocks as reqb
 from bot.store.models import (
     Absence,
     Account,

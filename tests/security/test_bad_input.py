@@ -116,7 +116,7 @@ def test_a_modal_state_not_shaped_like_slacks_gets_field_errors(vakt: Vakt, logs
     assert answer["response_action"] == "errors", answer
     # Multi-selects whose choices are not a list (found by the fuzzer: a 500 before the ack).
     from bot.register import blocks as register_blocks
-    from bot.slack import request_blocks
+    from bot.requests import blocks as request_blocks
 
     for callback, metadata, user in (
         (register_blocks.ACCOUNT_VIEW, '{"mode": "add"}', "U0COORD1"),

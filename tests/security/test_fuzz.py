@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
+from bot.requests import blocks as reqb
 from bot.slack import commands, ids
-from bot.slack import request_blocks as reqb
 from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (
     FakeSlack,

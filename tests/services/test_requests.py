@@ -15,14 +15,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core.requests import RequestForm, Role
-from bot.jobs.requests import request_reminder_job
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.register.sync import apply_config
+from bot.requests import blocks as rb
+from bot.requests import service as requests
+from bot.requests.core import RequestForm, Role
+from bot.requests.jobs import request_reminder_job
 from bot.rota.teams import all_teams
-from bot.services import requests
-from bot.slack import request_blocks as rb
 from bot.store.db import make_engine, migrate, session_scope
 from bot.store.models import Account, AccountRequest, AuditLog, Outbox
 from tests.harness import OSLO

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.slack import request_blocks as rb
+from bot.requests import blocks as rb
 from bot.store.models import Account, AccountRequest, AuditLog, Outbox
 from tests.fakeslack import FakeSlack, block_actions_body
 from tests.harness import Vakt

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import weekly_slot
-from bot.services.requests import weekly_reminders
+from bot.requests.service import weekly_reminders
 from bot.slackkit.outbox import Message, enqueue
 
 

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from bot.config import PLATFORMS, Approvals, OrgConfig
-from bot.core.requests import (
+from bot.kernel.audience import coordinator_targets, lang_for, lang_of_target
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.context import Ctx
+from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.register.core import Status, join_users, key_for, split_users
+from bot.register.sync import account_data
+from bot.requests import blocks as rb
+from bot.requests.core import (
     RECENT_DAYS,
     RequestForm,
     RequestStatus,
@@ -31,13 +38,6 @@ from bot.core.requests import (
     roles_of,
     targets_for,
 )
-from bot.kernel.audience import coordinator_targets, lang_for, lang_of_target
-from bot.kernel.calendar import WorkCalendar
-from bot.kernel.context import Ctx
-from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.register.core import Status, join_users, key_for, split_users
-from bot.register.sync import account_data
-from bot.slack import request_blocks as rb
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, AccountRequest, Outbox, Team

@@ -28,7 +28,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.config import PLATFORMS, AccountKind, Approvals
-from bot.core.requests import (
+from bot.kernel.i18n import fmt_date, fmt_week, plain, t
+from bot.register.core import split_users
+from bot.requests.core import (
     ANSWERS,
     MAX_ADMINS,
     NAME_LIMIT,
@@ -38,16 +40,14 @@ from bot.core.requests import (
     RequestStatus,
     Role,
 )
-from bot.kernel.i18n import fmt_date, fmt_week, plain, t
-from bot.register.core import split_users
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
 
 if TYPE_CHECKING:
-    from bot.services.requests import Listing, RequestView
+    from bot.requests.service import Listing, RequestView
     from bot.store.models import Team
 
-# Action and callback ids, shared with bot/slack/request_listeners.py.
+# Action and callback ids, shared with bot/requests/listeners.py.
 REQUEST_VIEW = "vakt_request_view"
 DECLINE_VIEW = "vakt_request_decline_view"
 APPROVE = "vakt_request_approve"

@@ -11,14 +11,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.requests import RequestForm
 from bot.items.blocks import done_modal
 from bot.items.listeners import _field, _list, _selected, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
-from bot.services import requests
-from bot.slack import request_blocks as rb
+from bot.requests import blocks as rb
+from bot.requests import service as requests
+from bot.requests.core import RequestForm
 from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.core.requests import NAME_LIMIT
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
+from bot.requests import blocks as rb
+from bot.requests import service as requests
+from bot.requests.core import NAME_LIMIT
 from bot.rota.teams import team_views
-from bot.services import requests
-from bot.slack import request_blocks as rb
 from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit
 
