@@ -34,6 +34,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.activity import service as activity
 from bot.feeds import service as feeds
 from bot.items import service as items
 from bot.items.core import Status
@@ -42,7 +43,6 @@ from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
 from bot.kernel.parse import clean
 from bot.metrics import VaktCollector, describe, probe_engine
-from bot.services import activity
 from bot.slack.app import Deps, _deliver_now, request_ctx
 from bot.store.db import (
     MIGRATIONS,

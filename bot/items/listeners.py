@@ -247,8 +247,8 @@ def _url(raw: Any) -> str | None:
 def register(app: App, deps: Deps) -> None:
     """Wire the item listeners."""
 
+    from bot.activity import listeners as activity_listeners
     from bot.archive import listeners as archive_listeners
-    from bot.slack import activity_listeners
 
     @app.event("message")
     def on_message(body: dict[str, Any]) -> None:

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.activity.jobs import activity_job, volume_job
 from bot.archive.jobs import deletion_job, review_job, snapshot_job
 from bot.config import OrgConfig
 from bot.items.jobs import reminder_job, retention_job
-from bot.jobs.activity import activity_job, volume_job
 from bot.jobs.report import weekly_report_job
 from bot.kernel.calendar import WorkCalendar
 from bot.lifecycle.jobs import flag_job

@@ -394,10 +394,11 @@ def build_app(
     from bot.archive import listeners as archive_listeners
 
     archive_listeners.register(app, deps)
+    from bot.activity import listeners as activity_listeners
     from bot.lifecycle import listeners as lifecycle_listeners
     from bot.register import listeners as register_listeners
     from bot.requests import listeners as request_listeners
-    from bot.slack import activity_listeners, home_listeners, report_listeners
+    from bot.slack import home_listeners, report_listeners
 
     for module in (
         register_listeners,

@@ -546,7 +546,7 @@ COMMANDS = (
     ),
     Command(
         "posted",
-        _lazy("bot.slack.activity_commands", "cmd_posted"),
+        _lazy("bot.activity.commands", "cmd_posted"),
         ("posted", "post", "postet", "publisert", "publicerat", "publicerad", "postat"),
     ),
     Command(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.activity.core import day_bounds, silent_days, volume_days, volume_weeks, week_bounds
 from bot.config import parse_config
-from bot.core.activity import day_bounds, silent_days, volume_days, volume_weeks, week_bounds
 from tests.harness import CONFIG
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.activity import service as activity
 from bot.config import OrgConfig, parse_config
 from bot.jobs.runner import run_jobs
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
-from bot.services import activity
 from bot.slackkit.blocks import MESSAGE_BLOCKS
 from bot.store.db import session_scope
 from bot.store.models import Account, Outbox, Team

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from bot.activity.blocks import ACTIVITY_POSTED
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.register.core import ClosureStepName
 from bot.requests import blocks as reqb
 from bot.slack import commands, ids
-from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.store.models import (
     Item,
 )

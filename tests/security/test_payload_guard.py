@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.activity.blocks import ACTIVITY_POSTED
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.requests import blocks as reqb
 from bot.slack import ids
-from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.slackkit.socket_mode import SocketModeRunner
 from bot.store.models import Absence, Item
 from tests.fakeslack import (

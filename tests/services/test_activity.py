@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from bot.activity import service as activity
 from bot.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.register.sync import apply_config
-from bot.services import activity
 from bot.store.db import make_engine, migrate, session_scope
 from bot.store.models import Account, AccountPost, AuditLog
 from tests.harness import CONFIG, OSLO

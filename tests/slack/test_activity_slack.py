@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
+from bot.activity.blocks import ACTIVITY_POSTED
 from bot.jobs.runner import run_jobs
-from bot.slack.activity_blocks import ACTIVITY_POSTED
 from bot.slackkit.outbox import deliver
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountPost, Item, Team

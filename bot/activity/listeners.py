@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.activity import service as activity
+from bot.activity.blocks import ACTIVITY_POSTED, account_label
+from bot.activity.commands import week_lines
 from bot.items.listeners import INTAKE_SUBTYPES, _instant, _own, _seen
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
-from bot.services import activity
-from bot.slack.activity_blocks import ACTIVITY_POSTED, account_label
-from bot.slack.activity_commands import week_lines
 from bot.slack.app import Deps, request_ctx, user_language
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload

@@ -19,7 +19,7 @@ from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
 
 if TYPE_CHECKING:
-    from bot.services.activity import ActivityRow
+    from bot.activity.service import ActivityRow
     from bot.store.models import Account
 
 # The button on each account of the weekly activity message (value: the account id).

@@ -16,8 +16,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot.activity import core as core
 from bot.config import OrgConfig
-from bot.core import activity as core
 from bot.items import service as items
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx

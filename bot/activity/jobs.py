@@ -13,8 +13,10 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.activity import blocks as ab
+from bot.activity import core as core
+from bot.activity import service as activity
 from bot.config import OrgConfig
-from bot.core import activity as core
 from bot.kernel.audience import lang_of_target
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.slots import week_key, weekly_slot
@@ -22,8 +24,6 @@ from bot.register.accounts import account_manager, live_accounts
 from bot.register.core import Status, over_limit
 from bot.rota import core as rota
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
-from bot.services import activity
-from bot.slack import activity_blocks as ab
 from bot.slackkit.outbox import Message, enqueue
 
 log = logging.getLogger(__name__)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from bot.activity import service as activity
+from bot.activity.blocks import account_label
 from bot.items import service as items
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, t
 from bot.kernel.parse import NORDIC_DATE, looks_like_date, parse_when
-from bot.services import activity
-from bot.slack.activity_blocks import account_label
 from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit
 from bot.store.models import Account, AccountPost
