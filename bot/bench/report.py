@@ -35,12 +35,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.config import parse_config
-from bot.core import report as core
 from bot.items.core import Status
-from bot.jobs.report import weekly_report_job
-from bot.services import report
-from bot.services.report_chart import chart_png
-from bot.slack.report_blocks import report_message
+from bot.report import core as core
+from bot.report import service as report
+from bot.report.blocks import report_message
+from bot.report.chart import chart_png
+from bot.report.jobs import weekly_report_job
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Team
 

@@ -17,9 +17,9 @@ from bot.activity.jobs import activity_job, volume_job
 from bot.archive.jobs import deletion_job, review_job, snapshot_job
 from bot.config import OrgConfig
 from bot.items.jobs import reminder_job, retention_job
-from bot.jobs.report import weekly_report_job
 from bot.kernel.calendar import WorkCalendar
 from bot.lifecycle.jobs import flag_job
+from bot.report.jobs import weekly_report_job
 from bot.requests.jobs import request_reminder_job
 from bot.rota.jobs import gap_job, handover_job
 from bot.slackkit.outbox import Message, Sender, deliver

@@ -562,7 +562,7 @@ COMMANDS = (
     ),
     Command(
         "report",
-        _lazy("bot.slack.report_commands", "cmd_report"),
+        _lazy("bot.report.commands", "cmd_report"),
         ("report", "rapport", "ukerapport", "veckorapport", "weekly"),
     ),
     Command("help", cmd_help, ("help", "hjelp", "hjälp", "?")),

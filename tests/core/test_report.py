@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.config import parse_config
-from bot.core import report as core
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.errors import UserInputError
+from bot.report import core as core
 from tests.harness import CONFIG, OSLO
 
 CAL: WorkCalendar = parse_config(CONFIG, "vakt.toml").calendar()

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import OrgConfig, parse_config
-from bot.core import report as core
 from bot.items.core import Status
 from bot.register.sync import apply_config
-from bot.services import report
-from bot.services.report_chart import chart_png
-from bot.slack import report_blocks as rb
+from bot.report import blocks as rb
+from bot.report import core as core
+from bot.report import service as report
+from bot.report.chart import chart_png
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item, Team
 from tests.harness import OSLO

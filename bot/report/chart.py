@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from bot.kernel.i18n import plain
-from bot.services.report import Report, TeamReport
-from bot.slack.report_blocks import deadline_words, duration
+from bot.report.blocks import deadline_words, duration
+from bot.report.service import Report, TeamReport
 
 # 1100 x 620 pixels: Slack shows it whole in its preview and the labels stay readable.
 SIZE = (11.0, 6.2)

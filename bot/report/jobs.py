@@ -17,13 +17,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig
-from bot.core import report as core
 from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_week, plain
-from bot.services import report
-from bot.services.report_chart import chart_png
-from bot.slack import report_blocks as rb
+from bot.report import blocks as rb
+from bot.report import core as core
+from bot.report import service as report
+from bot.report.chart import chart_png
 from bot.slackkit.outbox import Attachment, Message, enqueue
 from bot.store.models import Outbox
 

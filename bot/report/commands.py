@@ -8,12 +8,12 @@ the scheduler retries if Slack fails.
 
 from __future__ import annotations
 
-from bot.core import report as core
-from bot.jobs.report import report_messages
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
-from bot.services import report
-from bot.slack import report_blocks as rb
+from bot.report import blocks as rb
+from bot.report import core as core
+from bot.report import service as report
+from bot.report.jobs import report_messages
 from bot.slack.commands import Reply
 from bot.slackkit.outbox import enqueue
 

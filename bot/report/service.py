@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 
 from bot.archive import service as archive
 from bot.config import OrgConfig
-from bot.core import report as core
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.csvfile import csv_bytes
+from bot.report import core as core
 from bot.rota.teams import all_teams
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
 

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.report import Week, WeekFigures
 from bot.kernel.i18n import fmt_date, fmt_duration, fmt_moment, fmt_week, t
-from bot.services.report import Report, TeamReport, shown_teams
+from bot.report.core import Week, WeekFigures
+from bot.report.service import Report, TeamReport, shown_teams
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
 
