@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from bot.archive.files import Outcome
 from bot.archive.jobs import fetch_files
 from bot.config import OrgConfig, load_config
+from bot.home.service import refresh_homes
 from bot.jobs.runner import SweepResult, sweep
 from bot.register.sync import apply_config
-from bot.services.home import refresh_homes
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
 from bot.slackkit.gateway import SlackGateway, build_client

@@ -395,11 +395,11 @@ def build_app(
 
     archive_listeners.register(app, deps)
     from bot.activity import listeners as activity_listeners
+    from bot.home import listeners as home_listeners
     from bot.lifecycle import listeners as lifecycle_listeners
     from bot.register import listeners as register_listeners
     from bot.report import listeners as report_listeners
     from bot.requests import listeners as request_listeners
-    from bot.slack import home_listeners
 
     for module in (
         register_listeners,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.config import parse_config
-from bot.core import home
+from bot.home import core as home
 from bot.rota import core as r
 from tests.harness import CONFIG
 

@@ -16,12 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import parse_config
-from bot.core.home import ACTIVE, MODAL_ROWS, PUBLISH_BUDGET
+from bot.home import service as home
+from bot.home.core import ACTIVE, MODAL_ROWS, PUBLISH_BUDGET
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
-from bot.services import home
 from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.db import session_scope
 from bot.store.models import (

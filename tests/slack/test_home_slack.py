@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bot.home import blocks as hb
 from bot.items.core import Status
-from bot.slack import home_blocks as hb
 from bot.store.models import AuditLog, HomeView, Item
 from tests.fakeslack import FakeSlack, block_actions_body, event_body
 from tests.harness import CONFIG, OSLO, Vakt

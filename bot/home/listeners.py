@@ -15,12 +15,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.home import blocks as hb
+from bot.home import service as home
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
-from bot.services import home
-from bot.slack import home_blocks as hb
 from bot.slack.app import Deps, request_ctx, user_language
 from bot.slackkit import payload
 from bot.slackkit.gateway import SlackSendError

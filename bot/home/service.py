@@ -1,10 +1,10 @@
 """The App Home tab: each user's duties in one place, published when it changes.
 
 What a home shows is gathered from the database by `Board` (read once per refresh, shared by
-every home it builds) and `gather` (one person's share of it); `bot.slack.home_blocks` renders
+every home it builds) and `gather` (one person's share of it); `bot.home.blocks` renders
 it. `publish_home` publishes one person's home at once (they opened it, or pressed one of its
 buttons); `refresh_homes`, run after every sweep, republishes the homes opened in the last 30
-days whose content changed, within the debounce and the publish budget of `bot.core.home`.
+days whose content changed, within the debounce and the publish budget of `bot.home.core`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from sqlmodel import Session, col, func, select
 from bot.archive import core as archive_core
 from bot.archive import service as archive
 from bot.config import OrgConfig
-from bot.core import home as core
-from bot.core.home import Listing, clip
+from bot.home import core as core
+from bot.home.core import Listing, clip
 from bot.items.core import ItemLine, Status
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
@@ -477,7 +477,7 @@ def _requests_for(board: Board, user: str, coordinator: bool) -> list[RequestLin
 
 def build_view(board: Board, user: str, lang: str, notice: str | None = None) -> dict[str, Any]:
     """A person's home view, rendered in their language."""
-    from bot.slack import home_blocks
+    from bot.home import blocks as home_blocks
 
     return home_blocks.home_view(lang, board.calendar, gather(board, user), notice)
 
@@ -492,7 +492,7 @@ def show_all_view(
     now: datetime,
 ) -> dict[str, Any]:
     """The Show all modal of one list of a person's home (KeyError: no such list)."""
-    from bot.slack import home_blocks
+    from bot.home import blocks as home_blocks
 
     if section not in SECTIONS:
         raise KeyError(section)

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.home import Listing, Spell
+from bot.home.core import Listing, Spell
 from bot.items.core import ItemLine, age_working_days
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import (
