@@ -16,12 +16,12 @@ from bot.archive.files import Outcome
 from bot.archive.jobs import fetch_files
 from bot.config import OrgConfig, load_config
 from bot.home.service import refresh_homes
-from bot.jobs.runner import SweepResult, sweep
 from bot.register.sync import apply_config
 from bot.settings import Settings
 from bot.slack.app import Deps, build_app
 from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.db import make_engine, migrate, session_scope, startup_lock
+from bot.sweep import SweepResult, sweep
 
 log = logging.getLogger(__name__)
 

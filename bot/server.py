@@ -9,22 +9,22 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.httpworker import HttpLimits
 from bot.settings import Settings
+from bot.web.httpworker import HttpLimits
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 8
 REQUEST_THREADS = 8  # per worker: they run the app once a request has been read whole
-WORKER_CLASS = "bot.httpworker.BufferingWorker"
+WORKER_CLASS = "bot.web.httpworker.BufferingWorker"
 
 
 class VaktServer(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        from bot.web import MAX_BODY, MAX_SLACK_BODY
+        from bot.web.app import MAX_BODY, MAX_SLACK_BODY
 
         self.settings = settings
         self.options = options
-        # Read by each worker (bot.httpworker): the deadlines, and as much of a body as the
+        # Read by each worker (bot.web.httpworker): the deadlines, and as much of a body as the
         # largest limit of a route, plus one byte so that route still answers 413.
         self.http_limits = HttpLimits(
             header_timeout=settings.http_header_timeout,
@@ -53,7 +53,7 @@ class VaktServer(BaseApplication):
         from bot.runtime import build_runtime
         from bot.scheduler import start_scheduler, stop_scheduler
         from bot.slackkit.gateway import SlackSendError
-        from bot.web import WebApp
+        from bot.web.app import WebApp
 
         runtime = build_runtime(self.settings)
         try:
@@ -92,7 +92,7 @@ def serve(settings: Settings, *, workers: int | None = None) -> int:
         "bind": f"0.0.0.0:{settings.port}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
         # Not gthread: it reads a request on one of its threads, with no deadline, so a few slow
-        # clients held them all (see bot/httpworker.py).
+        # clients held them all (see bot/web/httpworker.py).
         "worker_class": WORKER_CLASS,
         "threads": REQUEST_THREADS,
         "timeout": 30,

@@ -20,7 +20,7 @@ from bot.console.session import Clock
 from bot.console.session import TrackingExecutor as ConsoleExecutor
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import load_settings
-from bot.web import WebApp
+from bot.web.app import WebApp
 from tests.fakeslack import FakeSlack, block_actions_body, signed_request, slash_command_body
 from tests.waiting import PATIENCE
 

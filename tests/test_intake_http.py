@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from bot import web
 from bot.archive.export import export_archive
 from bot.items import service as items
 from bot.items.core import Status
@@ -23,7 +22,8 @@ from bot.kernel.context import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
 from bot.store.models import Account, AuditLog, Item, Outbox
-from bot.web import IntakeError, check_content_type, check_token, parse_answered, parse_intake
+from bot.web.app import IntakeError, check_content_type, check_token, parse_answered, parse_intake
+from bot.web import app as web
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, OSLO, HttpReply, Vakt
 
@@ -149,7 +149,7 @@ def test_a_database_failure_after_the_commit_does_not_change_the_answer(
         raise sa.exc.OperationalError("SELECT", {}, Exception("database went away"))
 
     monkeypatch.setattr(web, "_deliver_now", broken)
-    with caplog.at_level(logging.WARNING, logger="bot.web"):
+    with caplog.at_level(logging.WARNING, logger="bot.web.app"):
         reply = send(vakt, "/intake", question())
     assert reply.status == 201 and rows(vakt)[0] == 1
     assert "sending its card failed: OperationalError" in caplog.text
@@ -668,7 +668,7 @@ def test_an_unexpected_error_is_a_plain_500(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(web.items, "create_item", boom)
-    with caplog.at_level(logging.ERROR, logger="bot.web"):
+    with caplog.at_level(logging.ERROR, logger="bot.web.app"):
         reply = send(vakt, "/intake", question())
     assert reply.status == 500 and reply.json() == {"ok": False, "error": "internal"}
     assert "Traceback" not in reply.body.decode()

@@ -33,7 +33,7 @@ from bot.logs import JsonFormatter, gunicorn_logconfig
 from bot.runtime import build_runtime
 from bot.settings import SettingsError, load_settings
 from bot.store.db import MIGRATIONS, head_revision, make_engine, migrate
-from bot.web import WebApp
+from bot.web.app import WebApp
 from tests.conftest import PG_URL
 from tests.fakeslack import FakeSlack
 from tests.faults import TcpProxy
@@ -201,7 +201,7 @@ def test_while_postgres_is_cut_away(
     assert refused.headers["Retry-After"] == "30"
     # One line, no traceback; the driver names host and port, never a secret.
     (record,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert record.name == "bot.web" and record.exc_info is None
+    assert record.name == "bot.web.app" and record.exc_info is None
     assert all(r.exc_info is None for r in caplog.records)
     assert "database is unavailable" in record.getMessage()
     assert INTAKE_TOKEN not in caplog.text
@@ -616,7 +616,7 @@ def test_serve_logs_json_lines_and_answers_probes(tmp_path: Path) -> None:
                 process.wait()
     errors, access = json_lines(err.read_text()), json_lines(out.read_text())
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in errors)
-    assert any(e["logger"] == "bot.web" and "HTTP intake: item" in e["message"] for e in errors)
+    assert any(e["logger"] == "bot.web.app" and "HTTP intake: item" in e["message"] for e in errors)
     (taken,) = [e for e in access if e.get("path") == "/intake"]
     assert taken["logger"] == "gunicorn.access" and taken["status"] == 201
     assert taken["method"] == "POST" and taken["duration_ms"] >= 0

@@ -29,11 +29,11 @@ from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
 from bot.items.service import NewItem, create_item
-from bot.jobs.runner import run_jobs
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox
+from bot.sweep import run_jobs
 from tests.fakeslack import (
     FakeSlack,
     FakeSocketModeServer,

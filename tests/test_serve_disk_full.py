@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.store.db import head_revision
-from bot.web import STORAGE_FULL
+from bot.web.app import STORAGE_FULL
 from tests.conftest import PG_URL, postgres_available
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN

@@ -9,7 +9,7 @@ three on a weekly rota, with a channel and a manager; accounts spread over them;
 received over the last 60 days (nearly all overdue) and some answered ones, loaded in bulk (COPY
 on PostgreSQL, one `executemany` transaction on SQLite: a million items in about 20 seconds).
 
-Then one sweep (`bot.jobs.runner.sweep`) as of Tuesday 24 November 2026 09:05 in Oslo, with a
+Then one sweep (`bot.sweep.sweep`) as of Tuesday 24 November 2026 09:05 in Oslo, with a
 counting stand-in for Slack. The sweep at 08:05 that the scheduler would have run before it is
 run first, untimed, so the timed one is the 09:00 reminders alone; --cold skips it (the first
 sweep ever: the week's handovers too, and more than one sweep delivers).
@@ -49,16 +49,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col
 
+from bot import sweep as runner
 from bot.config import OrgConfig, parse_config
 from bot.items.core import CLOSED, Status, deadline_for
-from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
 from bot.runtime import build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.slackkit.outbox import Message, deliver
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox, Team, TeamMember
-from bot.web import WebApp
+from bot.web.app import WebApp
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 24, 9, 5, tzinfo=OSLO)  # a Tuesday, just after the 09:00 reminders

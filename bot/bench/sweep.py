@@ -39,11 +39,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
+from bot import sweep as runner
 from bot.bench.items import CONFIG as ITEMS_CONFIG
 from bot.bench.items import NOW, CountingSender, bench_database, build
 from bot.config import OrgConfig, parse_config
 from bot.items.core import Status
-from bot.jobs import runner
 from bot.kernel.calendar import WorkCalendar
 from bot.slackkit.outbox import deliver
 from bot.store.db import make_engine, migrate

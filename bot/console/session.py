@@ -25,11 +25,11 @@ from bot.config import OrgConfig, load_config
 from bot.console.render import Button, Names
 from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
 from bot.items import service as items
-from bot.jobs.runner import SweepResult
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import Settings, load_settings
 from bot.slack.app import request_ctx
 from bot.slackkit.outbox import deliver
+from bot.sweep import SweepResult
 
 log = logging.getLogger(__name__)
 

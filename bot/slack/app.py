@@ -341,7 +341,7 @@ class VaktApp(App):
 
     Every request passes `gate` first (over HTTP, in Socket Mode and in the console alike): a
     payload not shaped as Slack sends it, or from another workspace, is answered there and
-    reaches neither Bolt's middleware nor a listener. Over HTTP, bot.web has checked Slack's
+    reaches neither Bolt's middleware nor a listener. Over HTTP, bot.web.app has checked Slack's
     signature before."""
 
     def __init__(

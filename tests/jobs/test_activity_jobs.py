@@ -13,12 +13,12 @@ from sqlmodel import Session, col, select
 
 from bot.activity import service as activity
 from bot.config import OrgConfig, parse_config
-from bot.jobs.runner import run_jobs
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.slackkit.blocks import MESSAGE_BLOCKS
 from bot.store.db import session_scope
 from bot.store.models import Account, Outbox, Team
+from bot.sweep import run_jobs
 from tests.harness import OSLO
 
 CONFIG = """

@@ -14,12 +14,12 @@ from sqlmodel import Session, col, select
 
 from bot.archive import service as archive
 from bot.config import OrgConfig, parse_config
-from bot.jobs.runner import SweepResult, run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.store.db import session_scope
 from bot.store.models import Account, ArchivedFile, Deletion, Outbox
+from bot.sweep import SweepResult, run_jobs
 from tests.harness import OSLO
 
 BASE = """

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import OrgConfig, parse_config
-from bot.jobs.runner import run_jobs
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.context import Ctx
 from bot.lifecycle import service as lifecycle
@@ -30,6 +29,7 @@ from bot.store.models import (
     Outbox,
     Snapshot,
 )
+from bot.sweep import run_jobs
 from tests.harness import OSLO
 
 BASE = """

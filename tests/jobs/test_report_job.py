@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.jobs.runner import run_jobs, sweep
 from bot.slackkit.gateway import SlackGateway, build_client
 from bot.store.models import Outbox, OutboxFile
+from bot.sweep import run_jobs, sweep
 from tests.fakeslack import FakeSlack
 from tests.harness import OSLO
 from tests.services.test_report import CONFIG, MONDAY, Org, busy_week

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.jobs.runner import run_jobs
 from bot.requests import blocks as rb
 from bot.requests import service as requests
 from bot.store.models import Outbox
+from bot.sweep import run_jobs
 from tests.harness import OSLO
 from tests.services.test_requests import FORM, Org, make_config
 

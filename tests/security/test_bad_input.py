@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from bot.kernel.parse import clean, clean_text, tokens
 from bot.slack import ids
 from bot.store.models import Absence, AccountPost, Item
-from bot.web import parse_intake
+from bot.web.app import parse_intake
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, Vakt
 from tests.security._helpers import (

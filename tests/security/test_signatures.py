@@ -23,7 +23,7 @@ import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.slack import ids
-from bot.web import SlackRequestError, check_slack_request
+from bot.web.app import SlackRequestError, check_slack_request
 from tests.fakeslack import (
     FakeSlack,
     block_actions_body,
@@ -276,7 +276,7 @@ FORGERIES: list[Forgery] = [
 ]
 
 # Bolt (1.30) would answer these with a 500 and an ERROR log instead of a 401 (its verifier calls
-# int() on the timestamp, and hmac.compare_digest() refuses non-ASCII text): bot.web's
+# int() on the timestamp, and hmac.compare_digest() refuses non-ASCII text): bot.web.app's
 # check_slack_request refuses them before Bolt sees them.
 GARBLED: list[Forgery] = [
     garbled_timestamp("abc"),

@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from bot.activity.blocks import ACTIVITY_POSTED
-from bot.jobs.runner import run_jobs
 from bot.slackkit.outbox import deliver
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountPost, Item, Team
+from bot.sweep import run_jobs
 from tests.fakeslack import FakeSlack
 from tests.harness import CONFIG, OSLO, Vakt
 from tests.slack.test_items_slack import message_event, post_event, press, ts_of, wait_until

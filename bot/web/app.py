@@ -42,7 +42,6 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
 from bot.kernel.parse import clean
-from bot.metrics import VaktCollector, describe, probe_engine
 from bot.slack.app import Deps, _deliver_now, request_ctx
 from bot.store.db import (
     MIGRATIONS,
@@ -53,6 +52,7 @@ from bot.store.db import (
     session_scope,
 )
 from bot.store.models import Account
+from bot.web.metrics import VaktCollector, describe, probe_engine
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
