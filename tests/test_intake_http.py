@@ -22,8 +22,8 @@ from bot.kernel.context import Ctx
 from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
 from bot.store.models import Account, AuditLog, Item, Outbox
-from bot.web.app import IntakeError, check_content_type, check_token, parse_answered, parse_intake
 from bot.web import app as web
+from bot.web.app import IntakeError, check_content_type, check_token, parse_answered, parse_intake
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, OSLO, HttpReply, Vakt
 

@@ -37,7 +37,7 @@ def test_manifest_declares_the_command_scopes_and_interactivity() -> None:
 
 
 def test_manifest_declares_the_intake_events_and_the_shortcut() -> None:
-    from bot.slack import ids
+    from bot.items import ids
 
     manifest = _manifest()
     settings = manifest["settings"]

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.archive import blocks as ab
 from bot.archive import core as core
+from bot.archive import ids
 from bot.archive import service as archive
 from bot.archive.core import Notified, SnapshotKind
 from bot.archive.files import SlackFile, check_declared, record_fetches
@@ -36,7 +37,6 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
 from bot.rota.teams import team_views
-from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
 from bot.slack.app import button as app_button
 from bot.slackkit import blocks as kit

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.home import ids
 from bot.home.core import Listing, Spell
 from bot.items.core import ItemLine, age_working_days
 from bot.kernel.calendar import WorkCalendar
@@ -36,11 +37,10 @@ from bot.kernel.i18n import (
     plain,
     t,
 )
-from bot.slack import ids
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import SECTION_LIMIT, escape, linked
 
-# The home's own buttons (ids in bot.slack.ids, shared with the listeners).
+# The home's own buttons (ids in bot/home/ids.py, shared with the listeners).
 HOME_ANSWERED, HOME_NO_REPLY, HOME_REFERRED = (
     ids.HOME_ANSWERED,
     ids.HOME_NO_REPLY,

@@ -24,11 +24,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.items import ids
 from bot.items.core import ItemLine, Status, age_working_days
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
 from bot.rota.blocks import office_status
-from bot.slack import ids
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 

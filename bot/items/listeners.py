@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
 from bot.items import blocks as ib
+from bot.items import ids
 from bot.items import messages as item_notify
 from bot.items import service as items
 from bot.items.core import Status, excerpt_of, first_link
@@ -24,7 +25,6 @@ from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import fmt_moment, plain, t
 from bot.kernel.parse import clean
 from bot.rota.teams import team_views
-from bot.slack import ids
 from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
 from bot.slack.commands import unanswered_page
 from bot.slackkit import blocks as kit

@@ -139,7 +139,7 @@ def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[d
     if not absences:
         return text_blocks(t(lang, "away.none", user=user))
     blocks: list[Block] = [section(t(lang, "away.list_header", user=user))]
-    from bot.slack import ids
+    from bot.rota import ids
 
     for absence in absences[: MESSAGE_BLOCKS - 2]:
         when = (

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
 from bot.kernel.i18n import fmt_range, plain, t
-from bot.slack import ids
+from bot.rota import ids
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message
 from bot.store.models import SwapRequest, Team

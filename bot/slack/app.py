@@ -25,8 +25,9 @@ from bot.kernel.errors import UserInputError, VaktError
 from bot.kernel.i18n import language_of_locale, t
 from bot.kernel.links import FeedKeys
 from bot.kernel.parse import tokens
+from bot.rota import ids
 from bot.rota import service as rota
-from bot.slack import commands, ids
+from bot.slack import commands
 from bot.slackkit import blocks as kit
 from bot.slackkit import guard, payload
 from bot.slackkit.gateway import Identity, SlackGateway, SlackSendError

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.slack import ids
+from bot.rota import ids
 from bot.store.models import Absence, Outbox
 from tests.harness import OSLO, Vakt
 

@@ -25,9 +25,9 @@ from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.items import ids
 from bot.kernel.i18n import catalog
 from bot.requests import blocks as reqb
-from bot.slack import ids
 from bot.store.models import (
     Absence,
     Account,

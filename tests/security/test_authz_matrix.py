@@ -24,11 +24,15 @@ import pytest
 from sqlmodel import Session
 
 from bot.activity.blocks import ACTIVITY_POSTED
+from bot.archive import ids as archive_ids
+from bot.home import ids as home_ids
+from bot.items import ids as item_ids
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.register.core import ClosureStepName
 from bot.requests import blocks as reqb
-from bot.slack import commands, ids
+from bot.rota import ids as rota_ids
+from bot.slack import commands
 from bot.store.models import (
     Item,
 )
@@ -174,37 +178,43 @@ def _block(block: str, element: dict[str, Any]) -> dict[str, Any]:
 def deletion_values(state: State) -> dict[str, Any]:
     return {
         **_block(
-            ids.FIELD_DELETED_AT,
+            archive_ids.FIELD_DELETED_AT,
             {"type": "datetimepicker", "selected_date_time": int(FLAG_DAY.timestamp()) - 300},
         ),
-        **_block(ids.FIELD_REASON, {"type": "static_select", "selected_option": {"value": "spam"}}),
-        **_block(ids.FIELD_SUMMARY, _text("Reklame for kryptovaluta")),
         **_block(
-            ids.FIELD_ACCOUNT, {"type": "static_select", "selected_option": {"value": "fb-main"}}
+            archive_ids.FIELD_REASON,
+            {"type": "static_select", "selected_option": {"value": "spam"}},
+        ),
+        **_block(archive_ids.FIELD_SUMMARY, _text("Reklame for kryptovaluta")),
+        **_block(
+            item_ids.FIELD_ACCOUNT,
+            {"type": "static_select", "selected_option": {"value": "fb-main"}},
         ),
         **_block(
-            ids.FIELD_NOTIFIED, {"type": "radio_buttons", "selected_option": {"value": "yes"}}
+            archive_ids.FIELD_NOTIFIED,
+            {"type": "radio_buttons", "selected_option": {"value": "yes"}},
         ),
-        **_block(ids.FIELD_FILES, {"type": "file_input", "files": []}),
+        **_block(archive_ids.FIELD_FILES, {"type": "file_input", "files": []}),
     }
 
 
 def snapshot_values(state: State) -> dict[str, Any]:
     return {
-        **_block(ids.FIELD_FILES, {"type": "file_input", "files": []}),
+        **_block(archive_ids.FIELD_FILES, {"type": "file_input", "files": []}),
         **_block(
-            ids.FIELD_ARCHIVE_LINK,
+            archive_ids.FIELD_ARCHIVE_LINK,
             {"type": "url_text_input", "value": "https://arkiv.testrud.kommune.no/sak/1"},
         ),
         **_block(
-            ids.FIELD_KIND, {"type": "static_select", "selected_option": {"value": "periodic"}}
+            archive_ids.FIELD_KIND,
+            {"type": "static_select", "selected_option": {"value": "periodic"}},
         ),
     }
 
 
 def register_values(state: State) -> dict[str, Any]:
     return {
-        **_block(ids.FIELD_REFERENCE, _text("2026/4711-3")),
+        **_block(item_ids.FIELD_REFERENCE, _text("2026/4711-3")),
     }
 
 
@@ -392,26 +402,26 @@ MATRIX: list[Row] = [
     Row("command", "status", "status", MANAGERS, cmd("status"), "error.managers_only"),
     Row(
         "action",
-        ids.HOME_ANSWERED,
+        home_ids.HOME_ANSWERED,
         "home answered",
         KOMM,
-        home_btn(ids.HOME_ANSWERED, "{item}"),
+        home_btn(home_ids.HOME_ANSWERED, "{item}"),
         NOT_ITEM,
     ),
     Row(
         "action",
-        ids.HOME_NO_REPLY,
+        home_ids.HOME_NO_REPLY,
         "home no reply",
         KOMM,
-        home_btn(ids.HOME_NO_REPLY, "{item}"),
+        home_btn(home_ids.HOME_NO_REPLY, "{item}"),
         NOT_ITEM,
     ),
     Row(
         "action",
-        ids.HOME_REFERRED,
+        home_ids.HOME_REFERRED,
         "home referred",
         KOMM,
-        home_btn(ids.HOME_REFERRED, "{item}"),
+        home_btn(home_ids.HOME_REFERRED, "{item}"),
         NOT_ITEM,
     ),
     Row(
@@ -451,89 +461,124 @@ MATRIX: list[Row] = [
     # ------------------------------------------------------------ buttons
     Row(
         "action",
-        ids.SWAP_ACCEPT,
+        rota_ids.SWAP_ACCEPT,
         "swap accept",
         roles("colleague"),
-        btn(ids.SWAP_ACCEPT, "{swap}"),
+        btn(rota_ids.SWAP_ACCEPT, "{swap}"),
         "error.not_your_swap",
     ),
     Row(
         "action",
-        ids.SWAP_DECLINE,
+        rota_ids.SWAP_DECLINE,
         "swap decline",
         roles("colleague"),
-        btn(ids.SWAP_DECLINE, "{swap}"),
+        btn(rota_ids.SWAP_DECLINE, "{swap}"),
         "error.not_your_swap",
     ),
     Row(
         "action",
-        ids.SWAP_WITHDRAW,
+        rota_ids.SWAP_WITHDRAW,
         "swap withdraw",
         roles("member"),
-        btn(ids.SWAP_WITHDRAW, "{swap}"),
+        btn(rota_ids.SWAP_WITHDRAW, "{swap}"),
         "error.not_your_swap",
     ),
     Row(
         "action",
-        ids.ABSENCE_CANCEL,
+        rota_ids.ABSENCE_CANCEL,
         "absence cancel",
         roles("coordinator", "member"),
-        btn(ids.ABSENCE_CANCEL, "{absence}"),
+        btn(rota_ids.ABSENCE_CANCEL, "{absence}"),
         COORD_ONLY,
     ),
-    Row("action", ids.ITEM_ANSWERED, "answered", KOMM, btn(ids.ITEM_ANSWERED, "{item}"), NOT_ITEM),
-    Row("action", ids.ITEM_NO_REPLY, "no reply", KOMM, btn(ids.ITEM_NO_REPLY, "{item}"), NOT_ITEM),
-    Row("action", ids.ITEM_REFERRED, "referred", KOMM, btn(ids.ITEM_REFERRED, "{item}"), NOT_ITEM),
-    Row("action", ids.ITEM_REOPEN, "reopen", KOMM, btn(ids.ITEM_REOPEN, "{closed_item}"), NOT_ITEM),
-    Row("action", ids.ITEM_REGISTER, "register", KOMM, btn(ids.ITEM_REGISTER, "{item}"), NOT_ITEM),
     Row(
         "action",
-        ids.ITEM_DELETED,
+        item_ids.ITEM_ANSWERED,
+        "answered",
+        KOMM,
+        btn(item_ids.ITEM_ANSWERED, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_NO_REPLY,
+        "no reply",
+        KOMM,
+        btn(item_ids.ITEM_NO_REPLY, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_REFERRED,
+        "referred",
+        KOMM,
+        btn(item_ids.ITEM_REFERRED, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_REOPEN,
+        "reopen",
+        KOMM,
+        btn(item_ids.ITEM_REOPEN, "{closed_item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_REGISTER,
+        "register",
+        KOMM,
+        btn(item_ids.ITEM_REGISTER, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_DELETED,
         "deleted…",
         KOMM,
-        btn(ids.ITEM_DELETED, "{item}"),
+        btn(item_ids.ITEM_DELETED, "{item}"),
         NOT_ITEM,
         {"stranger": "error.no_accounts_of_yours"},
     ),
     Row(
         "action",
-        ids.UNANSWERED_MORE,
+        item_ids.UNANSWERED_MORE,
         "more",
         MANAGERS,
-        btn(ids.UNANSWERED_MORE, "20|0|"),
+        btn(item_ids.UNANSWERED_MORE, "20|0|"),
         "error.managers_only",
     ),
     Row(
         "action",
-        ids.UNANSWERED_MORE,
+        item_ids.UNANSWERED_MORE,
         "more of komm",
         roles("coordinator", "manager"),
-        btn(ids.UNANSWERED_MORE, "20|0|komm"),
+        btn(item_ids.UNANSWERED_MORE, "20|0|komm"),
         "error.managers_only",
         {"other_manager": "error.not_your_team"},
     ),
     Row(
         "action",
-        ids.DELETION_EDIT,
+        archive_ids.DELETION_EDIT,
         "deletion edit",
         KOMM,
-        btn(ids.DELETION_EDIT, "{deletion}"),
+        btn(archive_ids.DELETION_EDIT, "{deletion}"),
         NOT_ACCOUNT,
     ),
     Row(
         "action",
-        ids.DELETION_NOTIFIED,
+        archive_ids.DELETION_NOTIFIED,
         "poster told",
         KOMM,
-        btn(ids.DELETION_NOTIFIED, "{deletion}"),
+        btn(archive_ids.DELETION_NOTIFIED, "{deletion}"),
         NOT_ACCOUNT,
     ),
     Row(
         "action",
-        ids.DELETION_IMPOSSIBLE,
+        archive_ids.DELETION_IMPOSSIBLE,
         "poster cannot be told",
         KOMM,
-        btn(ids.DELETION_IMPOSSIBLE, "{deletion}"),
+        btn(archive_ids.DELETION_IMPOSSIBLE, "{deletion}"),
         NOT_ACCOUNT,
     ),
     Row(
@@ -636,34 +681,34 @@ MATRIX: list[Row] = [
     # ------------------------------------------------------------ modal submissions
     Row(
         "view",
-        ids.REGISTER_VIEW,
+        item_ids.REGISTER_VIEW,
         "registration reference",
         KOMM,
-        modal(ids.REGISTER_VIEW, register_values, '{{"item": {item}}}'),
+        modal(item_ids.REGISTER_VIEW, register_values, '{{"item": {item}}}'),
         NOT_ITEM,
     ),
     Row(
         "view",
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         "new deletion",
         KOMM,
-        modal(ids.DELETION_VIEW, deletion_values, "{{}}"),
+        modal(archive_ids.DELETION_VIEW, deletion_values, "{{}}"),
         NOT_ACCOUNT,
     ),
     Row(
         "view",
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         "deletion edited",
         KOMM,
-        modal(ids.DELETION_VIEW, deletion_values, '{{"deletion": {deletion}}}'),
+        modal(archive_ids.DELETION_VIEW, deletion_values, '{{"deletion": {deletion}}}'),
         NOT_ACCOUNT,
     ),
     Row(
         "view",
-        ids.SNAPSHOT_VIEW,
+        archive_ids.SNAPSHOT_VIEW,
         "snapshot",
         KOMM,
-        modal(ids.SNAPSHOT_VIEW, snapshot_values, '{{"account": "fb-main"}}'),
+        modal(archive_ids.SNAPSHOT_VIEW, snapshot_values, '{{"account": "fb-main"}}'),
         NOT_ACCOUNT,
     ),
     Row(
@@ -739,14 +784,14 @@ OPEN_COMMANDS = {
     "calendar": "own links for anyone; revoking another's is the `calendar revoke` row",
 }
 OPEN_LISTENERS = {
-    ("view", ids.NEW_ITEM_VIEW): "anyone may report a citizen's question",
-    ("view", ids.TRACK_VIEW): "anyone may track a message as a question",
-    ("shortcut", ids.TRACK_SHORTCUT): "opens the track form",
+    ("view", item_ids.NEW_ITEM_VIEW): "anyone may report a citizen's question",
+    ("view", item_ids.TRACK_VIEW): "anyone may track a message as a question",
+    ("shortcut", item_ids.TRACK_SHORTCUT): "opens the track form",
     ("view", reqb.REQUEST_VIEW): "anyone may ask for an account",
     ("command", "/vakt"): "every subcommand is in the matrix or in OPEN_COMMANDS",
     ("event", "message"): "a message in an intake channel is a question, whoever posts it",
     ("event", "app_home_opened"): "publishes the opener's own home only",
-    ("action", ids.HOME_SHOW_ALL): "lists only what the presser's own home shows",
+    ("action", home_ids.HOME_SHOW_ALL): "lists only what the presser's own home shows",
 }
 
 

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.archive import ids as archive_ids
+from bot.items import ids as item_ids
 from bot.kernel.parse import clean, clean_text, tokens
-from bot.slack import ids
 from bot.store.models import Absence, AccountPost, Item
 from bot.web.app import parse_intake
 from tests.fakeslack import FakeSlack
@@ -72,18 +73,27 @@ def _select(value: Any) -> dict[str, Any]:
 
 NEW_ITEM_STATES: list[Any] = [
     {},
-    {ids.FIELD_ACCOUNT: ["fb-main"], ids.FIELD_URL: "https://x.no/1", ids.FIELD_NOTE: None},
-    {ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: "fb-main"}, ids.FIELD_URL: {ids.FIELD_URL: 7}},
     {
-        ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: _select(["fb-main"])},
-        ids.FIELD_URL: {ids.FIELD_URL: {"type": "url_text_input", "value": ["https://x.no"]}},
-        ids.FIELD_RECEIVED: {ids.FIELD_RECEIVED: {"selected_date_time": 10**20}},
-        ids.FIELD_NOTE: {ids.FIELD_NOTE: {"value": {"text": "hei"}}},
+        item_ids.FIELD_ACCOUNT: ["fb-main"],
+        item_ids.FIELD_URL: "https://x.no/1",
+        item_ids.FIELD_NOTE: None,
     },
     {
-        ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: _select("fb-main")},
-        ids.FIELD_URL: {ids.FIELD_URL: {"value": "https://x.no/2"}},
-        ids.FIELD_RECEIVED: {ids.FIELD_RECEIVED: {"selected_date_time": -(2**63)}},
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: "fb-main"},
+        item_ids.FIELD_URL: {item_ids.FIELD_URL: 7},
+    },
+    {
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: _select(["fb-main"])},
+        item_ids.FIELD_URL: {
+            item_ids.FIELD_URL: {"type": "url_text_input", "value": ["https://x.no"]}
+        },
+        item_ids.FIELD_RECEIVED: {item_ids.FIELD_RECEIVED: {"selected_date_time": 10**20}},
+        item_ids.FIELD_NOTE: {item_ids.FIELD_NOTE: {"value": {"text": "hei"}}},
+    },
+    {
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: _select("fb-main")},
+        item_ids.FIELD_URL: {item_ids.FIELD_URL: {"value": "https://x.no/2"}},
+        item_ids.FIELD_RECEIVED: {item_ids.FIELD_RECEIVED: {"selected_date_time": -(2**63)}},
     },
 ]
 
@@ -91,27 +101,33 @@ NEW_ITEM_STATES: list[Any] = [
 def test_a_modal_state_not_shaped_like_slacks_gets_field_errors(vakt: Vakt, logs: Captured) -> None:
     before = dump(vakt.runtime.engine)
     for state in NEW_ITEM_STATES:
-        reply, answer = submit(vakt, ids.NEW_ITEM_VIEW, state, MEMBER)
+        reply, answer = submit(vakt, item_ids.NEW_ITEM_VIEW, state, MEMBER)
         assert reply.status == 200 and answer["response_action"] == "errors", (state, answer)
     # A deletion whose time is beyond year 9999 and whose file says it was made then too,
     # with metadata that is JSON but not an object; a snapshot's with no object either.
     file = {"id": "F0BAD", "name": "x.png", "mimetype": "image/png", "size": 9, "created": 10**20}
     deletion = {
-        ids.FIELD_DELETED_AT: {ids.FIELD_DELETED_AT: {"selected_date_time": 10**20}},
-        ids.FIELD_REASON: {ids.FIELD_REASON: _select("spam")},
-        ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: _select("fb-main")},
-        ids.FIELD_FILES: {ids.FIELD_FILES: {"files": [file, "F0X", None]}},
-        ids.FIELD_SUMMARY: {ids.FIELD_SUMMARY: {"value": 42}},
+        archive_ids.FIELD_DELETED_AT: {
+            archive_ids.FIELD_DELETED_AT: {"selected_date_time": 10**20}
+        },
+        archive_ids.FIELD_REASON: {archive_ids.FIELD_REASON: _select("spam")},
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: _select("fb-main")},
+        archive_ids.FIELD_FILES: {archive_ids.FIELD_FILES: {"files": [file, "F0X", None]}},
+        archive_ids.FIELD_SUMMARY: {archive_ids.FIELD_SUMMARY: {"value": 42}},
     }
     for metadata in ("{}", "null", "[1]", "7"):
-        reply, answer = submit(vakt, ids.DELETION_VIEW, deletion, MEMBER, metadata)
+        reply, answer = submit(vakt, archive_ids.DELETION_VIEW, deletion, MEMBER, metadata)
         assert reply.status == 200 and answer["response_action"] == "errors", answer
     for metadata in ("null", '{"account": null}', '"fb-main"'):
-        snapshot = {ids.FIELD_ARCHIVE_LINK: {ids.FIELD_ARCHIVE_LINK: {"value": "https://a.no/1"}}}
-        reply, answer = submit(vakt, ids.SNAPSHOT_VIEW, snapshot, MEMBER, metadata)
+        snapshot = {
+            archive_ids.FIELD_ARCHIVE_LINK: {
+                archive_ids.FIELD_ARCHIVE_LINK: {"value": "https://a.no/1"}
+            }
+        }
+        reply, answer = submit(vakt, archive_ids.SNAPSHOT_VIEW, snapshot, MEMBER, metadata)
         assert reply.status == 200 and answer["response_action"] == "errors", answer
     _, answer = submit(
-        vakt, ids.TRACK_VIEW, NEW_ITEM_STATES[4], MEMBER, '{"c": "C1", "ts": "1e400"}'
+        vakt, item_ids.TRACK_VIEW, NEW_ITEM_STATES[4], MEMBER, '{"c": "C1", "ts": "1e400"}'
     )
     assert answer["response_action"] == "errors", answer
     # Multi-selects whose choices are not a list (found by the fuzzer: a 500 before the ack).
@@ -182,12 +198,16 @@ def test_nul_and_lone_surrogates_are_dropped_not_crashed_on(vakt: Vakt, logs: Ca
     (item,) = rows(vakt, Item)
     assert item.external_id == "fb:\ufffdx" and item.excerpt == "Hei \ufffd!"
     values = {
-        ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: _select("fb-main")},
-        ids.FIELD_URL: {ids.FIELD_URL: {"value": "https://www.facebook.com/testrud/posts/2"}},
-        ids.FIELD_RECEIVED: {ids.FIELD_RECEIVED: {"selected_date_time": int(NOW.timestamp()) - 60}},
-        ids.FIELD_NOTE: {ids.FIELD_NOTE: {"value": "nul\x00 og \ud800"}},
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: _select("fb-main")},
+        item_ids.FIELD_URL: {
+            item_ids.FIELD_URL: {"value": "https://www.facebook.com/testrud/posts/2"}
+        },
+        item_ids.FIELD_RECEIVED: {
+            item_ids.FIELD_RECEIVED: {"selected_date_time": int(NOW.timestamp()) - 60}
+        },
+        item_ids.FIELD_NOTE: {item_ids.FIELD_NOTE: {"value": "nul\x00 og \ud800"}},
     }
-    _, answer = submit(vakt, ids.NEW_ITEM_VIEW, values, MEMBER)
+    _, answer = submit(vakt, item_ids.NEW_ITEM_VIEW, values, MEMBER)
     assert answer["response_action"] == "update", answer
     assert rows(vakt, Item)[-1].excerpt == "nul og \ufffd"
     vakt.idle()

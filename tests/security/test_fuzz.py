@@ -26,10 +26,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.archive import ids as archive_ids
+from bot.items import ids as item_ids
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.requests import blocks as reqb
-from bot.slack import commands, ids
+from bot.slack import commands
 from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (
     FakeSlack,
@@ -280,9 +282,9 @@ def open_every_modal(vakt: Vakt, state: State) -> dict[str, dict[str, Any]]:
     member, coordinator = ROLES["member"], ROLES["coordinator"]
     views: dict[str, dict[str, Any] | None] = {
         "new": slash(vakt, "new", member).view,
-        "register": press(vakt, ids.ITEM_REGISTER, str(state.item), member).view,
+        "register": press(vakt, item_ids.ITEM_REGISTER, str(state.item), member).view,
         "deletion": slash(vakt, "deleted fb-main", member).view,
-        "deletion-edit": press(vakt, ids.DELETION_EDIT, str(state.deletion), member).view,
+        "deletion-edit": press(vakt, archive_ids.DELETION_EDIT, str(state.deletion), member).view,
         "snapshot": slash(vakt, "snapshot fb-main", member).view,
         "account": slash(vakt, "account add", coordinator).view,
         "request": slash(vakt, "request", member).view,
@@ -293,7 +295,7 @@ def open_every_modal(vakt: Vakt, state: State) -> dict[str, dict[str, Any]]:
     before = len(vakt.fake.calls_to("views.open"))
     message = {"type": "message", "user": "U111", "ts": "1797238000.000100", "text": "Hei?"}
     vakt.signed_post(
-        message_action_body(ids.TRACK_SHORTCUT, message, user_id=member, channel_id=INTAKE)
+        message_action_body(item_ids.TRACK_SHORTCUT, message, user_id=member, channel_id=INTAKE)
     )
     vakt.idle()
     track = vakt.fake.calls_to("views.open")[before:]
@@ -319,11 +321,11 @@ MODALS = [
 ]
 # Every modal the app registers a submission listener for (test_authz_matrix checks the list).
 CALLBACKS = {
-    ids.NEW_ITEM_VIEW,
-    ids.REGISTER_VIEW,
-    ids.DELETION_VIEW,
-    ids.SNAPSHOT_VIEW,
-    ids.TRACK_VIEW,
+    item_ids.NEW_ITEM_VIEW,
+    item_ids.REGISTER_VIEW,
+    archive_ids.DELETION_VIEW,
+    archive_ids.SNAPSHOT_VIEW,
+    item_ids.TRACK_VIEW,
     regb.ACCOUNT_VIEW,
     reqb.REQUEST_VIEW,
     reqb.DECLINE_VIEW,

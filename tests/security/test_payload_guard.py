@@ -24,10 +24,12 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.activity.blocks import ACTIVITY_POSTED
+from bot.archive import ids as archive_ids
+from bot.items import ids as item_ids
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.requests import blocks as reqb
-from bot.slack import ids
+from bot.rota import ids as rota_ids
 from bot.slackkit.socket_mode import SocketModeRunner
 from bot.store.models import Absence, Item
 from tests.fakeslack import (
@@ -102,7 +104,7 @@ def one_warning(logs: Captured, logger: str) -> None:
 
 def press_payload(vakt: Vakt, state: State, url: str) -> dict[str, Any]:
     return block_actions_payload(
-        ids.ITEM_ANSWERED,
+        item_ids.ITEM_ANSWERED,
         str(state.item),
         user_id=MEMBER,
         channel_id=INTAKE,
@@ -268,30 +270,32 @@ def text_input(block: str, value: str) -> dict[str, Any]:
 
 def test_a_form_vakt_did_not_write_is_out_of_date(vakt: Vakt, logs: Captured) -> None:
     state = build_state(vakt)
-    reference = text_input(ids.FIELD_REFERENCE, "2026/123")
+    reference = text_input(item_ids.FIELD_REFERENCE, "2026/123")
     decline = text_input(reqb.FIELD_REASON, "Nei")
     keep = text_input(lb.FIELD_KEEP_REASON, "Brukes")
     waive = text_input(lb.FIELD_WAIVE_REASON, "Ikke aktuelt")
-    url = {ids.FIELD_URL: {ids.FIELD_URL: {"type": "url_text_input", "value": None}}}
-    account = {ids.FIELD_ACCOUNT: {ids.FIELD_ACCOUNT: {"selected_option": {"value": "fb-main"}}}}
+    url = {item_ids.FIELD_URL: {item_ids.FIELD_URL: {"type": "url_text_input", "value": None}}}
+    account = {
+        item_ids.FIELD_ACCOUNT: {item_ids.FIELD_ACCOUNT: {"selected_option": {"value": "fb-main"}}}
+    }
     track = {**account, **url}
     stale = [
         # JSON numbers no id is (1e400 is infinite), or ids that are not the number Vakt wrote
-        (ids.REGISTER_VIEW, reference, '{"item": 1e400}'),
-        (ids.REGISTER_VIEW, reference, f'{{"item": {state.item}.0}}'),
-        (ids.REGISTER_VIEW, reference, '{"item": true}'),
+        (item_ids.REGISTER_VIEW, reference, '{"item": 1e400}'),
+        (item_ids.REGISTER_VIEW, reference, f'{{"item": {state.item}.0}}'),
+        (item_ids.REGISTER_VIEW, reference, '{"item": true}'),
         (reqb.DECLINE_VIEW, decline, '{"request": 1e400}'),
         (reqb.DECLINE_VIEW, decline, f'{{"request": "{state.request}"}}'),
-        (ids.DELETION_VIEW, {}, '{"item": 1e400}'),
-        (ids.DELETION_VIEW, {}, '{"deletion": [1]}'),
-        (ids.SNAPSHOT_VIEW, {}, '{"account": ["fb-main"]}'),
+        (archive_ids.DELETION_VIEW, {}, '{"item": 1e400}'),
+        (archive_ids.DELETION_VIEW, {}, '{"deletion": [1]}'),
+        (archive_ids.SNAPSHOT_VIEW, {}, '{"account": ["fb-main"]}'),
         (lb.FLAG_KEEP_VIEW, keep, "١٢"),  # Arabic-Indic digits: int() reads them, Vakt never
         (lb.FLAG_KEEP_VIEW, keep, f" {state.flag}"),
         (lb.CLOSURE_WAIVE_VIEW, waive, "1e400:followers_told"),
-        (ids.TRACK_VIEW, track, '{"c": {"id": "C0INTAKE"}, "ts": "1797238000.000100"}'),
-        (ids.TRACK_VIEW, track, '{"c": "C0INTAKE", "ts": ["1797238000.000100"]}'),
+        (item_ids.TRACK_VIEW, track, '{"c": {"id": "C0INTAKE"}, "ts": "1797238000.000100"}'),
+        (item_ids.TRACK_VIEW, track, '{"c": "C0INTAKE", "ts": ["1797238000.000100"]}'),
         (regb.ACCOUNT_VIEW, {}, '{"mode": "edit", "key": ["fb-main"]}'),
-        (ids.REGISTER_VIEW, reference, "not json"),
+        (item_ids.REGISTER_VIEW, reference, "not json"),
         (reqb.DECLINE_VIEW, decline, "[1]"),
     ]
     before = dump(vakt.runtime.engine)
@@ -317,12 +321,12 @@ def test_a_button_value_vakt_did_not_write_is_out_of_date(vakt: Vakt, logs: Capt
     # database integer holds was an error from the database (PostgreSQL refuses both).
     positions: list[Any] = ["-5|0|", "99999999999999999999|0|", "١|0|", "1e3|0|", "5"]
     presses = [
-        (ids.SWAP_ACCEPT, ROLES["colleague"], odd),
-        (ids.ITEM_ANSWERED, MEMBER, odd),
-        (ids.ITEM_REGISTER, MEMBER, odd),
+        (rota_ids.SWAP_ACCEPT, ROLES["colleague"], odd),
+        (item_ids.ITEM_ANSWERED, MEMBER, odd),
+        (item_ids.ITEM_REGISTER, MEMBER, odd),
         (reqb.APPROVE, MANAGER, odd),
         (ACTIVITY_POSTED, MEMBER, odd),
-        (ids.UNANSWERED_MORE, COORDINATOR, odd + positions),
+        (item_ids.UNANSWERED_MORE, COORDINATOR, odd + positions),
     ]
     before = dump(vakt.runtime.engine)
     wrong = {}
@@ -445,7 +449,7 @@ def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured)
     # A button and a shortcut from another team, a modal Slack says another team's app opened.
     logs.clear()
     press = block_actions_payload(
-        ids.ITEM_ANSWERED,
+        item_ids.ITEM_ANSWERED,
         "1",
         user_id=MEMBER,
         channel_id=INTAKE,
@@ -455,7 +459,7 @@ def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured)
     press["team"]["id"] = OTHER
     assert post_payload(vakt, INTERACTIVE, press).status == 200
     shortcut = message_action_payload(
-        ids.TRACK_SHORTCUT,
+        item_ids.TRACK_SHORTCUT,
         {"type": "message", "user": "U111", "ts": "1797238000.000100", "text": "Hei?"},
         user_id=MEMBER,
         channel_id=INTAKE,
@@ -463,7 +467,7 @@ def test_requests_from_another_workspace_are_refused(vakt: Vakt, logs: Captured)
     )
     shortcut["team"] = {"id": OTHER, "domain": "other"}
     assert post_payload(vakt, INTERACTIVE, shortcut).status == 200
-    form = view_submission_payload(ids.NEW_ITEM_VIEW, {}, user_id=MEMBER)
+    form = view_submission_payload(item_ids.NEW_ITEM_VIEW, {}, user_id=MEMBER)
     form["view"]["app_installed_team_id"] = OTHER
     reply = post_payload(vakt, INTERACTIVE, form)
     assert (reply.status, reply.body) == (200, b"")

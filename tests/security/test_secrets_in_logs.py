@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.items import ids
 from bot.settings import load_settings, redact_url
-from bot.slack import ids
 from tests.fakeslack import (
     FakeSlack,
     FakeSocketModeServer,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.slack import ids
+from bot.items import ids
 from bot.web.app import SlackRequestError, check_slack_request
 from tests.fakeslack import (
     FakeSlack,

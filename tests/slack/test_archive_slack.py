@@ -17,9 +17,10 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, select
 
+from bot.archive import ids as archive_ids
 from bot.archive import service as archive
+from bot.items import ids as item_ids
 from bot.items.core import Status
-from bot.slack import ids
 from bot.store.models import ArchivedFile, AuditLog, Deletion, FileFetch, Item, Snapshot
 from tests.fakeslack import (
     FakeSlack,
@@ -122,42 +123,50 @@ def deletion_values(
     when: datetime = NOW - timedelta(minutes=5),
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
-        ids.FIELD_DELETED_AT: {
-            ids.FIELD_DELETED_AT: {
+        archive_ids.FIELD_DELETED_AT: {
+            archive_ids.FIELD_DELETED_AT: {
                 "type": "datetimepicker",
                 "selected_date_time": int(when.timestamp()),
             }
         },
-        ids.FIELD_REASON: {
-            ids.FIELD_REASON: {
+        archive_ids.FIELD_REASON: {
+            archive_ids.FIELD_REASON: {
                 "type": "static_select",
                 "selected_option": {"value": reason} if reason else None,
             }
         },
-        ids.FIELD_REASON_TEXT: {
-            ids.FIELD_REASON_TEXT: {"type": "plain_text_input", "value": reason_text}
+        archive_ids.FIELD_REASON_TEXT: {
+            archive_ids.FIELD_REASON_TEXT: {"type": "plain_text_input", "value": reason_text}
         },
-        ids.FIELD_URL: {ids.FIELD_URL: {"type": "url_text_input", "value": None}},
-        ids.FIELD_SUMMARY: {
-            ids.FIELD_SUMMARY: {"type": "plain_text_input", "value": "Sjikane mot en ansatt"}
+        item_ids.FIELD_URL: {item_ids.FIELD_URL: {"type": "url_text_input", "value": None}},
+        archive_ids.FIELD_SUMMARY: {
+            archive_ids.FIELD_SUMMARY: {
+                "type": "plain_text_input",
+                "value": "Sjikane mot en ansatt",
+            }
         },
-        ids.FIELD_FILES: {ids.FIELD_FILES: {"type": "file_input", "files": files or []}},
-        ids.FIELD_ARCHIVE_LINK: {
-            ids.FIELD_ARCHIVE_LINK: {"type": "url_text_input", "value": archive_link}
+        archive_ids.FIELD_FILES: {
+            archive_ids.FIELD_FILES: {"type": "file_input", "files": files or []}
         },
-        ids.FIELD_NOTIFIED: {
-            ids.FIELD_NOTIFIED: {"type": "radio_buttons", "selected_option": {"value": notified}}
+        archive_ids.FIELD_ARCHIVE_LINK: {
+            archive_ids.FIELD_ARCHIVE_LINK: {"type": "url_text_input", "value": archive_link}
         },
-        ids.FIELD_APPROVED_BY: {
-            ids.FIELD_APPROVED_BY: {"type": "users_select", "selected_user": approved_by}
+        archive_ids.FIELD_NOTIFIED: {
+            archive_ids.FIELD_NOTIFIED: {
+                "type": "radio_buttons",
+                "selected_option": {"value": notified},
+            }
         },
-        ids.FIELD_REFERENCE: {
-            ids.FIELD_REFERENCE: {"type": "plain_text_input", "value": reference}
+        archive_ids.FIELD_APPROVED_BY: {
+            archive_ids.FIELD_APPROVED_BY: {"type": "users_select", "selected_user": approved_by}
+        },
+        item_ids.FIELD_REFERENCE: {
+            item_ids.FIELD_REFERENCE: {"type": "plain_text_input", "value": reference}
         },
     }
     if account is not None:
-        values[ids.FIELD_ACCOUNT] = {
-            ids.FIELD_ACCOUNT: {"type": "static_select", "selected_option": {"value": account}}
+        values[item_ids.FIELD_ACCOUNT] = {
+            item_ids.FIELD_ACCOUNT: {"type": "static_select", "selected_option": {"value": account}}
         }
     return values
 
@@ -220,13 +229,13 @@ def test_deleted_button_logs_the_deletion_archives_the_screenshot_and_completes(
     vakt = vakt_any_db
     item = intake(vakt, "Du er en idiot, ordfører")
     vakt.wait_sent(INTAKE)
-    view = click_open(vakt, ids.ITEM_DELETED, str(item.id), "U0BO")
-    assert view["callback_id"] == ids.DELETION_VIEW
+    view = click_open(vakt, item_ids.ITEM_DELETED, str(item.id), "U0BO")
+    assert view["callback_id"] == archive_ids.DELETION_VIEW
     assert "Take the screenshot before you delete" in json.dumps(view)
     shot = vakt.fake.add_file(PNG, name="skjermbilde.png", user="U0BO")
     answer = submit(
         vakt,
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         deletion_values(files=[shot]),
         view["private_metadata"],
         user="U0BO",
@@ -259,7 +268,7 @@ def test_deleted_button_logs_the_deletion_archives_the_screenshot_and_completes(
 
 def test_only_the_team_may_log_a_deletion_of_its_question(vakt: Vakt) -> None:
     item = intake(vakt, "Spørsmål")
-    answer = press(vakt, ids.ITEM_DELETED, str(item.id), "U0STRANGER")
+    answer = press(vakt, item_ids.ITEM_DELETED, str(item.id), "U0STRANGER")
     assert "not in a team" in json.dumps(answer)
     assert rows(vakt, Deletion) == []
 
@@ -310,16 +319,16 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     assert len(rows(vakt, ArchivedFile)) == 1 and len(rows(vakt, FileFetch)) == 1
 
     # Step 2: the poster could not be told (a button on the checklist).
-    press(vakt, ids.DELETION_IMPOSSIBLE, str(deletion.id), "U0ANNA")
+    press(vakt, archive_ids.DELETION_IMPOSSIBLE, str(deletion.id), "U0ANNA")
     assert rows(vakt, Deletion)[0].poster_notified == "impossible"
     assert rows(vakt, Deletion)[0].completed_at is None  # the reason is still missing
 
     # Step 3: the reason: confidential, which needs a registration reference (KG3).
-    view = click_open(vakt, ids.DELETION_EDIT, str(deletion.id), "U0ANNA")
+    view = click_open(vakt, archive_ids.DELETION_EDIT, str(deletion.id), "U0ANNA")
     metadata = view["private_metadata"]
     submit(
         vakt,
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         deletion_values(reason="confidential", notified="impossible"),
         metadata,
     )
@@ -333,7 +342,7 @@ def test_wastebasket_logs_a_deletion_and_the_checklist_completes_step_by_step(
     )
     submit(
         vakt,
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         deletion_values(reason="confidential", notified="impossible", reference="2026/4711"),
         metadata,
     )
@@ -588,22 +597,28 @@ def test_vakt_deleted_form_refuses_bad_input_and_stores_nothing(vakt: Vakt) -> N
     metadata = view["private_metadata"]
     html = vakt.fake.add_file(b"<html></html>", name="x.html", mimetype="text/html")
     cases = [
-        (deletion_values(reason=None, account="fb-main"), ids.FIELD_REASON),
-        (deletion_values(reason="other", account="fb-main"), ids.FIELD_REASON_TEXT),
-        (deletion_values(reason="confidential", account="fb-main"), ids.FIELD_REFERENCE),
-        (deletion_values(files=[html], account="fb-main"), ids.FIELD_FILES),
-        (deletion_values(account="fb-main", when=NOW + timedelta(hours=2)), ids.FIELD_DELETED_AT),
-        (deletion_values(account="fb-main", archive_link="ftp://x"), ids.FIELD_ARCHIVE_LINK),
-        (deletion_values(), ids.FIELD_ACCOUNT),
+        (deletion_values(reason=None, account="fb-main"), archive_ids.FIELD_REASON),
+        (deletion_values(reason="other", account="fb-main"), archive_ids.FIELD_REASON_TEXT),
+        (deletion_values(reason="confidential", account="fb-main"), item_ids.FIELD_REFERENCE),
+        (deletion_values(files=[html], account="fb-main"), archive_ids.FIELD_FILES),
+        (
+            deletion_values(account="fb-main", when=NOW + timedelta(hours=2)),
+            archive_ids.FIELD_DELETED_AT,
+        ),
+        (
+            deletion_values(account="fb-main", archive_link="ftp://x"),
+            archive_ids.FIELD_ARCHIVE_LINK,
+        ),
+        (deletion_values(), item_ids.FIELD_ACCOUNT),
     ]
     for values, field in cases:
-        answer = submit(vakt, ids.DELETION_VIEW, values, metadata)
+        answer = submit(vakt, archive_ids.DELETION_VIEW, values, metadata)
         assert answer["response_action"] == "errors", field
         assert field in answer["errors"], (field, answer)
     assert rows(vakt, Deletion) == [] and rows(vakt, FileFetch) == []
     ok = submit(
         vakt,
-        ids.DELETION_VIEW,
+        archive_ids.DELETION_VIEW,
         deletion_values(
             account="fb-main", archive_link="https://arkiv.testrud.kommune.no/sak/2026/12"
         ),
@@ -625,16 +640,21 @@ def test_approval_is_required_where_the_organisation_requires_it(
         before = len(vakt.fake.calls_to("views.open"))
         slash(vakt, "deleted fb-main")
         view = open_view(vakt, before)
-        approval = next(b for b in view["blocks"] if b.get("block_id") == ids.FIELD_APPROVED_BY)
+        approval = next(
+            b for b in view["blocks"] if b.get("block_id") == archive_ids.FIELD_APPROVED_BY
+        )
         assert approval.get("optional") in (None, False)
         answer = submit(
-            vakt, ids.DELETION_VIEW, deletion_values(account="fb-main"), view["private_metadata"]
+            vakt,
+            archive_ids.DELETION_VIEW,
+            deletion_values(account="fb-main"),
+            view["private_metadata"],
         )
-        assert ids.FIELD_APPROVED_BY in answer["errors"]
+        assert archive_ids.FIELD_APPROVED_BY in answer["errors"]
         assert rows(vakt, Deletion) == []
         submit(
             vakt,
-            ids.DELETION_VIEW,
+            archive_ids.DELETION_VIEW,
             deletion_values(account="fb-main", approved_by="U0BOSS", archive_link="https://a.no/1"),
             view["private_metadata"],
         )
@@ -706,27 +726,35 @@ def test_vakt_snapshot_before_change_and_final_are_recorded(vakt: Vakt) -> None:
         before = len(vakt.fake.calls_to("views.open"))
         slash(vakt, f"snapshot fb-main {kind_word}")
         view = open_view(vakt, before)
-        assert view["callback_id"] == ids.SNAPSHOT_VIEW
+        assert view["callback_id"] == archive_ids.SNAPSHOT_VIEW
         empty = submit(
             vakt,
-            ids.SNAPSHOT_VIEW,
+            archive_ids.SNAPSHOT_VIEW,
             {
-                ids.FIELD_KIND: {
-                    ids.FIELD_KIND: {"type": "radio_buttons", "selected_option": {"value": kind}}
+                archive_ids.FIELD_KIND: {
+                    archive_ids.FIELD_KIND: {
+                        "type": "radio_buttons",
+                        "selected_option": {"value": kind},
+                    }
                 }
             },
             view["private_metadata"],
         )
-        assert ids.FIELD_FILES in empty["errors"]
+        assert archive_ids.FIELD_FILES in empty["errors"]
         files = [vakt.fake.add_file(PNG, name=f"{kind}-{n}.png") for n in range(2)]
         submit(
             vakt,
-            ids.SNAPSHOT_VIEW,
+            archive_ids.SNAPSHOT_VIEW,
             {
-                ids.FIELD_KIND: {
-                    ids.FIELD_KIND: {"type": "radio_buttons", "selected_option": {"value": kind}}
+                archive_ids.FIELD_KIND: {
+                    archive_ids.FIELD_KIND: {
+                        "type": "radio_buttons",
+                        "selected_option": {"value": kind},
+                    }
                 },
-                ids.FIELD_FILES: {ids.FIELD_FILES: {"type": "file_input", "files": files}},
+                archive_ids.FIELD_FILES: {
+                    archive_ids.FIELD_FILES: {"type": "file_input", "files": files}
+                },
             },
             view["private_metadata"],
         )

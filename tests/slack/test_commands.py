@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.slack import ids
+from bot.rota import ids
 from bot.store.models import Absence, AuditLog, Override, SwapRequest, Team
 from tests.harness import OSLO, Vakt
 

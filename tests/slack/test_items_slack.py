@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bot.items import ids
 from bot.items.core import Status
-from bot.slack import ids
 from bot.store.models import AuditLog, Item
 from tests.fakeslack import (
     FakeSlack,

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.archive import ids
 from bot.lifecycle import blocks as lb
 from bot.lifecycle.listeners import refresh_account
-from bot.slack import ids
 from bot.store.models import Account, AccountClosure, AccountFlag, AuditLog, ClosureStep, Snapshot
 from tests.fakeslack import FakeSlack
 from tests.harness import CONFIG, OSLO, Vakt
