@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.config import ConfigError, load_config
+from bot.kernel.config import ConfigError, load_config
+from bot.kernel.errors import StartupError
 from bot.settings import Settings, SettingsError, load_settings, redact_url
 from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    pass
 
 log = logging.getLogger("vakt")
 
@@ -33,19 +34,6 @@ class CliError(Exception):
 
 def _settings() -> Settings:
     return load_settings()
-
-
-def _check_slack(runtime: Runtime) -> None:
-    from bot.slackkit.gateway import SlackSendError
-
-    try:
-        # Also learns the workspace Vakt serves: requests from any other are refused.
-        runtime.deps.bot_identity()
-    except SlackSendError as exc:
-        raise CliError(
-            f"Slack at {runtime.settings.slack_api_url} refused or did not answer ({exc.code}); "
-            "check SLACK_BOT_TOKEN and SLACK_API_URL"
-        ) from None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -123,7 +111,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.runtime import build_runtime, prepare_database
+    from bot.runtime import build_runtime, check_slack, prepare_database
     from bot.scheduler import start_scheduler, stop_scheduler
     from bot.slackkit.socket_mode import SocketModeRunner
 
@@ -131,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app_token = settings.require_app_token()
     settings.require_bot_token()
     runtime = build_runtime(settings)
-    _check_slack(runtime)
+    check_slack(runtime)
     prepare_database(runtime)
     listeners = ThreadPoolExecutor(max_workers=10, thread_name_prefix="vakt-listener")
     app = runtime.app(signing_secret=None, listener_executor=listeners)
@@ -452,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(level, fmt)
     try:
         return int(args.func(args))
-    except (ConfigError, SettingsError, DatabaseError, CliError) as exc:
+    except (ConfigError, SettingsError, DatabaseError, StartupError, CliError) as exc:
         print(f"vakt: {exc}", file=sys.stderr)
         return 2
     except sa.exc.OperationalError as exc:

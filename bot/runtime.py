@@ -12,18 +12,33 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
-from bot.archive.files import Outcome
+from bot.archive.files import Outcome, downloader
 from bot.archive.jobs import fetch_files
-from bot.config import OrgConfig, load_config
+from bot.features import FEATURES
 from bot.home.service import refresh_homes
+from bot.kernel.config import OrgConfig, load_config
+from bot.kernel.errors import StartupError
 from bot.register.sync import apply_config
 from bot.settings import Settings
-from bot.slack.app import Deps, build_app
-from bot.slackkit.gateway import SlackGateway, build_client
+from bot.slackkit.app import build_app
+from bot.slackkit.deps import Deps
+from bot.slackkit.gateway import SlackGateway, SlackSendError, build_client
 from bot.store.db import make_engine, migrate, session_scope, startup_lock
 from bot.sweep import SweepResult, sweep
 
 log = logging.getLogger(__name__)
+
+
+def check_slack(runtime: Runtime) -> None:
+    """Ask Slack who Vakt is (auth.test): a bad token or an unreachable Slack stops the start
+    here. Also learns the workspace Vakt serves: requests from any other are refused."""
+    try:
+        runtime.deps.bot_identity()
+    except SlackSendError as exc:
+        raise StartupError(
+            f"Slack at {runtime.settings.slack_api_url} refused or did not answer ({exc.code}); "
+            "check SLACK_BOT_TOKEN and SLACK_API_URL"
+        ) from None
 
 
 def wall_clock() -> datetime:
@@ -65,15 +80,19 @@ class Runtime:
             self.config,
             self.deps.calendar,
             self.deps.gateway,
-            self.deps.downloader(),
+            downloader(self.deps),
             self.deps.archive_dir,
             now,
+            on_final=self.deps.final_snapshot_archived,
         )
 
     def app(self, *, signing_secret: str | None, listener_executor: Executor | None = None) -> App:
         """The Bolt app over this runtime (the executor runs listeners after their ack)."""
         return build_app(
-            self.deps, signing_secret=signing_secret, listener_executor=listener_executor
+            self.deps,
+            FEATURES,
+            signing_secret=signing_secret,
+            listener_executor=listener_executor,
         )
 
 
@@ -99,6 +118,7 @@ def build_runtime(
         bot_token=settings.slack_bot_token,
         download_deadline=settings.download_deadline,
         feed_keys=settings.feed_keys(),
+        final_snapshot_hooks=tuple(f.on_final_snapshot for f in FEATURES if f.on_final_snapshot),
     )
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)
 

@@ -80,12 +80,11 @@ class VaktServer(BaseApplication):
 
 def serve(settings: Settings, *, workers: int | None = None) -> int:
     """Migrate and apply the configuration, then serve Slack on PORT until stopped."""
-    from bot.cli import _check_slack
     from bot.logs import gunicorn_logconfig
-    from bot.runtime import build_runtime, prepare_database
+    from bot.runtime import build_runtime, check_slack, prepare_database
 
     runtime = build_runtime(settings)
-    _check_slack(runtime)
+    check_slack(runtime)
     prepare_database(runtime)
     runtime.engine.dispose()
     options = {

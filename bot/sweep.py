@@ -13,37 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.activity.jobs import activity_job, volume_job
-from bot.archive.jobs import deletion_job, review_job, snapshot_job
-from bot.config import OrgConfig
-from bot.items.jobs import reminder_job, retention_job
+from bot.features import FEATURES
 from bot.kernel.calendar import WorkCalendar
-from bot.lifecycle.jobs import flag_job
-from bot.report.jobs import weekly_report_job
-from bot.requests.jobs import request_reminder_job
-from bot.rota.jobs import gap_job, handover_job
+from bot.kernel.config import OrgConfig
+from bot.slackkit.feature import Job
 from bot.slackkit.outbox import Message, Sender, deliver
 
 log = logging.getLogger(__name__)
 RACE_ATTEMPTS = 3
 
-Job = Callable[[Session, OrgConfig, WorkCalendar, datetime], list[Message]]
-
 # Every scheduled job, by a stable name. Each decides for itself what is due at `now`.
-JOBS: dict[str, Job] = {
-    "handover": handover_job,
-    "gaps": gap_job,
-    "reminders": reminder_job,
-    "retention": retention_job,
-    "deletions": deletion_job,
-    "snapshots": snapshot_job,
-    "review": review_job,
-    "requests": request_reminder_job,
-    "activity": activity_job,
-    "volume": volume_job,
-    "flags": flag_job,
-    "report": weekly_report_job,
-}
+JOBS: dict[str, Job] = {name: job for feature in FEATURES for name, job in feature.jobs}
 
 
 @dataclass

@@ -15,9 +15,9 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
-from bot.config import OrgConfig, parse_config
 from bot.console.session import Clock
 from bot.console.session import TrackingExecutor as ConsoleExecutor
+from bot.kernel.config import OrgConfig, parse_config
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.web.app import WebApp

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ArchiveRules, ConfigError, ItemRules, load_config, parse_config
+from bot.kernel.config import ArchiveRules, ConfigError, ItemRules, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = """

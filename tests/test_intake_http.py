@@ -148,7 +148,7 @@ def test_a_database_failure_after_the_commit_does_not_change_the_answer(
     def broken(deps: Any) -> None:
         raise sa.exc.OperationalError("SELECT", {}, Exception("database went away"))
 
-    monkeypatch.setattr(web, "_deliver_now", broken)
+    monkeypatch.setattr(web, "deliver_now", broken)
     with caplog.at_level(logging.WARNING, logger="bot.web.app"):
         reply = send(vakt, "/intake", question())
     assert reply.status == 201 and rows(vakt)[0] == 1

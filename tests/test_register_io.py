@@ -18,8 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.cli import main
-from bot.config import AccountKind, _Reader, account_decl, parse_config
-from bot.register.core import Status
+from bot.kernel.config import AccountKind, AccountStatus, _Reader, account_decl, parse_config
 from bot.register.io import EXPORT_COLUMNS, collation_key
 from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate, session_scope
@@ -712,7 +711,7 @@ def public_site(engine: Engine) -> dict[str, tuple[str, str]]:
             session.delete(account)
         session.flush()
         komm = session.exec(select(Team).where(Team.key == "komm")).one()
-        for status in Status:
+        for status in AccountStatus:
             for kind in AccountKind:
                 name = f"{status.value} {kind.value}"
                 made[name] = (status.value, kind.value)

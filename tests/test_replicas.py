@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import OrgConfig, parse_config
 from bot.items.service import NewItem, create_item
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate

@@ -1,1 +1,1 @@
-"""activity."""
+"""Posting activity: what each account posted, and its weekly volume."""

@@ -12,8 +12,8 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, t
 from bot.kernel.parse import NORDIC_DATE, looks_like_date, parse_when
-from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit
+from bot.slackkit.router import Command, Reply
 from bot.store.models import Account, AccountPost
 
 YESTERDAY = {"yesterday", "igår", "i går", "igar"}
@@ -149,3 +149,12 @@ def cmd_posted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     )
     text = "\n".join([head, *week_lines(ctx, lang, account, post)])
     return Reply(text, kit.text_blocks(text))
+
+
+COMMANDS = (
+    Command(
+        "posted",
+        ("posted", "post", "postet", "publisert", "publicerat", "publicerad", "postat"),
+        cmd_posted,
+    ),
+)

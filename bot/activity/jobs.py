@@ -16,12 +16,12 @@ from sqlmodel import Session
 from bot.activity import blocks as ab
 from bot.activity import core as core
 from bot.activity import service as activity
-from bot.config import OrgConfig
 from bot.kernel.audience import lang_of_target
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import AccountStatus, OrgConfig
 from bot.kernel.slots import week_key, weekly_slot
 from bot.register.accounts import account_manager, live_accounts
-from bot.register.core import Status, over_limit
+from bot.register.core import over_limit
 from bot.rota import core as rota
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from
 from bot.slackkit.outbox import Message, enqueue
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ACTIVITY_KIND = "activity"
 VOLUME_KIND = "volume"
 # Accounts on their way out need no reminder to post.
-REPORTED = (Status.ACTIVE, Status.FLAGGED)
+REPORTED = (AccountStatus.ACTIVE, AccountStatus.FLAGGED)
 
 
 def _on_duty(view: TeamView, calendar: WorkCalendar, now: datetime, session: Session) -> str | None:

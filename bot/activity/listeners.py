@@ -10,12 +10,14 @@ from slack_bolt import Ack, App, Respond
 from bot.activity import service as activity
 from bot.activity.blocks import ACTIVITY_POSTED, account_label
 from bot.activity.commands import week_lines
-from bot.items.listeners import INTAKE_SUBTYPES, _instant, _own, _seen
+from bot.items.listeners import INTAKE_SUBTYPES
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
-from bot.slack.app import Deps, request_ctx, user_language
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
+from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.events import own, seen
+from bot.slackkit.payload import instant
 from bot.store.db import session_scope
 from bot.store.models import Account
 
@@ -41,18 +43,18 @@ def handle_feed_message(deps: Deps, body: dict[str, Any], event: dict[str, Any])
             _withdraw(deps, account_id, f"slack:{channel}:{deleted_ts}")
         return True
     ts = event.get("ts")
-    posted = _instant(ts)
+    posted = instant(ts)
     if subtype not in INTAKE_SUBTYPES or not isinstance(ts, str) or posted is None:
         return True  # edits, joins, topic changes: not posts
     if event.get("thread_ts") and event.get("thread_ts") != ts:
         return True  # a reply in a thread is talk about a post, not a new one
-    if _own(deps, event):
+    if own(deps, event):
         return True
     now = deps.clock()
     actor = str(event.get("user") or event.get("bot_id") or "integration")[:40]
     try:
         with request_ctx(deps, actor, now) as ctx:
-            if _seen(ctx, body.get("event_id")):
+            if seen(ctx, body.get("event_id")):
                 return True
             account = ctx.session.get(Account, account_id)
             assert account is not None

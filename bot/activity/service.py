@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.activity import core as core
-from bot.config import OrgConfig
 from bot.items import service as items
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import AccountStatus, OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.register.accounts import last_posts, watched_since
-from bot.register.core import Status, cadence_of, inactive_since
+from bot.register.core import cadence_of, inactive_since
 from bot.store.models import Account, AccountPost
 
 SOURCES = ("command", "button", "http", "feed")
@@ -68,9 +68,9 @@ def record_post(
     found = _existing(ctx.session, account.id, external_id)
     if found is not None:
         return found, False
-    if account.status == Status.CLOSED:
+    if account.status == AccountStatus.CLOSED:
         raise Conflict("error.post_account_closed", account=account.name)
-    if account.status == Status.REQUESTED:
+    if account.status == AccountStatus.REQUESTED:
         raise Conflict("error.post_account_requested", account=account.name)
     if posted_at.tzinfo is None or posted_at.utcoffset() is None:
         raise UserInputError("error.post_naive")

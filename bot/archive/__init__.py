@@ -1,1 +1,1 @@
-"""archive."""
+"""Archiving: deletion checklists, snapshots and the public-records export."""

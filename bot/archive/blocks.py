@@ -28,8 +28,8 @@ from slack_sdk.models.views import View
 
 from bot.archive import ids
 from bot.archive.core import Notified, Reason, SnapshotKind, Step
-from bot.config import ArchiveRules
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import ArchiveRules
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked

@@ -18,8 +18,8 @@ from enum import StrEnum
 
 from PIL import Image
 
-from bot.config import ArchiveRules
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import ArchiveRules
 
 
 class Reason(StrEnum):

@@ -33,9 +33,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.archive import core as core
-from bot.config import ArchiveRules
 from bot.kernel.audit import audit
+from bot.kernel.config import ArchiveRules
 from bot.kernel.errors import UserInputError
+from bot.slackkit.deps import Deps
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.db import session_scope
@@ -598,3 +599,10 @@ def due_fetches(engine: Engine, now: datetime, limit: int = 50) -> list[int]:
             fetch.status = "pending"
             session.add(fetch)
     return [r for r in rows if r is not None]
+
+
+def downloader(deps: Deps) -> Downloader:
+    """How files shared with Vakt are downloaded: with the bot token, from Slack only."""
+    return slack_downloader(
+        deps.bot_token, str(deps.client.base_url), deadline=deps.download_deadline
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -21,10 +22,10 @@ from bot.archive import core as core
 from bot.archive import service as archive
 from bot.archive.files import Downloader, Outcome, Slack, due_fetches, run_fetch
 from bot.archive.messages import checklist_content, fetch_notice
-from bot.config import OrgConfig
 from bot.items.core import age_working_days
 from bot.kernel.audience import coordinator_targets, lang_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
 from bot.kernel.slots import daily_slot
@@ -224,6 +225,7 @@ def fetch_files(
     archive_dir: Path,
     now: datetime,
     fetch_ids: list[int] | None = None,
+    on_final: Callable[[int, datetime], None] | None = None,
 ) -> list[Outcome]:
     """Fetch the given files (default: every fetch that is due) into the archive, and show
     the result on the deletions' checklists."""
@@ -233,7 +235,9 @@ def fetch_files(
         run_fetch(engine, slack, download, archive_dir, config.archive, fetch_id, now, notice)
         for fetch_id in todo
     ]
-    _closures_after_final_snapshots(engine, config, calendar, slack, outcomes, now)
+    if on_final is not None:
+        for account_id in final_snapshot_accounts(engine, outcomes):
+            on_final(account_id, now)
     checklists = Checklists(engine, config, calendar, slack)
     for deletion_id in sorted(
         {
@@ -246,22 +250,16 @@ def fetch_files(
     return outcomes
 
 
-def _closures_after_final_snapshots(
-    engine: Engine,
-    config: OrgConfig,
-    calendar: WorkCalendar,
-    slack: Slack,
-    outcomes: list[Outcome],
-    now: datetime,
-) -> None:
-    """A final snapshot's file just archived may complete an account's closure (NB6)."""
+def final_snapshot_accounts(engine: Engine, outcomes: list[Outcome]) -> list[int]:
+    """The accounts whose final snapshot's file was just archived: that may complete the
+    account's closure (NB6)."""
     snapshot_ids = {
         int(o.target.split(":")[1])
         for o in outcomes
         if o.status == "done" and o.target.startswith("snapshot:")
     }
     if not snapshot_ids:
-        return
+        return []
     with session_scope(engine) as session:
         accounts = sorted(
             {
@@ -273,10 +271,4 @@ def _closures_after_final_snapshots(
                 ).all()
             }
         )
-    if not accounts:
-        return
-    from bot.lifecycle.service import Updater
-
-    updater = Updater(engine, config, calendar, slack)
-    for account_id in accounts:
-        updater.account(account_id, now)
+    return accounts

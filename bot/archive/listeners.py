@@ -13,35 +13,28 @@ from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
 from bot.archive import blocks as ab
-from bot.archive import core as core
-from bot.archive import ids
+from bot.archive import core, ids
 from bot.archive import service as archive
 from bot.archive.core import Notified, SnapshotKind
-from bot.archive.files import SlackFile, check_declared, record_fetches
+from bot.archive.files import SlackFile, check_declared, downloader, record_fetches
 from bot.archive.jobs import Checklists, fetch_files
 from bot.archive.messages import checklist_content
-from bot.config import ArchiveRules
 from bot.items import service as items
 from bot.items.blocks import done_modal
-from bot.items.listeners import (
-    _dict,
-    _field,
-    _moment,
-    _seen,
-    _selected,
-    _string,
-    _values,
-    refresh_card,
-)
+from bot.items.listeners import refresh_card
+from bot.kernel.config import ArchiveRules
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
 from bot.rota.teams import team_views
-from bot.slack.app import Deps, _deliver_now, open_modal, request_ctx, user_language
-from bot.slack.app import button as app_button
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
+from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.events import seen
 from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.listen import button as app_button
+from bot.slackkit.listen import deliver_now, open_modal
+from bot.slackkit.payload import as_dict, form_field, form_selected, form_values, moment, text_of
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, SlackEvent
 
@@ -62,12 +55,13 @@ def _fetch_now(deps: Deps, fetch_ids: list[int]) -> None:
         deps.config,
         deps.calendar,
         deps.gateway,
-        deps.downloader(),
+        downloader(deps),
         deps.archive_dir,
         deps.clock(),
         fetch_ids,
+        on_final=deps.final_snapshot_archived,
     )
-    _deliver_now(deps)
+    deliver_now(deps)
 
 
 def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -98,7 +92,7 @@ def handle_thread_files(deps: Deps, body: dict[str, Any], event: dict[str, Any])
     fetch_ids: list[int] = []
     try:
         with request_ctx(deps, user, now) as ctx:
-            if _seen(ctx, event_id):
+            if seen(ctx, event_id):
                 return True
             kind, number = target
             if kind == "deletion":
@@ -144,8 +138,8 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
     it, closes the item as deleted, and posts the checklist in the message's thread."""
     if event.get("reaction") not in DELETE_REACTIONS:
         return None
-    target = _dict(event.get("item"))
-    channel, ts, user = _string(target.get("channel")), _string(target.get("ts")), event.get("user")
+    target = as_dict(event.get("item"))
+    channel, ts, user = text_of(target.get("channel")), text_of(target.get("ts")), event.get("user")
     if target.get("type") != "message" or not channel or not ts or not _is_user(user):
         return None
     now = deps.clock()
@@ -162,7 +156,7 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
                 return None
             if account is None:
                 return None
-            if _seen(ctx, body.get("event_id")):
+            if seen(ctx, body.get("event_id")):
                 return None
             view = archive.log_deletion(
                 ctx,
@@ -183,7 +177,7 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
     except VaktError as error:
         log.info("wastebasket by %s on %s/%s ignored: %s", user, channel, ts, error.key)
         return None
-    _deliver_now(deps)
+    deliver_now(deps)
     if item_id is not None:
         refresh_card(deps, item_id)
     return deletion_id
@@ -193,14 +187,14 @@ def handle_wastebasket(deps: Deps, body: dict[str, Any], event: dict[str, Any]) 
 
 
 def _text_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
-    return _string(_field(values, block).get("value")) or None
+    return text_of(form_field(values, block).get("value")) or None
 
 
 def _files(values: dict[str, dict[str, Any]]) -> list[SlackFile]:
-    raw = _field(values, ids.FIELD_FILES).get("files")
+    raw = form_field(values, ids.FIELD_FILES).get("files")
     return [
         # An upload time Slack would not send is left out rather than believed.
-        SlackFile.of({**f, "created": f.get("created") if _moment(f.get("created")) else None})
+        SlackFile.of({**f, "created": f.get("created") if moment(f.get("created")) else None})
         for f in (raw if isinstance(raw, list) else [])
         if isinstance(f, dict) and f.get("id")
     ]
@@ -220,19 +214,22 @@ def _deletion_fields(
 ) -> dict[str, Any]:
     """The deletion modal's values; problems go into `errors` by field."""
     fields: dict[str, Any] = {
-        "reason": _selected(values, ids.FIELD_REASON),
+        "reason": form_selected(values, ids.FIELD_REASON),
         "reason_text": _text_value(values, ids.FIELD_REASON_TEXT),
         "summary": _text_value(values, ids.FIELD_SUMMARY),
-        "approved_by": _string(_field(values, ids.FIELD_APPROVED_BY).get("selected_user")) or None,
+        "approved_by": text_of(form_field(values, ids.FIELD_APPROVED_BY).get("selected_user"))
+        or None,
         "registration_ref": _text_value(values, ids.FIELD_REFERENCE),
-        "poster_notified": _selected(values, ids.FIELD_NOTIFIED) or Notified.NOT_YET,
+        "poster_notified": form_selected(values, ids.FIELD_NOTIFIED) or Notified.NOT_YET,
     }
     for block, name in ((ids.FIELD_URL, "url"), (ids.FIELD_ARCHIVE_LINK, "archive_link")):
         try:
             fields[name] = archive.link(_text_value(values, block))
         except UserInputError as error:
             errors[block] = plain(lang, error.key, **error.params)
-    fields["deleted_at"] = _moment(_field(values, ids.FIELD_DELETED_AT).get("selected_date_time"))
+    fields["deleted_at"] = moment(
+        form_field(values, ids.FIELD_DELETED_AT).get("selected_date_time")
+    )
     if fields["deleted_at"] is None:
         errors[ids.FIELD_DELETED_AT] = plain(lang, "error.deleted_at_needed")
     if fields["reason"] is None:
@@ -290,6 +287,15 @@ def deletion_modal_for(
         url=url,
         summary=summary,
     )
+
+
+def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """A wastebasket on a message in an intake channel starts a deletion; other reactions are
+    left to the next handler."""
+    if event.get("reaction") not in DELETE_REACTIONS:
+        return False
+    handle_wastebasket(deps, body, event)
+    return True
 
 
 def register(app: App, deps: Deps) -> None:
@@ -370,7 +376,7 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        values = _values(body)
+        values = form_values(body)
         errors: dict[str, str] = {}
         try:
             meta = payload.metadata(body)
@@ -386,7 +392,7 @@ def register(app: App, deps: Deps) -> None:
         problem = _check_files(lang, deps.config.archive, files)
         if problem:
             errors[ids.FIELD_FILES] = problem
-        account_key = _selected(values, ids.FIELD_ACCOUNT)
+        account_key = form_selected(values, ids.FIELD_ACCOUNT)
         rules = deps.config.archive
         if deletion_id is None:
             if account_key is None and item_id is None:
@@ -449,7 +455,7 @@ def register(app: App, deps: Deps) -> None:
             response_action="update",
             view=done_modal(lang, plain(lang, "modal.deletion_title"), done),
         )
-        _deliver_now(deps)
+        deliver_now(deps)
         if item_closed is not None:
             refresh_card(deps, item_closed)
         _fetch_now(deps, fetch_ids)
@@ -468,7 +474,7 @@ def register(app: App, deps: Deps) -> None:
         except payload.Stale:
             ack(response_action="errors", errors={ids.FIELD_FILES: plain(lang, "error.stale_form")})
             return
-        values = _values(body)
+        values = form_values(body)
         errors: dict[str, str] = {}
         files = _files(values)
         problem = _check_files(lang, deps.config.archive, files)
@@ -481,7 +487,7 @@ def register(app: App, deps: Deps) -> None:
             link = None
         if not files and not link and ids.FIELD_ARCHIVE_LINK not in errors:
             errors[ids.FIELD_FILES] = plain(lang, "error.snapshot_empty")
-        kind = _selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
+        kind = form_selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -520,6 +526,4 @@ def register(app: App, deps: Deps) -> None:
         if kind == SnapshotKind.FINAL and account.id is not None:
             # A closure waiting for this snapshot may now be complete (a link counts at once,
             # files once archived above).
-            from bot.lifecycle.listeners import refresh_account
-
-            refresh_account(deps, account.id, user)
+            deps.final_snapshot_archived(account.id, deps.clock(), user)

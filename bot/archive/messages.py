@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from bot.archive import blocks as ab
 from bot.archive.service import DeletionView, checklist_place
-from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
+from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import t
 from bot.slackkit import blocks as kit

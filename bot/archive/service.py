@@ -12,14 +12,13 @@ from sqlmodel import Session, col, func, select
 
 from bot.archive import core as core
 from bot.archive.core import Notified, Reason, SnapshotKind, Step
-from bot.config import ArchiveRules
 from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import LIVE, ArchiveRules
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, NotFound, UserInputError
-from bot.register.core import LIVE
 from bot.rota.teams import TeamView
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, ArchivedFile, Deletion, Item, Outbox, Snapshot

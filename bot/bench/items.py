@@ -50,9 +50,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col
 
 from bot import sweep as runner
-from bot.config import OrgConfig, parse_config
 from bot.items.core import CLOSED, Status, deadline_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig, parse_config
 from bot.runtime import build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.slackkit.outbox import Message, deliver

@@ -58,7 +58,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bot.bench.items import CONFIG, COORDINATOR, SIGNING_SECRET, build
-from bot.config import parse_config
+from bot.kernel.config import parse_config
 from bot.server import REQUEST_THREADS, WORKER_CLASS
 from bot.settings import redact_url
 from bot.store.db import make_engine, migrate

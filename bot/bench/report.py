@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.config import parse_config
 from bot.items.core import Status
+from bot.kernel.config import parse_config
 from bot.report import core as core
 from bot.report import service as report
 from bot.report.blocks import report_message

@@ -42,9 +42,9 @@ from sqlmodel import col
 from bot import sweep as runner
 from bot.bench.items import CONFIG as ITEMS_CONFIG
 from bot.bench.items import NOW, CountingSender, bench_database, build
-from bot.config import OrgConfig, parse_config
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig, parse_config
 from bot.slackkit.outbox import deliver
 from bot.store.db import make_engine, migrate
 from bot.store.models import Item, Outbox

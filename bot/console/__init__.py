@@ -44,20 +44,23 @@ def run_console(
     read: Callable[[str], str | None] | None = None,
 ) -> int:
     """Start a console session and run its loop until :quit or the end of the input."""
-    from bot.console import repl, session
+    from bot.console import demo, repl, session
 
     out = out or sys.stdout
     temp = Path(tempfile.mkdtemp(prefix="vakt-console-"))
     _log_to_file(temp / "vakt.log")
     env = dict(os.environ if environ is None else environ)
-    console = session.start(
-        preset=preset,
-        lang=lang,
-        at=at,
-        at_text=at_text,
-        wall_clock=wall_clock,
-        environ=env,
-        temp=temp,
+    console = (
+        demo.start(preset, temp, lang=lang, at=at, at_text=at_text)
+        if preset is not None
+        else session.start(
+            lang=lang,
+            at=at,
+            at_text=at_text,
+            wall_clock=wall_clock,
+            environ=env,
+            temp=temp,
+        )
     )
     tty = out.isatty()
     style = Style(colour=tty and not env.get("NO_COLOR"))

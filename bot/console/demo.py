@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from bot.archive import service as archive
 from bot.archive.core import Reason
-from bot.config import OrgConfig, load_config
 from bot.console.session import (
     CONSOLE_CHANNEL,
     DEMO_DIR,
@@ -30,13 +29,14 @@ from bot.console.session import (
 )
 from bot.items import service as items
 from bot.items.core import Status
+from bot.kernel.config import OrgConfig, load_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.parse import DateRange
 from bot.rota import service as rota
 from bot.rota.core import AbsenceKind
 from bot.runtime import build_runtime, prepare_database
-from bot.slack.app import request_ctx
+from bot.slackkit.deps import request_ctx
 from bot.slackkit.outbox import deliver
 
 

@@ -21,13 +21,13 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
-from bot.config import OrgConfig, load_config
 from bot.console.render import Button, Names
 from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
 from bot.items import service as items
+from bot.kernel.config import OrgConfig, load_config
 from bot.runtime import Runtime, build_runtime, prepare_database
-from bot.settings import Settings, load_settings
-from bot.slack.app import request_ctx
+from bot.settings import Settings, load_settings, redact_url
+from bot.slackkit.deps import request_ctx
 from bot.slackkit.outbox import deliver
 from bot.sweep import SweepResult
 
@@ -350,7 +350,6 @@ def _stand_in(workspace: Workspace, clock: Clock, temp: Path, locale: str) -> St
 
 def start(
     *,
-    preset: str | None,
     lang: str | None,
     at: Callable[[str, str], datetime] | None,
     at_text: str | None,
@@ -358,13 +357,9 @@ def start(
     environ: Mapping[str, str],
     temp: Path | None = None,
 ) -> ConsoleSession:
-    """Build a console: the demo municipality in a throwaway database (`preset`), else the
-    configured database and organisation file (like `vakt run`), with the stand-in as Slack."""
+    """A console on the configured database and organisation file (like `vakt run`), with
+    the stand-in as Slack. (`demo.start` builds the demo municipality's.)"""
     temp = temp or Path(tempfile.mkdtemp(prefix="vakt-console-"))
-    if preset is not None:
-        from bot.console import demo
-
-        return demo.start(preset, temp, lang=lang, at=at, at_text=at_text)
     env = dict(environ)
     config = load_config(env.get("VAKT_CONFIG", "config/vakt.toml"))
     if lang:
@@ -381,8 +376,6 @@ def start(
     executor = TrackingExecutor()
     app = runtime.app(signing_secret=None, listener_executor=executor)
     user = config.coordinators[0] if config.coordinators else "U0CONSOLE"
-    from bot.settings import redact_url
-
     return ConsoleSession(
         runtime=runtime,
         app=app,

@@ -1,1 +1,1 @@
-"""feeds."""
+"""Calendar feeds: the rota as iCalendar links people subscribe to."""

@@ -7,8 +7,8 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.kernel.parse import user_id
-from bot.slack.commands import Reply
 from bot.slackkit.blocks import text_blocks
+from bot.slackkit.router import Command, Reply
 
 # `/vakt calendar new`: revoke the link and make another (nb, sv, en).
 RENEW_WORDS = frozenset(
@@ -68,3 +68,6 @@ def cmd_calendar(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         return _reply(t(lang, "calendar.off"))
     links = feeds.renew(ctx, keys) if first in RENEW_WORDS else feeds.my_links(ctx, keys)
     return _reply(_links_text(lang, links))
+
+
+COMMANDS = (Command("calendar", ("calendar", "kalender", "kalendar", "ical"), cmd_calendar),)

@@ -23,9 +23,9 @@ from urllib.parse import quote, urlsplit
 
 from sqlmodel import Session, col, select
 
-from bot.config import OrgConfig
 from bot.feeds import core as ical
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.i18n import plain
 from bot.kernel.links import FeedKeys

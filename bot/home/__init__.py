@@ -1,1 +1,1 @@
-"""home."""
+"""The App Home tab: each person's duty, open questions and tasks."""

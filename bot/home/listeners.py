@@ -21,8 +21,8 @@ from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
-from bot.slack.app import Deps, request_ctx, user_language
 from bot.slackkit import payload
+from bot.slackkit.deps import Deps, request_ctx, user_language
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 

@@ -21,12 +21,12 @@ from sqlmodel import Session, col, func, select
 
 from bot.archive import core as archive_core
 from bot.archive import service as archive
-from bot.config import OrgConfig
 from bot.home import core as core
 from bot.home.core import Listing, clip
 from bot.items.core import ItemLine, Status
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx
 from bot.lifecycle import service as lifecycle
 from bot.requests.core import RequestStatus, Role

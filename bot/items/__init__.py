@@ -1,1 +1,1 @@
-"""items."""
+"""Unanswered items: citizens' questions, their deadlines, reminders and outcomes."""

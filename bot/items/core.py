@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.config import ItemRules
 from bot.kernel import personal
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import ItemRules
 from bot.kernel.slots import reminder_slot
 
 __all__ = [

@@ -25,11 +25,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.config import OrgConfig
 from bot.items import blocks as ib
 from bot.items.core import ItemLine, Status, age_working_days, escalation_cutoff
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.slots import reminder_slot
 from bot.rota import core as rota
 from bot.rota.teams import absences_from, all_teams, overrides_from

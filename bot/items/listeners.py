@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
@@ -19,18 +17,29 @@ from bot.items import blocks as ib
 from bot.items import ids
 from bot.items import messages as item_notify
 from bot.items import service as items
+from bot.items.commands import unanswered_page
 from bot.items.core import Status, excerpt_of, first_link
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import fmt_moment, plain, t
-from bot.kernel.parse import clean
 from bot.rota.teams import team_views
-from bot.slack.app import Deps, _deliver_now, request_ctx, user_language
-from bot.slack.commands import unanswered_page
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
+from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.events import own, seen
 from bot.slackkit.gateway import SlackSendError
-from bot.slackkit.payload import Stale
+from bot.slackkit.listen import deliver_now
+from bot.slackkit.payload import (
+    Stale,
+    as_dict,
+    form_field,
+    form_selected,
+    form_values,
+    instant,
+    message_blocks,
+    moment,
+    text_of,
+)
 from bot.store.db import session_scope
 from bot.store.models import Item, SlackEvent
 
@@ -56,60 +65,10 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-# A Slack message timestamp: seconds since 1970, a dot, a sequence number ("1700000000.000100").
-SLACK_TS = re.compile(r"\d{1,11}(\.\d{1,6})?")
-# The latest instant a date-time picker may stand for (the end of year 9999).
-LATEST_STAMP = 253_402_300_799
-
-
-def _instant(ts: Any) -> datetime | None:
-    """The instant of a Slack message timestamp; None when it is not one."""
-    if not isinstance(ts, str) or not SLACK_TS.fullmatch(ts):
-        return None
-    return datetime.fromtimestamp(float(ts), UTC)
-
-
-def _moment(stamp: Any) -> datetime | None:
-    """A date-time picker's value (seconds since 1970) as an instant; None when it is not one."""
-    if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 <= stamp <= LATEST_STAMP:
-        return None
-    return datetime.fromtimestamp(stamp, UTC)
-
-
-def _string(value: Any) -> str | None:
-    """A text a form or an event gave, or None when it gave something else."""
-    return value if isinstance(value, str) else None
-
-
-def _seen(ctx: Ctx, event_id: str | None) -> bool:
-    """Record an Events API delivery; True when it was handled before (a retry, a copy sent to
-    a second replica)."""
-    if not event_id:
-        return False
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(SlackEvent(event_id=event_id[:40], received_at=ctx.now))
-    except sa.exc.IntegrityError:
-        return True
-    return False
-
-
-def _own(deps: Deps, event: dict[str, Any]) -> bool:
-    try:
-        identity = deps.bot_identity()
-        user_id, bot_id = identity.user_id, identity.bot_id
-    except SlackSendError as exc:
-        log.warning("cannot tell Vakt's own messages apart (auth.test: %s)", exc.code)
-        user_id, bot_id = "", ""
-    return bool(
-        (bot_id and event.get("bot_id") == bot_id) or (user_id and event.get("user") == user_id)
-    )
-
-
 def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> int | None:
     """A message in an intake channel becomes an item; returns its id (None: not an intake)."""
     channel, ts = event.get("channel"), event.get("ts")
-    received = _instant(ts)
+    received = instant(ts)
     if not isinstance(channel, str) or not isinstance(ts, str) or received is None:
         return None
     if event.get("subtype") not in INTAKE_SUBTYPES:
@@ -123,14 +82,14 @@ def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> i
             return None
         if event_id and session.get(SlackEvent, str(event_id)[:40]) is not None:
             return None  # a retry of an event already handled: no Slack call, no work
-    if _own(deps, event):
+    if own(deps, event):
         return None
     text = message_text(event)
     url = first_link(text) or deps.gateway.permalink(channel, ts)
     actor = str(event.get("user") or event.get("bot_id") or "integration")[:40]
     try:
         with request_ctx(deps, actor, now) as ctx:
-            if _seen(ctx, event_id):
+            if seen(ctx, event_id):
                 return None
             account = items.account_for_channel(ctx.session, channel, text)
             if account is None:
@@ -152,7 +111,7 @@ def handle_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> i
     except VaktError as error:
         log.warning("message %s in %s not taken in: %s", ts, channel, error.key)
         return None
-    _deliver_now(deps)
+    deliver_now(deps)
     return item_id
 
 
@@ -176,9 +135,9 @@ def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> 
     """A check mark from a team member on an intake message marks its item answered."""
     if event.get("reaction") not in ANSWERED_REACTIONS:
         return None
-    target = _dict(event.get("item"))
-    channel, ts = _string(target.get("channel")), _string(target.get("ts"))
-    user = _string(event.get("user"))
+    target = as_dict(event.get("item"))
+    channel, ts = text_of(target.get("channel")), text_of(target.get("ts"))
+    user = text_of(event.get("user"))
     if target.get("type") != "message" or not channel or not ts or not user:
         return None
     now = deps.clock()
@@ -188,7 +147,7 @@ def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> 
         ).first()
         if item is None or item.status != Status.OPEN or item.id is None:
             return None
-        if _seen(ctx, body.get("event_id")):
+        if seen(ctx, body.get("event_id")):
             return None
         _, _, view = items.get_item(ctx, item.id)
         if not items.may_handle(ctx, view):
@@ -202,39 +161,6 @@ def handle_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> 
     return item_id
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _values(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A modal's submitted state by block, its texts storable; anything not shaped like one is
-    no answer."""
-    return _dict(clean(_dict(_dict(body.get("view")).get("state")).get("values")))
-
-
-def _blocks(message: Any) -> list[dict[str, Any]] | None:
-    """The blocks of the message a button was pressed on (None: not blocks Vakt drew)."""
-    blocks = _dict(message).get("blocks")
-    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
-        return None
-    return blocks
-
-
-def _list(value: Any) -> list[Any]:
-    """A multi-select's choices; anything but a list (a forged payload) is no choice."""
-    return value if isinstance(value, list) else []
-
-
-def _field(values: dict[str, dict[str, Any]], block: str) -> dict[str, Any]:
-    """The state of the input in `block` (whose action id is the block id), else empty."""
-    return dict(_dict(_dict(values.get(block)).get(block)))
-
-
-def _selected(values: dict[str, dict[str, Any]], block: str) -> str | None:
-    value = _dict(_field(values, block).get("selected_option")).get("value")
-    return str(value) if isinstance(value, str | int) and value else None
-
-
 def _url(raw: Any) -> str | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
@@ -246,28 +172,6 @@ def _url(raw: Any) -> str | None:
 
 def register(app: App, deps: Deps) -> None:
     """Wire the item listeners."""
-
-    from bot.activity import listeners as activity_listeners
-    from bot.archive import listeners as archive_listeners
-
-    @app.event("message")
-    def on_message(body: dict[str, Any]) -> None:
-        body = clean(body)  # texts as they can be stored (no NUL, no lone surrogate)
-        event = _dict(body.get("event"))
-        if archive_listeners.handle_thread_files(deps, body, event):
-            return
-        if activity_listeners.handle_feed_message(deps, body, event):
-            return
-        handle_message(deps, body, event)
-
-    @app.event("reaction_added")
-    def on_reaction(body: dict[str, Any]) -> None:
-        body = clean(body)
-        event = _dict(body.get("event"))
-        if event.get("reaction") in archive_listeners.DELETE_REACTIONS:
-            archive_listeners.handle_wastebasket(deps, body, event)
-            return
-        handle_reaction(deps, body, event)
 
     # ------------------------------------------------------------ outcome buttons
 
@@ -303,13 +207,13 @@ def register(app: App, deps: Deps) -> None:
                     text=message, blocks=kit.error_blocks(message, None), replace_original=False
                 )
                 return
-            message_blocks = _blocks(body.get("message"))
+            pressed_on = message_blocks(body.get("message"))
             if is_card:
                 respond(text=text, blocks=new_blocks, replace_original=True)
-            elif message_blocks:
+            elif pressed_on:
                 respond(
                     text=str((body.get("message") or {}).get("text") or text),
-                    blocks=ib.replace_item(message_blocks, item_id, new_blocks),
+                    blocks=ib.replace_item(pressed_on, item_id, new_blocks),
                     replace_original=True,
                 )
             else:
@@ -378,8 +282,8 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        values = _values(body)
-        reference = _string(_field(values, ids.FIELD_REFERENCE).get("value"))
+        values = form_values(body)
+        reference = text_of(form_field(values, ids.FIELD_REFERENCE).get("value"))
         try:
             item_id = payload.meta_id(payload.metadata(body), "item")
         except Stale:
@@ -442,30 +346,30 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
         ack(response_action="update", view=ib.done_modal(lang, plain(lang, title_key), done))
-        _deliver_now(deps)
+        deliver_now(deps)
 
     @app.view(ids.NEW_ITEM_VIEW)
     def on_new_submit(ack: Ack, body: dict[str, Any]) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        values = _values(body)
+        values = form_values(body)
         errors: dict[str, str] = {}
-        account_key = _selected(values, ids.FIELD_ACCOUNT)
+        account_key = form_selected(values, ids.FIELD_ACCOUNT)
         try:
-            url = _url(_field(values, ids.FIELD_URL).get("value"))
+            url = _url(form_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
             errors[ids.FIELD_URL] = plain(lang, error.key, **error.params)
             url = None
         if url is None and ids.FIELD_URL not in errors:
             errors[ids.FIELD_URL] = plain(lang, "error.url_needed")
-        received = _moment(_field(values, ids.FIELD_RECEIVED).get("selected_date_time"))
+        received = moment(form_field(values, ids.FIELD_RECEIVED).get("selected_date_time"))
         if received is None:
             errors[ids.FIELD_RECEIVED] = plain(lang, "error.received_needed")
         if account_key is None:
             errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
-        note = _string(_field(values, ids.FIELD_NOTE).get("value"))
-        register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
+        note = text_of(form_field(values, ids.FIELD_NOTE).get("value"))
+        register_box = form_field(values, ids.FIELD_REGISTER).get("selected_options") or []
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -488,9 +392,9 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
         message = body.get("message") or {}
-        channel = _string((body.get("channel") or {}).get("id")) or ""
-        ts = _string(message.get("ts")) or _string(body.get("message_ts")) or ""
-        if _instant(ts) is None:
+        channel = text_of((body.get("channel") or {}).get("id")) or ""
+        ts = text_of(message.get("ts")) or text_of(body.get("message_ts")) or ""
+        if instant(ts) is None:
             ts = ""  # not a message Slack has: nothing to track
         text = message_text(message)
         with request_ctx(deps, user, now) as ctx:
@@ -520,7 +424,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             meta = payload.metadata(body)
             channel, ts = payload.meta_slack_id(meta, "c"), payload.meta_text(meta, "ts")
-            received = _instant(ts)
+            received = instant(ts)
             if received is None:
                 raise Stale(ts)
         except Stale:
@@ -529,11 +433,11 @@ def register(app: App, deps: Deps) -> None:
                 errors={ids.FIELD_ACCOUNT: plain(lang, "error.stale_form")},
             )
             return
-        values = _values(body)
-        account_key = _selected(values, ids.FIELD_ACCOUNT)
-        register_box = _field(values, ids.FIELD_REGISTER).get("selected_options") or []
+        values = form_values(body)
+        account_key = form_selected(values, ids.FIELD_ACCOUNT)
+        register_box = form_field(values, ids.FIELD_REGISTER).get("selected_options") or []
         try:
-            url = _url(_field(values, ids.FIELD_URL).get("value"))
+            url = _url(form_field(values, ids.FIELD_URL).get("value"))
         except UserInputError as error:
             ack(
                 response_action="errors",
@@ -546,14 +450,14 @@ def register(app: App, deps: Deps) -> None:
                 errors={ids.FIELD_ACCOUNT: plain(lang, "error.account_needed")},
             )
             return
-        link = url or _string(meta.get("l")) or deps.gateway.permalink(channel, ts)
+        link = url or text_of(meta.get("l")) or deps.gateway.permalink(channel, ts)
         new = partial(
             items.NewItem,
             source="shortcut",
             external_id=f"slack:{channel}:{ts}",
             received_at=received,
             url=link,
-            text=_string(meta.get("x")),
+            text=text_of(meta.get("x")),
             slack_channel=channel,
             slack_ts=ts,
             must_register=True if register_box else None,

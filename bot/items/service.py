@@ -17,10 +17,9 @@ from sqlmodel import Session, col, func, select
 
 from bot.items import core as core
 from bot.items.core import Status
+from bot.kernel.config import LIVE, AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.register.core import LIVE
-from bot.register.core import Status as AccountStatus
 from bot.rota import core as rota
 from bot.rota.service import _duty_inputs
 from bot.rota.teams import TeamView, team_views

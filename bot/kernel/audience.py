@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.config import OrgConfig
+from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import language_of_locale
 from bot.store.models import Person
 

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.config import OrgConfig
 from bot.kernel import audit as audit_log
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.errors import NotAllowed
 from bot.kernel.links import FeedKeys
 from bot.store.db import session_scope

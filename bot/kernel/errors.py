@@ -28,3 +28,7 @@ class NotFound(VaktError):
 
 class Conflict(VaktError):
     """The action contradicts the current state (already decided, managed in config, ...)."""
+
+
+class StartupError(Exception):
+    """Vakt cannot start (Slack refused its token, ...); the message says why in one line."""

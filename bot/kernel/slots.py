@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 
 
 def daily_slot(

@@ -1,1 +1,1 @@
-"""lifecycle."""
+"""The account lifecycle: inactive and ended accounts flagged, closures carried out."""

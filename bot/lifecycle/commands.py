@@ -8,8 +8,8 @@ from bot.kernel.errors import UserInputError
 from bot.kernel.i18n import t
 from bot.lifecycle import blocks as lb
 from bot.lifecycle import service as lifecycle
-from bot.slack.commands import Reply
 from bot.slackkit.blocks import text_blocks
+from bot.slackkit.router import Action, Command, Reply
 
 
 def cmd_flags(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -43,3 +43,10 @@ def started_text(ctx: Ctx, lang: str, account: str) -> str:
     target = lifecycle.checklist_target(ctx.config, ctx.actor)
     where = t(lang, "lifecycle.where_dm") if target == ctx.actor else f"<#{target}>"
     return t(lang, "lifecycle.started", account=account, where=where)
+
+
+ACCOUNT_CLOSE = ("close", "avslutt", "avslut", "steng", "stäng", "avsluta")
+
+
+COMMANDS = (Command("flags", ("flags", "flagg", "flagga", "flaggor", "flagget"), cmd_flags),)
+ACTIONS = (Action("account", ACCOUNT_CLOSE, account_close),)

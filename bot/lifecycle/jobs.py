@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.slots import daily_slot, weekly_slot
 from bot.lifecycle import service as lifecycle
 from bot.slackkit.outbox import Message

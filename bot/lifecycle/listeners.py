@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,7 +14,6 @@ from slack_bolt import Ack, App, Respond
 from bot.archive import blocks as ab
 from bot.archive.core import SnapshotKind
 from bot.items.blocks import done_modal
-from bot.items.listeners import _field, _selected, _string, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, VaktError
 from bot.kernel.i18n import fmt_date, plain, t
@@ -22,10 +21,12 @@ from bot.lifecycle import blocks as lb
 from bot.lifecycle import service as lifecycle
 from bot.lifecycle.commands import started_text
 from bot.register.core import ClosureStepName
-from bot.slack.app import Deps, Press, _deliver_now, open_modal, request_ctx, user_language
-from bot.slack.app import button as app_button
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
+from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.listen import Press, deliver_now, open_modal
+from bot.slackkit.listen import button as app_button
+from bot.slackkit.payload import form_field, form_selected, form_values, text_of
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ KEEP_FIELDS = {
 def updater(deps: Deps) -> lifecycle.Updater:
     """What updates flag messages and checklists in place."""
     return lifecycle.Updater(deps.engine, deps.config, deps.calendar, deps.gateway)
+
+
+def on_final_snapshot(deps: Deps, account_id: int, now: datetime, actor: str) -> None:
+    """A final snapshot of an account was archived: its open closure is looked at again."""
+    updater(deps).account(account_id, now, actor)
 
 
 def refresh_account(deps: Deps, account_id: int, actor: str = "vakt") -> None:
@@ -120,7 +126,7 @@ def register(app: App, deps: Deps) -> None:
         done = started_text(ctx, lang, view.account.name)
 
         def after() -> None:
-            _deliver_now(deps)  # the checklist
+            deliver_now(deps)  # the checklist
             updater(deps).flag(flag_id, deps.clock())
             respond(text=done, blocks=kit.text_blocks(done), replace_original=False)
 
@@ -133,10 +139,10 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        values = _values(body)
-        reason = _string(_field(values, lb.FIELD_KEEP_REASON).get("value"))
-        period = _selected(values, lb.FIELD_KEEP_PERIOD)
-        raw_day = _field(values, lb.FIELD_KEEP_UNTIL).get("selected_date")
+        values = form_values(body)
+        reason = text_of(form_field(values, lb.FIELD_KEEP_REASON).get("value"))
+        period = form_selected(values, lb.FIELD_KEEP_PERIOD)
+        raw_day = form_field(values, lb.FIELD_KEEP_UNTIL).get("selected_date")
         try:
             flag_id = payload.number(payload.raw_metadata(body))
         except payload.Stale:
@@ -194,7 +200,7 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        reason = _string(_field(_values(body), lb.FIELD_WAIVE_REASON).get("value"))
+        reason = text_of(form_field(form_values(body), lb.FIELD_WAIVE_REASON).get("value"))
         try:
             closure_id, step = _closure_step(payload.raw_metadata(body))
         except payload.Stale:

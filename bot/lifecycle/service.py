@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.archive.service import has_final_snapshot
-from bot.config import OrgConfig
 from bot.kernel.audience import lang_of_target
 from bot.kernel.audit import audit
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import AccountStatus, OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.lifecycle import blocks as lb
@@ -33,7 +33,7 @@ from bot.register.accounts import (
     may_manage,
     watched_since,
 )
-from bot.register.core import ClosureStepName, FlagAction, FlagKind, Status
+from bot.register.core import ClosureStepName, FlagAction, FlagKind
 from bot.rota.core import Absence
 from bot.rota.teams import absences_from, members_of
 from bot.slackkit.blocks import text_blocks
@@ -64,7 +64,7 @@ class FlagView:
 
     @property
     def closing(self) -> bool:
-        return self.account.status in (Status.CLOSING, Status.CLOSED)
+        return self.account.status in (AccountStatus.CLOSING, AccountStatus.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def findings(
 def _settle_status(session: Session, account: Account, today: date, now: datetime) -> None:
     """Active or flagged, from the open flags not kept quiet; closing and closed accounts are
     left alone (their closure decides)."""
-    if account.status not in (Status.ACTIVE, Status.FLAGGED):
+    if account.status not in (AccountStatus.ACTIVE, AccountStatus.FLAGGED):
         return
     flags = session.exec(
         select(AccountFlag).where(
@@ -136,9 +136,9 @@ def _settle_status(session: Session, account: Account, today: date, now: datetim
         )
     ).all()
     wanted = (
-        Status.FLAGGED
+        AccountStatus.FLAGGED
         if any(not core.is_kept(f.quiet_until, today) for f in flags)
-        else Status.ACTIVE
+        else AccountStatus.ACTIVE
     )
     if account.status != wanted:
         account.status, account.status_changed_at = wanted.value, now
@@ -229,7 +229,7 @@ def sweep_flags(
     """Raise, raise again after a quiet period, or resolve every live account's flags; new
     flags only when `raise_new` (the weekly slot). Returns the messages newly recorded."""
     today = calendar.local_date(now)
-    accounts = [a for a in live_accounts(session) if a.status != Status.CLOSING]
+    accounts = [a for a in live_accounts(session) if a.status != AccountStatus.CLOSING]
     if not accounts:
         return []
     posts = last_posts(session, [a.id for a in accounts if a.id is not None])
@@ -473,9 +473,9 @@ def start_closure(
     reason = (reason or "").strip() or None
     if reason and len(reason) > REASON_MAX:
         raise UserInputError("error.lifecycle_reason_too_long", max=REASON_MAX)
-    if account.status == Status.CLOSING:
+    if account.status == AccountStatus.CLOSING:
         raise Conflict("error.lifecycle_already_closing", account=account.name)
-    if account.status not in (Status.ACTIVE, Status.FLAGGED):
+    if account.status not in (AccountStatus.ACTIVE, AccountStatus.FLAGGED):
         raise Conflict("error.lifecycle_not_live", account=account.name, status=account.status)
     assert account.id is not None
     closure = AccountClosure(
@@ -493,7 +493,7 @@ def start_closure(
     except sa.exc.IntegrityError:
         raise Conflict("error.lifecycle_already_closing", account=account.name) from None
     before = account.status
-    account.status, account.status_changed_at = Status.CLOSING.value, ctx.now
+    account.status, account.status_changed_at = AccountStatus.CLOSING.value, ctx.now
     ctx.session.add(account)
     ctx.audit(
         "closure.start",
@@ -621,14 +621,14 @@ def cancel_closure(ctx: Ctx, closure_id: int) -> ClosureView:
     closure, account = view.closure, view.account
     closure.open_key, closure.cancelled_by, closure.cancelled_at = None, ctx.actor, ctx.now
     ctx.session.add(closure)
-    account.status, account.status_changed_at = Status.ACTIVE.value, ctx.now
+    account.status, account.status_changed_at = AccountStatus.ACTIVE.value, ctx.now
     ctx.session.add(account)
     ctx.session.flush()
     _settle_status(ctx.session, account, ctx.today, ctx.now)
     ctx.audit(
         "closure.cancel",
         f"account:{account.key}",
-        before={"status": Status.CLOSING.value, "closure": closure.id},
+        before={"status": AccountStatus.CLOSING.value, "closure": closure.id},
         after={"status": account.status, "closure": closure.id},
     )
     return _closure_view(ctx.session, closure)
@@ -646,7 +646,11 @@ def finish_if_complete(
     closure.open_key, closure.finished_at = None, now
     session.add(closure)
     before = account.status
-    account.status, account.status_changed_at, account.closed_on = Status.CLOSED.value, now, today
+    account.status, account.status_changed_at, account.closed_on = (
+        AccountStatus.CLOSED.value,
+        now,
+        today,
+    )
     session.add(account)
     for flag in session.exec(
         select(AccountFlag).where(

@@ -1,1 +1,1 @@
-"""register."""
+"""The account register: every official account, its owner and its details."""

@@ -10,11 +10,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
-from bot.config import OrgConfig
 from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import LIVE, OrgConfig
 from bot.kernel.context import Ctx
-from bot.register.core import LIVE
 from bot.store.models import Account, AccountPost, Team
 
 

@@ -30,7 +30,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
 from slack_sdk.models.views import View
 
-from bot.config import PLATFORMS, AccountKind, RegisterRules
+from bot.kernel.config import PLATFORMS, AccountKind, RegisterRules
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked

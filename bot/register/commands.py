@@ -7,15 +7,16 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.config import KEY
+from bot.kernel.config import KEY
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import t
 from bot.register import blocks as rb
 from bot.register import service as register
 from bot.register.service import Show
-from bot.slack.commands import Reply
+from bot.rota.commands import ACCOUNT_ADD
 from bot.slackkit import blocks as kit
+from bot.slackkit.router import Action, Command, Reply
 from bot.store.models import Team
 
 SHOW_WORDS = {
@@ -112,3 +113,30 @@ def account_edit(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if len(words) != 1:
         raise UserInputError("error.register_edit_which")
     return _opening(lang, edit_modal(ctx, lang, words[0]))
+
+
+ACCOUNT_EDIT = ("edit", "endre", "ändra", "rediger", "redigera")
+
+
+def cmd_account(ctx: Ctx, lang: str, words: list[str]) -> Reply:
+    """`/vakt account [<key>]`: the register, or one account's card. The words after it
+    (add, edit, close, intake) are actions, declared with them."""
+    if not words:
+        return cmd_accounts(ctx, lang, words)
+    if len(words) == 1:
+        return account_show(ctx, lang, words)
+    raise UserInputError("error.account_usage")
+
+
+COMMANDS = (
+    Command(
+        "accounts",
+        ("accounts", "kontoer", "konton", "register", "registeret", "registret"),
+        cmd_accounts,
+    ),
+    Command("account", ("account", "konto"), cmd_account),
+)
+ACTIONS = (
+    Action("account", ACCOUNT_ADD, account_add),
+    Action("account", ACCOUNT_EDIT, account_edit),
+)

@@ -14,20 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.config import AccountKind, RegisterRules
+from bot.kernel.config import AccountKind, AccountStatus, RegisterRules
 from bot.rota.core import Absence
-
-
-class Status(StrEnum):
-    REQUESTED = "requested"
-    ACTIVE = "active"
-    FLAGGED = "flagged"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-# Accounts that are watched: on the rotas, reminded of snapshots, checked for flags.
-LIVE = (Status.ACTIVE, Status.FLAGGED, Status.CLOSING)
 
 
 class FlagKind(StrEnum):
@@ -124,7 +112,9 @@ def closure_missing(done: Iterable[str], has_final_snapshot: bool) -> list[Closu
 def is_public(status: str, kind: str) -> bool:
     """On the municipality's public list (KG4): live accounts that are not secret groups and
     not on their way out."""
-    return status in (Status.ACTIVE, Status.FLAGGED) and kind != AccountKind.SECRET_GROUP
+    return (
+        status in (AccountStatus.ACTIVE, AccountStatus.FLAGGED) and kind != AccountKind.SECRET_GROUP
+    )
 
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")

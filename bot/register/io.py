@@ -30,11 +30,18 @@ import tomli_w
 from babel.dates import format_date
 from sqlmodel import Session, col, select
 
-from bot.config import AccountDecl, ConfigError, _Reader, _to_date, account_decl
 from bot.kernel.audit import audit
+from bot.kernel.config import (
+    AccountDecl,
+    AccountStatus,
+    ConfigError,
+    _Reader,
+    _to_date,
+    account_decl,
+)
 from bot.kernel.csvfile import csv_bytes, restore
 from bot.kernel.i18n import catalog, plain
-from bot.register.core import Status, is_public, split_users
+from bot.register.core import is_public, split_users
 from bot.register.sync import account_data, apply_register_fields
 from bot.store.models import Account, Team
 
@@ -106,7 +113,7 @@ def register_rows(session: Session, *, include_closed: bool = False) -> list[Row
     teams = {team.id: team.key for team in session.exec(select(Team)).all()}
     query = select(Account).order_by(col(Account.key))
     if not include_closed:
-        query = query.where(col(Account.status) != Status.CLOSED)
+        query = query.where(col(Account.status) != AccountStatus.CLOSED)
     return [_row(account, teams.get(account.team_id, "")) for account in session.exec(query).all()]
 
 
@@ -360,8 +367,8 @@ def _check_row(source: SourceRow, stored_rows: Mapping[str, Row]) -> _Checked:
     status = r.raw("status")
     closed_on = r.raw("closed_on")
     decl = account_decl(r)
-    if status is not None and status not in tuple(Status):
-        raise r.fail("status", f"{status!r} must be one of {', '.join(Status)}")
+    if status is not None and status not in tuple(AccountStatus):
+        raise r.fail("status", f"{status!r} must be one of {', '.join(AccountStatus)}")
     if closed_on is not None:
         _to_date(closed_on, lambda p: r.fail("closed_on", p))
     r.done()
@@ -456,7 +463,7 @@ def import_register(
         account = stored.get(key)
         if account is not None and account.managed:
             outcomes[key] = ImportLine(key, "skipped", "declared in the configuration file")
-        elif account is None and item.status == Status.CLOSED:
+        elif account is None and item.status == AccountStatus.CLOSED:
             outcomes[key] = ImportLine(key, "skipped", "closed in the file: not created")
         else:
             applied.append(item)

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.items.blocks import done_modal
-from bot.items.listeners import _field, _list, _selected, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
@@ -18,9 +17,18 @@ from bot.register import blocks as rb
 from bot.register import service as service
 from bot.register.commands import edit_modal
 from bot.register.service import AccountFields, FieldError, InvalidFields
-from bot.slack.app import Deps, button, open_modal, request_ctx, user_language
 from bot.slackkit.blocks import escape
-from bot.slackkit.payload import Stale, meta_text, metadata
+from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.listen import button, open_modal
+from bot.slackkit.payload import (
+    Stale,
+    as_list,
+    form_field,
+    form_selected,
+    form_values,
+    meta_text,
+    metadata,
+)
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
 DATES = ("created_on", "end_date")
@@ -28,7 +36,7 @@ TEXTS = ("name", "unit", "purpose", "audience", "dialogue", "privacy", "resource
 
 
 def _value(values: dict[str, dict[str, Any]], name: str) -> str | None:
-    value = _field(values, rb.block_id(name)).get("value")
+    value = form_field(values, rb.block_id(name)).get("value")
     return str(value) if value is not None else None
 
 
@@ -47,7 +55,7 @@ def form_fields(
             problems.append(FieldError(name, "error.register_not_number", {"value": raw[:20]}))
     dates: dict[str, date | None] = {}
     for name in DATES:
-        picked = _field(values, rb.block_id(name)).get("selected_date")
+        picked = form_field(values, rb.block_id(name)).get("selected_date")
         try:
             dates[name] = date.fromisoformat(str(picked)) if picked else None
         except ValueError:
@@ -56,27 +64,29 @@ def form_fields(
             )
     access = {
         str(o.get("value"))
-        for o in _list(_field(values, rb.block_id("coordinator_admin")).get("selected_options"))
+        for o in as_list(
+            form_field(values, rb.block_id("coordinator_admin")).get("selected_options")
+        )
         if isinstance(o, dict)
     }
-    admins = _list(_field(values, rb.block_id("admins")).get("selected_users"))
+    admins = as_list(form_field(values, rb.block_id("admins")).get("selected_users"))
     text = {name: _value(values, name) for name in TEXTS}
     key = (_value(values, "key") or "").strip().lower()
     if problems:
         return key, None, problems
     entry = AccountFields(
         name=text["name"] or "",
-        platform=_selected(values, rb.block_id("platform")) or "",
+        platform=form_selected(values, rb.block_id("platform")) or "",
         url=(_value(values, "url") or "").strip(),
-        team=_selected(values, rb.block_id("team")) or "",
-        kind=_selected(values, rb.block_id("kind")) or "",
-        manager=_field(values, rb.block_id("manager")).get("selected_user") or None,
+        team=form_selected(values, rb.block_id("team")) or "",
+        kind=form_selected(values, rb.block_id("kind")) or "",
+        manager=form_field(values, rb.block_id("manager")).get("selected_user") or None,
         admins=tuple(str(a) for a in admins if a),
         created_on=dates["created_on"],
         end_date=dates["end_date"],
         coordinator_admin="coordinator_admin" in access,
         credentials_held="credentials_held" in access,
-        published_channel=_field(values, rb.block_id("published_channel")).get(
+        published_channel=form_field(values, rb.block_id("published_channel")).get(
             "selected_conversation"
         )
         or None,
@@ -132,7 +142,7 @@ def register(app: App, deps: Deps) -> None:
                 errors={rb.block_id("name"): plain(lang, "error.stale_form")},
             )
             return
-        key, entry, problems = form_fields(_values(body))
+        key, entry, problems = form_fields(form_values(body))
         if entry is None:
             ack(response_action="errors", errors=_errors(lang, problems, editing))
             return

@@ -20,11 +20,11 @@ from sqlmodel import Session, col, func, select
 
 from bot.archive import core as archive_core
 from bot.archive.service import interval, last_snapshots
-from bot.config import CHANNEL_ID, KEY, PLATFORMS, USER_ID, AccountKind
+from bot.kernel.config import CHANNEL_ID, KEY, LIVE, PLATFORMS, USER_ID, AccountKind, AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotFound, UserInputError
 from bot.register.accounts import account_manager, last_posts
-from bot.register.core import LIVE, Status, cadence_of, join_users, split_users
+from bot.register.core import cadence_of, join_users, split_users
 from bot.register.sync import account_data
 from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, Team
 
@@ -306,7 +306,7 @@ def add_account(ctx: Ctx, key: str, fields_: AccountFields) -> Saved:
         name=entry.name,
         url=entry.url,
         team_id=0,
-        status=Status.ACTIVE.value,
+        status=AccountStatus.ACTIVE.value,
         status_changed_at=ctx.now,
         created_at=ctx.now,
         updated_at=ctx.now,
@@ -416,9 +416,9 @@ def register_list(
             raise NotFound("error.no_team", key=team_key[:40])
         query = query.where(Account.team_id == team.id)
     if show == Show.CLOSED:
-        query = query.where(Account.status == Status.CLOSED.value)
+        query = query.where(Account.status == AccountStatus.CLOSED.value)
     elif show == Show.LIVE:
-        query = query.where(Account.status != Status.CLOSED.value)
+        query = query.where(Account.status != AccountStatus.CLOSED.value)
     accounts = list(ctx.session.exec(query).all())
     ids = [a.id for a in accounts if a.id is not None]
     posts = last_posts(ctx.session, ids)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.config import AccountDecl, ConfigError, OrgConfig
 from bot.kernel.audit import audit
+from bot.kernel.config import AccountDecl, ConfigError, OrgConfig
 from bot.register.core import join_users
 from bot.rota.teams import members_of, set_members, team_snapshot
 from bot.store.models import Account, Team

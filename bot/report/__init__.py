@@ -1,1 +1,1 @@
-"""report."""
+"""The weekly report: last week's figures and chart, to coordinators and managers."""

@@ -14,8 +14,8 @@ from bot.report import blocks as rb
 from bot.report import core as core
 from bot.report import service as report
 from bot.report.jobs import report_messages
-from bot.slack.commands import Reply
 from bot.slackkit.outbox import enqueue
+from bot.slackkit.router import Command, Reply
 
 
 def cmd_report(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -50,3 +50,8 @@ def cmd_report(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         "report.view", week.key, after={"teams": "all" if team_ids is None else sorted(team_ids)}
     )
     return Reply(text, blocks)
+
+
+COMMANDS = (
+    Command("report", ("report", "rapport", "ukerapport", "veckorapport", "weekly"), cmd_report),
+)

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.config import OrgConfig
 from bot.kernel.audience import coordinator_targets
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_week, plain
 from bot.report import blocks as rb
 from bot.report import core as core

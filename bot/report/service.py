@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.archive import service as archive
-from bot.config import OrgConfig
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.csvfile import csv_bytes
 from bot.report import core as core
 from bot.rota.teams import all_teams

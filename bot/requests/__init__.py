@@ -1,1 +1,1 @@
-"""requests."""
+"""Account requests: asking for a new account, and its approvals."""

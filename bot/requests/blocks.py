@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.config import PLATFORMS, AccountKind, Approvals
+from bot.kernel.config import PLATFORMS, AccountKind, Approvals
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.register.core import split_users
 from bot.requests.core import (

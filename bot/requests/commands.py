@@ -9,8 +9,8 @@ from bot.requests import blocks as rb
 from bot.requests import service as requests
 from bot.requests.core import NAME_LIMIT
 from bot.rota.teams import team_views
-from bot.slack.commands import Reply
 from bot.slackkit import blocks as kit
+from bot.slackkit.router import Command, Reply
 
 
 def cmd_request(ctx: Ctx, lang: str, words: list[str]) -> Reply:
@@ -31,3 +31,15 @@ def cmd_requests(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         raise UserInputError("error.unexpected", value=words[0][:40])
     text, blocks = rb.listing(lang, ctx.calendar.tz, requests.listing(ctx))
     return Reply(text, blocks)
+
+
+COMMANDS = (
+    Command(
+        "request",
+        ("request", "søknad", "soknad", "ansökan", "ansokan", "bestill", "beställ"),
+        cmd_request,
+    ),
+    Command(
+        "requests", ("requests", "søknader", "soknader", "ansökningar", "ansokningar"), cmd_requests
+    ),
+)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.config import AccountKind, Approvals
+from bot.kernel.config import AccountKind, Approvals
 from bot.kernel.errors import UserInputError
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.slots import weekly_slot
 from bot.requests.service import weekly_reminders
 from bot.slackkit.outbox import Message, enqueue

@@ -12,30 +12,31 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.items.blocks import done_modal
-from bot.items.listeners import _field, _list, _selected, _values
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.requests import blocks as rb
 from bot.requests import service as requests
 from bot.requests.core import RequestForm
-from bot.slack.app import Deps, _deliver_now, button, open_modal, refuse, request_ctx, user_language
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 from bot.slackkit.blocks import escape
+from bot.slackkit.deps import Deps, request_ctx, user_language
 from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.listen import button, deliver_now, open_modal, refuse
+from bot.slackkit.payload import as_list, form_field, form_selected, form_values
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
 def _text(values: dict[str, dict[str, Any]], field: str) -> str:
-    value = _field(values, rb.block_id(field)).get("value")
+    value = form_field(values, rb.block_id(field)).get("value")
     return str(value) if value else ""
 
 
 def _end_date(values: dict[str, dict[str, Any]]) -> date | None:
-    raw = _field(values, rb.block_id("end_date")).get("selected_date")
+    raw = form_field(values, rb.block_id("end_date")).get("selected_date")
     if not raw:
         return None
     try:
@@ -46,14 +47,14 @@ def _end_date(values: dict[str, dict[str, Any]]) -> date | None:
 
 def form_of(values: dict[str, dict[str, Any]]) -> RequestForm:
     """The request modal's state as the service's form."""
-    admins = _list(_field(values, rb.block_id("admins")).get("selected_users"))
-    substitute = _field(values, rb.block_id("substitute")).get("selected_user")
+    admins = as_list(form_field(values, rb.block_id("admins")).get("selected_users"))
+    substitute = form_field(values, rb.block_id("substitute")).get("selected_user")
     return RequestForm(
         name=_text(values, "name"),
-        platform=_selected(values, rb.block_id("platform")),
-        kind=_selected(values, rb.block_id("kind")),
+        platform=form_selected(values, rb.block_id("platform")),
+        kind=form_selected(values, rb.block_id("kind")),
         url=_text(values, "url") or None,
-        team=_selected(values, rb.block_id("team")),
+        team=form_selected(values, rb.block_id("team")),
         unit=_text(values, "unit"),
         purpose=_text(values, "purpose"),
         audience=_text(values, "audience"),
@@ -114,7 +115,7 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        form = form_of(_values(body))
+        form = form_of(form_values(body))
         try:
             with request_ctx(deps, user, now) as ctx:
                 view = requests.submit(ctx, form)
@@ -133,7 +134,7 @@ def register(app: App, deps: Deps) -> None:
             )
             return
         ack(response_action="update", view=done_modal(lang, plain(lang, "request.title"), done))
-        _deliver_now(deps)
+        deliver_now(deps)
 
     @app.action(rb.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -172,7 +173,7 @@ def register(app: App, deps: Deps) -> None:
             refuse(respond, lang, error)
             return
         _answer(respond, body, done, listing)
-        _deliver_now(deps)
+        deliver_now(deps)
         refresh_messages(deps, request_id)
 
     def decline(
@@ -190,7 +191,7 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         user = body["user"]["id"]
         lang = user_language(deps, user, now)
-        reason = _field(_values(body), rb.FIELD_REASON).get("value")
+        reason = form_field(form_values(body), rb.FIELD_REASON).get("value")
         try:
             request_id = payload.meta_id(payload.metadata(body), "request")
         except payload.Stale:
@@ -215,5 +216,5 @@ def register(app: App, deps: Deps) -> None:
             response_action="update",
             view=done_modal(lang, plain(lang, "request.decline_title"), done),
         )
-        _deliver_now(deps)
+        deliver_now(deps)
         refresh_messages(deps, request_id)

@@ -17,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
-from bot.config import PLATFORMS, Approvals, OrgConfig
 from bot.kernel.audience import coordinator_targets, lang_for, lang_of_target
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import PLATFORMS, AccountStatus, Approvals, OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.register.core import Status, join_users, key_for, split_users
+from bot.register.core import join_users, key_for, split_users
 from bot.register.sync import account_data
 from bot.requests import blocks as rb
 from bot.requests.core import (
@@ -388,7 +388,7 @@ def _make_account(ctx: Ctx, request: AccountRequest, team: Team) -> Account:
             plan=request.plan,
             created_on=ctx.today,
             end_date=request.end_date,
-            status=Status.ACTIVE,
+            status=AccountStatus.ACTIVE,
             status_changed_at=ctx.now,
         )
         try:

@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.config import OrgConfig
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
 from bot.slackkit.blocks import (
     MESSAGE_BLOCKS,
@@ -192,21 +192,4 @@ def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> lis
     if len(views) > MESSAGE_BLOCKS - 3:
         blocks.append(section(t(lang, "common.more", count=len(views) - (MESSAGE_BLOCKS - 3))))
     blocks.append(DividerBlock())
-    return dicts(blocks)
-
-
-def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
-    """Every /vakt subcommand, coordinators' ones too when the reader is one."""
-    blocks: list[Block] = [HeaderBlock(text=plain(lang, "help.header")[:150])]
-    blocks.extend(sections(t(lang, "help.everyone")))
-    blocks.extend(sections(t(lang, "help.members")))
-    blocks.extend(sections(t(lang, "help.items")))
-    blocks.extend(sections(t(lang, "help.archive")))
-    blocks.extend(sections(t(lang, "help.register")))
-    blocks.extend(sections(t(lang, "help.overview")))
-    if coordinator:
-        blocks.extend(sections(t(lang, "help.coordinators")))
-        blocks.extend(sections(t(lang, "help.archive_coordinators")))
-        blocks.extend(sections(t(lang, "help.register_coordinators")))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))
     return dicts(blocks)

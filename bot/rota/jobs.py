@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_date, fmt_short_date, fmt_week, t
 from bot.rota import core as rota
 from bot.rota.teams import TeamView, absences_from, all_teams, overrides_from

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.config import OrgConfig
 from bot.kernel.audience import lang_for
+from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_range, plain, t
 from bot.rota import ids
 from bot.slackkit import blocks as kit

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
-from bot.config import PLATFORMS
 from bot.kernel.audit import audit
+from bot.kernel.config import PLATFORMS
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.kernel.parse import DateRange
@@ -434,7 +434,7 @@ def _changed(ctx: Ctx, team: Team, action: str, before: dict[str, object]) -> Te
 def create_team(ctx: Ctx, key: str, name: str) -> Team:
     """Coordinators: a new team, rotating weekly from this week's Monday."""
     ctx.require_coordinator()
-    from bot.config import KEY
+    from bot.kernel.config import KEY
 
     key = key.lower()
     if not KEY.match(key):
@@ -507,7 +507,7 @@ def create_account(
 ) -> Account:
     """Coordinators: register an account on a team (the full register comes later)."""
     ctx.require_coordinator()
-    from bot.config import KEY
+    from bot.kernel.config import KEY
 
     key = key.lower()
     if not KEY.match(key):

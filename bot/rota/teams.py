@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from bot.kernel.config import LIVE
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound
-from bot.register.core import LIVE
 from bot.rota import core as rota
 from bot.store.models import Absence, Account, Override, Team, TeamMember
 

@@ -11,9 +11,12 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
+
+from bot.kernel.i18n import plain, t
 
 SECTION_LIMIT = 3000
 
@@ -96,4 +99,21 @@ def error_blocks(message: str, usage: str | None) -> list[dict[str, Any]]:
     blocks: list[Block] = [section(f":warning: {message}")]
     if usage:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=usage[:SECTION_LIMIT])]))
+    return dicts(blocks)
+
+
+def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
+    """Every /vakt subcommand, coordinators' ones too when the reader is one."""
+    blocks: list[Block] = [HeaderBlock(text=plain(lang, "help.header")[:150])]
+    blocks.extend(sections(t(lang, "help.everyone")))
+    blocks.extend(sections(t(lang, "help.members")))
+    blocks.extend(sections(t(lang, "help.items")))
+    blocks.extend(sections(t(lang, "help.archive")))
+    blocks.extend(sections(t(lang, "help.register")))
+    blocks.extend(sections(t(lang, "help.overview")))
+    if coordinator:
+        blocks.extend(sections(t(lang, "help.coordinators")))
+        blocks.extend(sections(t(lang, "help.archive_coordinators")))
+        blocks.extend(sections(t(lang, "help.register_coordinators")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(lang, "help.dates"))]))
     return dicts(blocks)

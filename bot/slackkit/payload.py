@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.kernel.parse import clean
@@ -110,3 +111,63 @@ def meta_slack_id(meta: dict[str, Any], key: str) -> str:
     if not SLACK_ID.fullmatch(found):
         raise Stale(f"private_metadata has no Slack id {key}")
     return found
+
+
+# A Slack message timestamp: seconds since 1970, a dot, a sequence number ("1700000000.000100").
+SLACK_TS = re.compile(r"\d{1,11}(\.\d{1,6})?")
+
+
+# The latest instant a date-time picker may stand for (the end of year 9999).
+LATEST_STAMP = 253_402_300_799
+
+
+def instant(ts: Any) -> datetime | None:
+    """The instant of a Slack message timestamp; None when it is not one."""
+    if not isinstance(ts, str) or not SLACK_TS.fullmatch(ts):
+        return None
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def moment(stamp: Any) -> datetime | None:
+    """A date-time picker's value (seconds since 1970) as an instant; None when it is not one."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 <= stamp <= LATEST_STAMP:
+        return None
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+def text_of(value: Any) -> str | None:
+    """A text a form or an event gave, or None when it gave something else."""
+    return value if isinstance(value, str) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def form_values(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A modal's submitted state by block, its texts storable; anything not shaped like one is
+    no answer."""
+    return as_dict(clean(as_dict(as_dict(body.get("view")).get("state")).get("values")))
+
+
+def message_blocks(message: Any) -> list[dict[str, Any]] | None:
+    """The blocks of the message a button was pressed on (None: not blocks Vakt drew)."""
+    blocks = as_dict(message).get("blocks")
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        return None
+    return blocks
+
+
+def as_list(value: Any) -> list[Any]:
+    """A multi-select's choices; anything but a list (a forged payload) is no choice."""
+    return value if isinstance(value, list) else []
+
+
+def form_field(values: dict[str, dict[str, Any]], block: str) -> dict[str, Any]:
+    """The state of the input in `block` (whose action id is the block id), else empty."""
+    return dict(as_dict(as_dict(values.get(block)).get(block)))
+
+
+def form_selected(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    value = as_dict(form_field(values, block).get("selected_option")).get("value")
+    return str(value) if isinstance(value, str | int) and value else None

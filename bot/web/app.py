@@ -42,7 +42,8 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
 from bot.kernel.parse import clean
-from bot.slack.app import Deps, _deliver_now, request_ctx
+from bot.slackkit.deps import Deps, request_ctx
+from bot.slackkit.listen import deliver_now
 from bot.store.db import (
     MIGRATIONS,
     current_revision,
@@ -713,7 +714,7 @@ class WebApp:
             raise domain_error(error, INTAKE_FIELDS) from None
         if created.created:
             log.info("HTTP intake: item %s for %r", item.id, request.account)
-            self._after(lambda: _deliver_now(self.deps), "sending its card")
+            self._after(lambda: deliver_now(self.deps), "sending its card")
         return (201 if created.created else 200), answer
 
     def _answered(self, body: bytes) -> Answer:

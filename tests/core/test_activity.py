@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.activity.core import day_bounds, silent_days, volume_days, volume_weeks, week_bounds
-from bot.config import parse_config
+from bot.kernel.config import parse_config
 from tests.harness import CONFIG
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -40,8 +40,8 @@ from bot.archive.core import (
     steps,
     whole_image,
 )
-from bot.config import ArchiveRules, load_config
 from bot.kernel.calendar import CalendarRules, WorkCalendar
+from bot.kernel.config import ArchiveRules, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

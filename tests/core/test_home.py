@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import parse_config
 from bot.home import core as home
+from bot.kernel.config import parse_config
 from bot.rota import core as r
 from tests.harness import CONFIG
 

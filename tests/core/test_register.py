@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import AccountKind, RegisterRules
 from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.config import AccountKind, AccountStatus, RegisterRules
 from bot.kernel.slots import week_key, weekly_day
 from bot.register.core import (
     CLOSURE_STEPS,
@@ -21,7 +21,6 @@ from bot.register.core import (
     FlagAction,
     OpenFlag,
     QuietPeriod,
-    Status,
     add_months,
     available_by_day,
     cadence_of,
@@ -259,16 +258,16 @@ def test_posting_limits() -> None:
 @pytest.mark.parametrize(
     ("status", "kind", "public"),
     [
-        (Status.ACTIVE, AccountKind.PAGE, True),
-        (Status.FLAGGED, AccountKind.OPEN_GROUP, True),
-        (Status.ACTIVE, AccountKind.CLOSED_GROUP, True),
-        (Status.ACTIVE, AccountKind.SECRET_GROUP, False),
-        (Status.CLOSING, AccountKind.PAGE, False),
-        (Status.CLOSED, AccountKind.PAGE, False),
-        (Status.REQUESTED, AccountKind.PAGE, False),
+        (AccountStatus.ACTIVE, AccountKind.PAGE, True),
+        (AccountStatus.FLAGGED, AccountKind.OPEN_GROUP, True),
+        (AccountStatus.ACTIVE, AccountKind.CLOSED_GROUP, True),
+        (AccountStatus.ACTIVE, AccountKind.SECRET_GROUP, False),
+        (AccountStatus.CLOSING, AccountKind.PAGE, False),
+        (AccountStatus.CLOSED, AccountKind.PAGE, False),
+        (AccountStatus.REQUESTED, AccountKind.PAGE, False),
     ],
 )
-def test_public_list(status: Status, kind: AccountKind, public: bool) -> None:
+def test_public_list(status: AccountStatus, kind: AccountKind, public: bool) -> None:
     assert is_public(status, kind) is public
 
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.config import parse_config
 from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import parse_config
 from bot.kernel.errors import UserInputError
 from bot.report import core as core
 from tests.harness import CONFIG, OSLO

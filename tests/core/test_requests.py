@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.config import PLATFORMS, Approvals
+from bot.kernel.config import PLATFORMS, Approvals
 from bot.kernel.errors import UserInputError
 from bot.requests.core import (
     RequestForm,

@@ -25,9 +25,13 @@ ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
 def code_subcommands() -> dict[str, set[str]]:
     """Each `/vakt` subcommand and the other words (nb, sv, en) it answers to."""
-    from bot.slack.commands import COMMANDS
+    from bot.features import FEATURES
+    from bot.slackkit.app import router_of
 
-    return {command.name: set(command.words) - {command.name} for command in COMMANDS}
+    return {
+        command.name: set(command.words) - {command.name}
+        for command in router_of(FEATURES).commands
+    }
 
 
 def code_cli_verbs() -> dict[str, set[str]]:
@@ -70,10 +74,10 @@ def code_config_keys() -> set[str]:
     """Every section and key `vakt.toml` may hold, as `[section] key` (`[[section]] key` for
     arrays of tables, `[section]` alone for a section whose keys are free, like [half_days]).
 
-    bot/config.py reads each key of a table through its reader, present or not, before it
+    bot/kernel/config.py reads each key of a table through its reader, present or not, before it
     refuses the keys it did not read; so parsing a file that has one of every kind of table
     shows every key. The section names are the ones parse_config accepts."""
-    from bot import config
+    from bot.kernel import config
 
     seen: list[tuple[str, str]] = []
     raw = config._Reader.raw

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.activity import service as activity
-from bot.config import OrgConfig, parse_config
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.slackkit.blocks import MESSAGE_BLOCKS

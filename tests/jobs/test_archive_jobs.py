@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.archive import service as archive
-from bot.config import OrgConfig, parse_config
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.store.db import session_scope

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import OrgConfig, parse_config
 from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.lifecycle import service as lifecycle
 from bot.register.sync import apply_config

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from bot import sweep as runner
 from bot.bench.items import CONFIG, NOW, build
-from bot.config import OrgConfig, parse_config
 from bot.items import blocks as ib
 from bot.items.core import Status, age_working_days, escalation_cutoff
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.i18n import t
 from bot.slackkit.outbox import Message
 from bot.store.db import make_engine, migrate

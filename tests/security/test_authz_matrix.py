@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from bot.activity.blocks import ACTIVITY_POSTED
 from bot.archive import ids as archive_ids
+from bot.features import FEATURES
 from bot.home import ids as home_ids
 from bot.items import ids as item_ids
 from bot.lifecycle import blocks as lb
@@ -32,7 +33,7 @@ from bot.register import blocks as regb
 from bot.register.core import ClosureStepName
 from bot.requests import blocks as reqb
 from bot.rota import ids as rota_ids
-from bot.slack import commands
+from bot.slackkit.app import router_of
 from bot.store.models import (
     Item,
 )
@@ -872,7 +873,7 @@ def test_the_matrix_covers_every_listener(
     stale = (in_matrix | set(OPEN_LISTENERS)) - registered
     assert stale == set(), f"rows for listeners the app no longer has: {stale}"
 
-    subcommands = {c.name for c in commands.COMMANDS}
+    subcommands = {c.name for c in router_of(FEATURES).commands}
     covered = {r.target for r in MATRIX if r.kind == "command"} | set(OPEN_COMMANDS)
     assert subcommands - covered == set(), "subcommands with no row in the matrix"
     assert covered - subcommands == set(), "rows for subcommands that are gone"

@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.archive import ids as archive_ids
+from bot.features import FEATURES
 from bot.items import ids as item_ids
 from bot.lifecycle import blocks as lb
 from bot.register import blocks as regb
 from bot.requests import blocks as reqb
-from bot.slack import commands
+from bot.slackkit.app import router_of
 from bot.slackkit.socket_mode import SocketModeRunner
 from tests.fakeslack import (
     FakeSlack,
@@ -191,7 +192,7 @@ date_word = st.one_of(
 number = st.one_of(st.integers(-(10**30), 10**30).map(str), st.sampled_from(["0", "-1", "1e9"]))
 clock = st.builds(lambda h, m: f"{h}:{m:02d}", st.integers(0, 99), st.integers(0, 99))
 KEYWORDS = [
-    *sorted(commands.BY_WORD),
+    *sorted(router_of(FEATURES).by_word),
     "new",
     "add",
     "members",

@@ -242,7 +242,7 @@ def test_a_request_no_listener_takes_is_one_line_in_the_log(vakt: Vakt, logs: Ca
         logs.clear()
         assert post_payload(vakt, kind, payload).status == 404
         vakt.idle()
-        one_warning(logs, "bot.slack.app")
+        one_warning(logs, "bot.slackkit.app")
         said.append(logs.rendered()[0].split(": ", 1)[1])
     assert said == [
         "no listener for a request: command '/hello'",

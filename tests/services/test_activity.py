@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.activity import service as activity
-from bot.config import OrgConfig, parse_config
+from bot.kernel.config import OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.register.sync import apply_config

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config import parse_config
+from bot.kernel.config import parse_config
 from bot.register.sync import apply_config
 from bot.rota.teams import members_of
 from bot.store.models import Account, AuditLog, Team

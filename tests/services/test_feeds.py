@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import parse_config
 from bot.feeds import service as feeds
+from bot.kernel.config import parse_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.kernel.parse import DateRange

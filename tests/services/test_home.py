@@ -15,11 +15,11 @@ from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config import parse_config
 from bot.home import service as home
 from bot.home.core import ACTIVE, MODAL_ROWS, PUBLISH_BUDGET
 from bot.items import service as items
 from bot.items.core import Status
+from bot.kernel.config import parse_config
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.slackkit.gateway import SlackGateway, build_client

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config import OrgConfig, parse_config
 from bot.items.core import Status
+from bot.kernel.config import OrgConfig, parse_config
 from bot.register.sync import apply_config
 from bot.report import blocks as rb
 from bot.report import core as core

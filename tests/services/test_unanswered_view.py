@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.config import parse_config
 from bot.items import service as items
 from bot.items.core import Status
+from bot.kernel.config import parse_config
 from bot.kernel.context import Ctx
 from bot.register.sync import apply_config
 from bot.store.db import session_scope

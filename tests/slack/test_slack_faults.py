@@ -218,7 +218,7 @@ def vakt(fake: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Vakt]:
 def reply_to(vakt: Vakt, text: str, url_id: str) -> Call:
     """Run `/vakt <text>` over signed HTTP; the (first) call to its response_url. The request is
     acked (200) even when the listener fails after its ack: every listener is guarded
-    (`bot.slack.app.VaktApp`), so Bolt's race that could turn it into a 404 cannot happen."""
+    (`bot.slackkit.app.VaktApp`), so Bolt's race that could turn it into a 404 cannot happen."""
     body = slash_command_body(text, user_id="U0ANNA", response_url=vakt.fake.response_url(url_id))
     status = vakt.signed_post(body).status
     assert status == 200

@@ -717,3 +717,15 @@ def load_config(path: str | Path) -> OrgConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(file, "(file)", f"cannot be read: {exc}") from None
     return parse_config(text, file)
+
+
+class AccountStatus(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    FLAGGED = "flagged"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+# Accounts that are watched: on the rotas, reminded of snapshots, checked for flags.
+LIVE = (AccountStatus.ACTIVE, AccountStatus.FLAGGED, AccountStatus.CLOSING)

@@ -1,0 +1,83 @@
+"""What listeners are given: the dependencies built once by the composition root, the
+reader's language and a transaction per action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.kernel.calendar import WorkCalendar
+from bot.kernel.config import OrgConfig
+from bot.kernel.context import Ctx, open_ctx
+from bot.kernel.i18n import language_of_locale
+from bot.kernel.links import FeedKeys
+from bot.slackkit.gateway import Identity, SlackGateway
+from bot.store.db import session_scope
+from bot.store.models import Person
+
+LOCALE_TTL = timedelta(days=7)
+# Told that an account's final snapshot is archived (account id, when, by whom): the lifecycle
+# may then finish the account's closure.
+FinalSnapshotHook = Callable[["Deps", int, datetime, str], None]
+
+
+@dataclass
+class Deps:
+    """Everything the listeners need, built once by the composition root."""
+
+    config: OrgConfig
+    calendar: WorkCalendar
+    engine: Engine
+    client: WebClient
+    gateway: SlackGateway
+    clock: Callable[[], datetime]
+    identity: Identity | None = None  # asked of Slack once (auth.test)
+    archive_dir: Path = Path("data/archive")
+    bot_token: str | None = None  # for downloading files shared with Vakt
+    download_deadline: float = 120.0  # seconds one such download may take in all
+    final_snapshot_hooks: tuple[FinalSnapshotHook, ...] = ()
+    feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
+
+    def bot_identity(self) -> Identity:
+        """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its
+        own workspace only. Asked once; SlackSendError while Slack cannot say."""
+        if self.identity is None:
+            self.identity = self.gateway.identity()
+        return self.identity
+
+    def final_snapshot_archived(self, account_id: int, now: datetime, actor: str = "vakt") -> None:
+        """Tell the features that care that an account's final snapshot is archived."""
+        for hook in self.final_snapshot_hooks:
+            hook(self, account_id, now, actor)
+
+
+def user_language(deps: Deps, user: str, now: datetime) -> str:
+    """The reader's language: their Slack locale (cached a week), else the organisation's."""
+    with session_scope(deps.engine) as session:
+        person = session.get(Person, user)
+        if person is not None and now - person.fetched_at < LOCALE_TTL:
+            return language_of_locale(person.locale, deps.config.language)
+    locale, name = deps.gateway.user_profile(user)
+    try:
+        with session_scope(deps.engine) as session:
+            person = session.get(Person, user) or Person(user_id=user, fetched_at=now)
+            person.locale, person.fetched_at = locale, now
+            person.name = name or person.name
+            session.add(person)
+    except sa.exc.IntegrityError:
+        pass  # a concurrent request by the same person stored it first: same answer
+    return language_of_locale(locale, deps.config.language)
+
+
+@contextmanager
+def request_ctx(deps: Deps, actor: str, now: datetime) -> Iterator[Ctx]:
+    """One transaction for one user action: committed on success, rolled back on any error."""
+    with open_ctx(deps.engine, deps.config, deps.calendar, actor, now, deps.feed_keys) as ctx:
+        yield ctx
