@@ -17,6 +17,8 @@ from urllib.parse import quote
 from gunicorn.glogging import Logger as _GunicornLogger
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
+from bot.feeds.service import redact
+
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -72,7 +74,6 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 def loggable_path(path_info: str) -> str:
     """A request's decoded path (WSGI's PATH_INFO) as it may be logged: re-encoded in its one
     canonical spelling, the token of a calendar path cut out."""
-    from bot.feeds.service import redact
 
     # WSGI hands the path over as Latin-1: encoding back gives the bytes as sent.
     raw = path_info.encode("latin-1", errors="replace")
@@ -86,7 +87,6 @@ class RedactingLogger(_GunicornLogger):
     there), and no request header or environ atom exists to log at all."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        from bot.feeds.service import redact
 
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         path = loggable_path(str(environ.get("PATH_INFO") or ""))

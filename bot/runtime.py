@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.archive.files import Outcome, downloader
 from bot.archive.jobs import fetch_files
 from bot.features import FEATURES
-from bot.home.service import refresh_homes
+from bot.home.publish import refresh_homes
 from bot.kernel.config import OrgConfig, load_config
 from bot.kernel.errors import StartupError
 from bot.register.sync import apply_config

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
+from bot.kernel.links import FeedKeys
+
 if TYPE_CHECKING:
     from bot.kernel.links import FeedKeys
 
@@ -68,7 +70,6 @@ class Settings:
 
     def feed_keys(self) -> FeedKeys | None:
         """Calendar links: on when a public URL is set and a secret to derive them exists."""
-        from bot.kernel.links import FeedKeys
 
         secret = self.feed_secret or self.slack_signing_secret
         if not self.public_url or not secret:

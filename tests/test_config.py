@@ -437,7 +437,7 @@ def test_account_snapshot_months_errors(setting: str, words: str) -> None:
     assert words in caught.value.problem
 
 
-# --- the account register (issue 5) ------------------------------------------------------------
+# --- the account register ------------------------------------------------------------
 
 
 def test_register_defaults_when_absent() -> None:

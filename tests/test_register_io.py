@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.cli import main
-from bot.kernel.config import AccountKind, AccountStatus, _Reader, account_decl, parse_config
+from bot.kernel.config import AccountKind, AccountStatus, TableReader, account_decl, parse_config
 from bot.register.io import EXPORT_COLUMNS, collation_key
 from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate, session_scope
@@ -174,7 +174,7 @@ def test_toml_export_has_the_configuration_keys_and_validates(
     assert ig["must_register"] is True and ig["status"] == "active"
     # Apart from the read-only lifecycle columns, a table is a valid `[[account]]` of the config.
     table = {k: v for k, v in ig.items() if k not in ("status", "closed_on")}
-    decl = account_decl(_Reader("x.toml", table, "account[0]"))
+    decl = account_decl(TableReader("x.toml", table, "account[0]"))
     assert decl.plan == 'Weekly posts about activities,\n"quoted" and; odd, cells'
     assert "yt-old" not in out  # closed accounts only with --include-closed
 

@@ -1,4 +1,4 @@
-"""Activity: `/vakt posted <account> [date] [HH:MM]` (issue 5)."""
+"""Activity: `/vakt posted <account> [date] [HH:MM]`."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session
 
 from bot.activity import blocks as ab
-from bot.activity import core as core
+from bot.activity import core
 from bot.activity import service as activity
 from bot.kernel.audience import lang_of_target
 from bot.kernel.calendar import WorkCalendar

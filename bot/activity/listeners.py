@@ -1,4 +1,4 @@
-"""Posts from a published feed channel and the Posted today button (issue 5)."""
+"""Posts from a published feed channel and the Posted today button."""
 
 from __future__ import annotations
 

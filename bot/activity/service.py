@@ -16,7 +16,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.activity import core as core
+from bot.activity import core
 from bot.items import service as items
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import AccountStatus, OrgConfig

@@ -32,7 +32,7 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import ArchiveRules
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slackkit import blocks as kit
-from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked, text_blocks
 
 if TYPE_CHECKING:
     from bot.archive.service import DeletionView, SnapshotPlan
@@ -493,6 +493,5 @@ def snapshot_plans(lang: str, plans: Sequence[SnapshotPlan], today: date) -> lis
     text = (
         t(lang, "snapshot.plans_head") + "\n" + ("\n".join(lines) or t(lang, "error.no_accounts"))
     )
-    from bot.slackkit.blocks import text_blocks
 
     return text_blocks(text)

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The archive's `/vakt` subcommands: log a deletion, take a snapshot, export the deletions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import csv
 import io
 import json
 from datetime import date
+from typing import Any
 
 from bot.archive import blocks as ab
 from bot.archive import service as archive
 from bot.archive.core import SnapshotKind
+from bot.archive.export import deletions_csv
 from bot.items import service as items
 from bot.kernel.audit import audit
 from bot.kernel.context import Ctx
@@ -20,13 +22,13 @@ from bot.kernel.parse import (
     NORDIC_DATE,
     parse_when,
 )
+from bot.rota.teams import team_views
 from bot.slackkit import blocks as kit
 from bot.slackkit.router import Command, Reply, Upload
+from bot.store.models import Account
 
 
 def cmd_deleted(ctx: Ctx, lang: str, words: list[str]) -> Reply:
-    from bot.archive.listeners import deletion_modal_for
-
     if len(words) > 1:
         raise UserInputError("error.unexpected", value=words[1][:40])
     view = deletion_modal_for(ctx, lang, account_key=words[0] if words else None)
@@ -101,8 +103,6 @@ def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     start, end = _full_date(words[1]), _full_date(words[2])
     if start > end:
         raise UserInputError("error.export_order")
-    from bot.archive.export import deletions_csv
-
     content = deletions_csv(ctx.session, start, end, ctx.calendar.tz)
     rows = max(len(list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))) - 1, 0)
     name = f"deletions_{start.isoformat()}_{end.isoformat()}.csv"
@@ -140,3 +140,39 @@ COMMANDS = (
         coordinators_only=True,
     ),
 )
+
+
+def deletion_modal_for(
+    ctx: Ctx, lang: str, *, account_key: str | None = None, item_id: int | None = None
+) -> dict[str, Any]:
+    """The modal of a new deletion, for an account (or an item) when one is given."""
+    accounts = handled_accounts(ctx)
+    if not accounts:
+        raise NotAllowed("error.no_accounts_of_yours")
+    account: Account | None = None
+    url = summary = None
+    if item_id is not None:
+        item, account, view = items.get_item(ctx, item_id)
+        if not archive.may_handle(ctx, view):
+            raise NotAllowed("error.not_your_item", team=view.team.name)
+        url, summary = item.url, item.excerpt
+    elif account_key:
+        account = items.account_by_key(ctx.session, account_key)
+        if account not in accounts:
+            raise NotAllowed("error.not_your_account", team=account.key)
+    metadata = json.dumps({"item": item_id} if item_id is not None else {})
+    return ab.deletion_modal(
+        lang,
+        ctx.config.archive,
+        accounts if account is None else [account, *[a for a in accounts if a is not account]],
+        ctx.now,
+        metadata,
+        account=account,
+        url=url,
+        summary=summary,
+    )
+
+
+def handled_accounts(ctx: Ctx) -> list[Account]:
+    accounts = [a for v in team_views(ctx) if archive.may_handle(ctx, v) for a in v.accounts]
+    return sorted(accounts, key=lambda a: a.name.lower())

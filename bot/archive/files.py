@@ -32,7 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.archive import core as core
+from bot.archive import core
+from bot.archive.service import refresh_completion
 from bot.kernel.audit import audit
 from bot.kernel.config import ArchiveRules
 from bot.kernel.errors import UserInputError
@@ -548,8 +549,6 @@ def run_fetch(
                 archived = existing
             fetch.status, fetch.archived_file_id, fetch.last_error = "done", archived.id, None
             if owner == "deletion":
-                from bot.archive.service import refresh_completion
-
                 deletion = session.get(Deletion, owner_id)
                 assert deletion is not None
                 refresh_completion(session, rules, deletion, uploader, now)

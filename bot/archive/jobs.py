@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.archive import blocks as ab
-from bot.archive import core as core
+from bot.archive import core
 from bot.archive import service as archive
 from bot.archive.files import Downloader, Outcome, Slack, due_fetches, run_fetch
-from bot.archive.messages import checklist_content, fetch_notice
+from bot.archive.messages import fetch_notice
 from bot.items.core import age_working_days
 from bot.kernel.audience import coordinator_targets, lang_for
 from bot.kernel.calendar import WorkCalendar
@@ -209,7 +209,7 @@ class Checklists:
             where = archive.checklist_location(session, deletion_id)
             if where is None:
                 return
-            text, blocks = checklist_content(ctx, archive.view_of(ctx, deletion_id))
+            text, blocks = archive.checklist_content(ctx, archive.view_of(ctx, deletion_id))
         try:
             self.gateway.update_message(where[0], where[1], text, blocks)  # type: ignore[attr-defined]
         except SlackSendError as exc:

@@ -15,10 +15,10 @@ from sqlmodel import select
 from bot.archive import blocks as ab
 from bot.archive import core, ids
 from bot.archive import service as archive
+from bot.archive.commands import deletion_modal_for
 from bot.archive.core import Notified, SnapshotKind
 from bot.archive.files import SlackFile, check_declared, downloader, record_fetches
 from bot.archive.jobs import Checklists, fetch_files
-from bot.archive.messages import checklist_content
 from bot.items import service as items
 from bot.items.blocks import done_modal
 from bot.items.listeners import refresh_card
@@ -26,7 +26,6 @@ from bot.kernel.config import ArchiveRules
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
-from bot.rota.teams import team_views
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 from bot.slackkit.deps import Deps, request_ctx, user_language
@@ -253,42 +252,6 @@ ERROR_FIELDS = {
 }
 
 
-def _accounts_for(ctx: Ctx) -> list[Account]:
-    accounts = [a for v in team_views(ctx) if archive.may_handle(ctx, v) for a in v.accounts]
-    return sorted(accounts, key=lambda a: a.name.lower())
-
-
-def deletion_modal_for(
-    ctx: Ctx, lang: str, *, account_key: str | None = None, item_id: int | None = None
-) -> dict[str, Any]:
-    """The modal of a new deletion, for an account (or an item) when one is given."""
-    accounts = _accounts_for(ctx)
-    if not accounts:
-        raise NotAllowed("error.no_accounts_of_yours")
-    account: Account | None = None
-    url = summary = None
-    if item_id is not None:
-        item, account, view = items.get_item(ctx, item_id)
-        if not archive.may_handle(ctx, view):
-            raise NotAllowed("error.not_your_item", team=view.team.name)
-        url, summary = item.url, item.excerpt
-    elif account_key:
-        account = items.account_by_key(ctx.session, account_key)
-        if account not in accounts:
-            raise NotAllowed("error.not_your_account", team=account.key)
-    metadata = json.dumps({"item": item_id} if item_id is not None else {})
-    return ab.deletion_modal(
-        lang,
-        ctx.config.archive,
-        accounts if account is None else [account, *[a for a in accounts if a is not account]],
-        ctx.now,
-        metadata,
-        account=account,
-        url=url,
-        summary=summary,
-    )
-
-
 def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
     """A wastebasket on a message in an intake channel starts a deletion; other reactions are
     left to the next handler."""
@@ -350,7 +313,7 @@ def register(app: App, deps: Deps) -> None:
             clicked = (str(container.get("channel_id", "")), str(container.get("message_ts", "")))
             view = archive.update_deletion(ctx, deletion_id, poster_notified=value)
             if archive.checklist_location(ctx.session, deletion_id) == clicked:
-                text, blocks = checklist_content(ctx, view)
+                text, blocks = archive.checklist_content(ctx, view)
 
                 def replace() -> None:
                     respond(text=text, blocks=blocks, replace_original=True)

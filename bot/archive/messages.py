@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from bot.archive import blocks as ab
-from bot.archive.service import DeletionView, checklist_place
 from bot.kernel.audience import lang_for
 from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx
@@ -15,6 +14,9 @@ from bot.kernel.i18n import t
 from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message
 from bot.store.models import Deletion, FileFetch
+
+if TYPE_CHECKING:
+    from bot.archive.service import DeletionView
 
 
 def checklist_language(
@@ -27,8 +29,10 @@ def checklist_language(
     return config.language
 
 
-def checklist_content(ctx: Ctx, view: DeletionView) -> tuple[str, list[dict[str, Any]]]:
-    channel, _ = checklist_place(ctx, view.deletion, view.team)
+def checklist_content(
+    ctx: Ctx, view: DeletionView, channel: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """A deletion's checklist as it should look now, in the language of where it is."""
     lang = checklist_language(ctx.session, ctx.config, view.deletion, channel)
     return ab.checklist(lang, ctx.calendar, view, ctx.config.archive)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.archive import core as core
+from bot.archive import core
+from bot.archive import messages as archive_messages
 from bot.archive.core import Notified, Reason, SnapshotKind, Step
 from bot.items import service as items
 from bot.items.core import Status
@@ -287,9 +289,7 @@ def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> 
         "deletion.log", f"deletion:{deletion.id}", after=_data(deletion) | {"account": account.key}
     )
     result = view_of(ctx, deletion.id)
-    from bot.archive import messages as archive_notify
-
-    text, blocks = archive_notify.checklist_content(ctx, result)
+    text, blocks = archive_messages.checklist_content(ctx, result, channel)
     enqueue(
         ctx.session,
         Message(
@@ -515,3 +515,9 @@ def has_final_snapshot(session: Session, account_id: int, since: datetime | None
     if since is not None:
         query = query.where(col(Snapshot.taken_at) >= since)
     return session.exec(query).first() is not None
+
+
+def checklist_content(ctx: Ctx, view: DeletionView) -> tuple[str, list[dict[str, Any]]]:
+    """A deletion's checklist as it should look now, wherever it is posted."""
+    channel, _ = checklist_place(ctx, view.deletion, view.team)
+    return archive_messages.checklist_content(ctx, view, channel)

@@ -25,7 +25,7 @@ throughput, errors) the answers are timed too: from the request's send time unti
 receives the answer. Last, the resident memory of each gunicorn worker, and the CPU time the
 workers, PostgreSQL, the load generator, the fake and everything else on the machine took.
 
-Prints one JSON object on stdout, with pass/fail against the targets of issue 6 (progress goes to
+Prints one JSON object on stdout, with pass/fail against its targets (progress goes to
 stderr). Run it from the repository root: the Slack fake lives in `tests.fakeslack`.
 """
 

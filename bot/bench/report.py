@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from bot.items.core import Status
 from bot.kernel.config import parse_config
-from bot.report import core as core
+from bot.report import core
 from bot.report import service as report
 from bot.report.blocks import report_message
 from bot.report.chart import chart_png

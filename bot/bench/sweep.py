@@ -53,7 +53,7 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAMS = 50
 ACCOUNTS = 500
 CLOSED_SHARE = 5  # one answered item for every five open ones, as bot.bench.items has it
-TARGET_SECONDS = 2.0  # issue 6: the sweep at 100,000 open items
+TARGET_SECONDS = 2.0  # the target: the sweep at 100,000 open items
 TARGET_SIZE = 100_000
 
 

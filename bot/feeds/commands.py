@@ -1,4 +1,4 @@
-"""`/vakt calendar`: a person's private calendar links (issue 7)."""
+"""`/vakt calendar`: a person's private calendar links."""
 
 from __future__ import annotations
 

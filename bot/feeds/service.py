@@ -244,7 +244,7 @@ def fetch(
             return None
     today = calendar.local_date(now)
     start, end = ical.feed_range(today, WEEKS_BACK, WEEKS_AHEAD)
-    # From the feed's first day, not `_duty_inputs`' week: past duties show their absences too.
+    # From the feed's first day, not `duty_inputs`' week: past duties show their absences too.
     # For every day from today on, these are the same absences and overrides `/vakt rota` uses.
     absences, overrides = absences_from(session, start), overrides_from(session, start)
     infos = _infos(views)

@@ -16,9 +16,10 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.home import blocks as hb
-from bot.home import service as home
+from bot.home import publish as home_publish
 from bot.items import service as items
 from bot.items.core import Status
+from bot.items.listeners import refresh_card
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.slackkit import payload
@@ -33,7 +34,7 @@ def publish(deps: Deps, user: str, *, opened: bool = False, notice: str | None =
     """Publish a person's home now, in their language."""
     now = deps.clock()
     lang = user_language(deps, user, now)
-    return home.publish_home(
+    return home_publish.publish_home(
         deps.engine,
         deps.config,
         deps.calendar,
@@ -48,7 +49,6 @@ def publish(deps: Deps, user: str, *, opened: bool = False, notice: str | None =
 
 def press_outcome(deps: Deps, user: str, action_id: str, raw: Any) -> str:
     """Close an item from the home; returns the notice to show (done, or why not)."""
-    from bot.items.listeners import refresh_card
 
     now = deps.clock()
     lang = user_language(deps, user, now)
@@ -97,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
         section = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
             with session_scope(deps.engine) as session:
-                modal = home.show_all_view(
+                modal = home_publish.show_all_view(
                     session, deps.config, deps.calendar, user, section, lang, now
                 )
             deps.gateway.open_view(body["trigger_id"], modal)

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The items' `/vakt` subcommands: what is unanswered, the status overview, a new item."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.items import blocks as ib
 from bot.items import ids
-from bot.items import messages as item_notify
+from bot.items import messages as item_messages
 from bot.items import service as items
 from bot.items.commands import unanswered_page
 from bot.items.core import Status, excerpt_of, first_link
@@ -124,7 +124,7 @@ def refresh_card(deps: Deps, item_id: int, skip: tuple[str, str] | None = None) 
         if where is None or where == skip:
             return
         item, account, view = items.get_item(ctx, item_id)
-        text, blocks = item_notify.card_content(ctx, item, account, view)
+        text, blocks = item_messages.card_content(ctx, item, account, view)
     try:
         deps.gateway.update_message(where[0], where[1], text, blocks)
     except SlackSendError as exc:
@@ -196,7 +196,7 @@ def register(app: App, deps: Deps) -> None:
                         item, account, view = items.close_item(ctx, item_id, status)
                     is_card = items.card_location(ctx.session, item_id) == clicked
                     if is_card:
-                        text, new_blocks = item_notify.card_content(ctx, item, account, view)
+                        text, new_blocks = item_messages.card_content(ctx, item, account, view)
                     else:
                         text = t(lang, f"item.done_{status or 'open'}", id=item_id)
                         line = ib.line_of(item, account)

@@ -7,7 +7,7 @@ from typing import Any
 from bot.items import blocks as ib
 from bot.kernel.context import Ctx
 from bot.rota import core as rota
-from bot.rota.service import _duty_inputs
+from bot.rota.service import duty_inputs
 from bot.rota.teams import TeamView
 from bot.slackkit.outbox import Message
 from bot.store.models import Account, Item
@@ -19,7 +19,7 @@ def card_content(
     """The card's text and blocks as the item stands now, in the organisation's language."""
     primary = substitute = None
     if view.members:
-        absences, overrides = _duty_inputs(ctx)
+        absences, overrides = duty_inputs(ctx)
         duty = rota.duty_at(view.rota, ctx.now, ctx.calendar, absences, overrides)
         primary, substitute = duty.primary, duty.substitute
     return ib.card(

@@ -15,13 +15,14 @@ from urllib.parse import urlparse
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.items import core as core
+from bot.items import core
+from bot.items import messages as item_messages
 from bot.items.core import Status
 from bot.kernel.config import LIVE, AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.rota import core as rota
-from bot.rota.service import _duty_inputs
+from bot.rota.service import duty_inputs
 from bot.rota.teams import TeamView, team_views
 from bot.slackkit.outbox import enqueue
 from bot.store.models import Account, Item, Outbox, Team
@@ -219,10 +220,9 @@ def create_item(ctx: Ctx, new: NewItem) -> Created:
         f"item:{item.id}",
         after={"account": account.key, "source": new.source, "external_id": item.external_id},
     )
-    from bot.items import messages as item_notify
 
     view = team_view_of(ctx, account)
-    for message in item_notify.card(ctx, item, account, view):
+    for message in item_messages.card(ctx, item, account, view):
         enqueue(ctx.session, message, ctx.now)
     return Created(item, True)
 
@@ -374,7 +374,7 @@ def visible_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
 
 
 def _responsible(ctx: Ctx, views: Sequence[TeamView]) -> dict[int, str | None]:
-    absences, overrides = _duty_inputs(ctx)
+    absences, overrides = duty_inputs(ctx)
     found: dict[int, str | None] = {}
     for view in views:
         assert view.team.id is not None
@@ -443,7 +443,7 @@ def unanswered(
 def status(ctx: Ctx) -> list[TeamStatus]:
     """Per team: open, overdue, oldest, response times in working time, duty now and next."""
     views = visible_teams(ctx, None)
-    absences, overrides = _duty_inputs(ctx)
+    absences, overrides = duty_inputs(ctx)
     since = ctx.now - STATUS_WINDOW
     answered = (Status.ANSWERED, Status.NO_REPLY, Status.REFERRED)
     result: list[TeamStatus] = []

@@ -181,7 +181,7 @@ class OrgConfig:
         return user_id in self.coordinators
 
 
-class _Reader:
+class TableReader:
     """Typed access to a TOML table that reports errors with the key's dotted path."""
 
     def __init__(self, file: str, table: Mapping[str, Any], prefix: str) -> None:
@@ -259,7 +259,7 @@ class _Reader:
         value = self.raw(name)
         if value is None:
             raise self.fail(name, "is required (a date like 2026-11-02)")
-        return _to_date(value, lambda p: self.fail(name, p))
+        return to_date(value, lambda p: self.fail(name, p))
 
     def done(self) -> None:
         unknown = sorted(set(self.table) - self.used)
@@ -267,7 +267,7 @@ class _Reader:
             raise self.fail(unknown[0], "is not a setting Vakt knows (misspelt?)")
 
 
-def _to_date(value: Any, fail: Any) -> date:
+def to_date(value: Any, fail: Any) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
     if isinstance(value, str):
@@ -313,7 +313,7 @@ def _month_day(text: Any, fail: Any) -> tuple[int, int]:
     return month, day
 
 
-def _week(reader: _Reader) -> dict[int, Hours]:
+def _week(reader: TableReader) -> dict[int, Hours]:
     week: dict[int, Hours] = {}
     for index, day in enumerate(WEEKDAYS):
         value = reader.raw(day)
@@ -331,14 +331,14 @@ def _calendar(
         raise ConfigError(file, "office_hours", 'is required (e.g. monday = "08:00-16:00")')
     if not isinstance(hours_table, dict):
         raise ConfigError(file, "office_hours", "must be a table")
-    hours = _Reader(file, hours_table, "office_hours")
+    hours = TableReader(file, hours_table, "office_hours")
     week = _week(hours)
     seasons: list[Season] = []
     raw_seasons = hours.raw("season") or []
     if not isinstance(raw_seasons, list):
         raise hours.fail("season", "must be a list of [[office_hours.season]] tables")
     for i, raw in enumerate(raw_seasons):
-        season = _Reader(file, raw, f"office_hours.season[{i}]")
+        season = TableReader(file, raw, f"office_hours.season[{i}]")
         name = season.text("name", required=False, default=f"season {i + 1}") or ""
         start = _month_day(season.raw("from"), lambda p, s=season: s.fail("from", p))
         end = _month_day(season.raw("to"), lambda p, s=season: s.fail("to", p))
@@ -351,7 +351,7 @@ def _calendar(
     closed = doc.get("closed_days", {})
     if not isinstance(closed, dict):
         raise ConfigError(file, "closed_days", "must be a table with recurring and dates")
-    closed_reader = _Reader(file, closed, "closed_days")
+    closed_reader = TableReader(file, closed, "closed_days")
     recurring_raw = closed_reader.raw("recurring") or []
     dates_raw = closed_reader.raw("dates") or []
     if not isinstance(recurring_raw, list):
@@ -361,7 +361,7 @@ def _calendar(
     recurring = frozenset(
         _month_day(v, lambda p: closed_reader.fail("recurring", p)) for v in recurring_raw
     )
-    fixed = frozenset(_to_date(v, lambda p: closed_reader.fail("dates", p)) for v in dates_raw)
+    fixed = frozenset(to_date(v, lambda p: closed_reader.fail("dates", p)) for v in dates_raw)
     closed_reader.done()
 
     half = doc.get("half_days", {})
@@ -381,7 +381,7 @@ def _calendar(
         if isinstance(raw_key, str) and MONTH_DAY.match(raw_key):
             half_recurring[_month_day(raw_key, fail)] = closes
         else:
-            half_dates[_to_date(raw_key, fail)] = closes
+            half_dates[to_date(raw_key, fail)] = closes
 
     return CalendarRules(
         timezone=tz,
@@ -402,7 +402,7 @@ def _teams(file: str, doc: Mapping[str, Any]) -> tuple[TeamDecl, ...]:
         raise ConfigError(file, "team", "must be written as [[team]] tables")
     teams: list[TeamDecl] = []
     for i, table in enumerate(raw):
-        r = _Reader(file, table, f"team[{i}]")
+        r = TableReader(file, table, f"team[{i}]")
         key = r.req("key")
         if not KEY.match(key):
             raise r.fail("key", f"{key!r} must be lower case letters, digits, - or _")
@@ -437,7 +437,7 @@ ACCOUNT_KINDS = tuple(AccountKind)
 MAX_REGISTER_TEXT = 2000
 
 
-def account_decl(r: _Reader) -> AccountDecl:
+def account_decl(r: TableReader) -> AccountDecl:
     """One `[[account]]` table (the configuration's, or a register import's row)."""
     key = r.req("key")
     if not KEY.match(key):
@@ -465,12 +465,12 @@ def account_decl(r: _Reader) -> AccountDecl:
     if len(name) > 200:
         raise r.fail("name", "is longer than 200 characters")
     created = (
-        _to_date(r.raw("created"), lambda p: r.fail("created", p))
+        to_date(r.raw("created"), lambda p: r.fail("created", p))
         if r.raw("created") is not None
         else None
     )
     end_date = (
-        _to_date(r.raw("end_date"), lambda p: r.fail("end_date", p))
+        to_date(r.raw("end_date"), lambda p: r.fail("end_date", p))
         if r.raw("end_date") is not None
         else None
     )
@@ -515,7 +515,7 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
         raise ConfigError(file, "account", "must be written as [[account]] tables")
     accounts: list[AccountDecl] = []
     for i, table in enumerate(raw):
-        r = _Reader(file, table, f"account[{i}]")
+        r = TableReader(file, table, f"account[{i}]")
         accounts.append(account_decl(r))
         r.done()
     keys = [a.key for a in accounts]
@@ -541,7 +541,7 @@ def _register(file: str, doc: Mapping[str, Any]) -> RegisterRules:
     table = doc.get("register", {})
     if not isinstance(table, dict):
         raise ConfigError(file, "register", "must be a table")
-    r = _Reader(file, table, "register")
+    r = TableReader(file, table, "register")
     approvals = r.text("approvals", required=False, default="either") or "either"
     if approvals not in tuple(Approvals):
         raise r.fail("approvals", f"{approvals!r} must be one of {', '.join(Approvals)}")
@@ -559,7 +559,7 @@ def _items(file: str, doc: Mapping[str, Any]) -> ItemRules:
     table = doc.get("items", {})
     if not isinstance(table, dict):
         raise ConfigError(file, "items", "must be a table")
-    r = _Reader(file, table, "items")
+    r = TableReader(file, table, "items")
     raw_times = r.raw("reminder_times")
     times = ItemRules().reminder_times
     if raw_times is not None:
@@ -587,7 +587,7 @@ def _archive(file: str, doc: Mapping[str, Any]) -> ArchiveRules:
     table = doc.get("archive", {})
     if not isinstance(table, dict):
         raise ConfigError(file, "archive", "must be a table")
-    r = _Reader(file, table, "archive")
+    r = TableReader(file, table, "archive")
     review = r.raw("review_date")
     review_date = None
     if review is not None:
@@ -649,7 +649,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         raise ConfigError(
             file, "organisation", "is required ([organisation] with name, country, ...)"
         )
-    org = _Reader(file, org_table, "organisation")
+    org = TableReader(file, org_table, "organisation")
     name = org.req("name")
     country = org.req("country").upper()
     if country not in COUNTRIES:
@@ -675,7 +675,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         raise ConfigError(file, "organisation.subdivision", str(exc)) from None
 
     schedule_table = doc.get("schedule", {})
-    sched = _Reader(file, schedule_table, "schedule")
+    sched = TableReader(file, schedule_table, "schedule")
     schedule = Schedule(
         sweep_minutes=sched.number("sweep_minutes", 5, 1, 60),
         gap_lookahead_working_days=sched.number("gap_lookahead_working_days", 10, 1, 60),

@@ -1,4 +1,4 @@
-"""Flags and closure: `/vakt flags`, `/vakt account close <key> [reason]` (issue 5)."""
+"""Flags and closure: `/vakt flags`, `/vakt account close <key> [reason]`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keep / Start closure on flags, the closure checklist (issue 5): buttons, the Keep and Waive
+"""Keep / Start closure on flags, the closure checklist: buttons, the Keep and Waive
 modals, and the checklist updated in place after every change."""
 
 from __future__ import annotations

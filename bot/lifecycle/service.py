@@ -24,8 +24,8 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import AccountStatus, OrgConfig
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
-from bot.lifecycle import blocks as lb
-from bot.register import core as core
+from bot.lifecycle import messages as lifecycle_messages
+from bot.register import core
 from bot.register.accounts import (
     last_posts,
     lifecycle_targets,
@@ -36,7 +36,6 @@ from bot.register.accounts import (
 from bot.register.core import ClosureStepName, FlagAction, FlagKind
 from bot.rota.core import Absence
 from bot.rota.teams import absences_from, members_of
-from bot.slackkit.blocks import text_blocks
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.db import session_scope
@@ -179,7 +178,7 @@ def _flag_messages(
     messages: list[Message] = []
     for target in lifecycle_targets(session, config, view.account):
         lang = lang_of_target(session, config, target)
-        text, blocks = lb.flag_message(lang, view, today)
+        text, blocks = lifecycle_messages.flag(lang, view, today)
         messages.append(
             Message(
                 key=f"flag:{flag.id}:{flag.raised_count}:{target}",
@@ -504,7 +503,7 @@ def start_closure(
     view = _closure_view(ctx.session, closure)
     target = checklist_target(ctx.config, ctx.actor)
     lang = lang_of_target(ctx.session, ctx.config, target)
-    text, blocks = lb.checklist(lang, view, ctx.calendar)
+    text, blocks = lifecycle_messages.checklist(lang, view, ctx.calendar)
     enqueue(
         ctx.session,
         Message(
@@ -687,7 +686,7 @@ def checklist_content(
     target = checklist_target(config, view.closure.started_by)
     row = session.exec(select(Outbox).where(Outbox.key == f"closure:{view.closure.id}")).first()
     lang = lang_of_target(session, config, row.channel if row else target)
-    return lb.checklist(lang, view, calendar)
+    return lifecycle_messages.checklist(lang, view, calendar)
 
 
 def open_closures(ctx: Ctx, limit: int | None = None) -> tuple[list[ClosureView], int]:
@@ -724,14 +723,14 @@ def finish_ready(
         where = checklist_location(session, closure.id or 0)
         recipient = checklist_target(config, closure.started_by)
         lang = lang_of_target(session, config, recipient)
-        text = lb.closed_note(lang, view)
+        text, blocks = lifecycle_messages.closed_note(lang, view)
         messages.append(
             Message(
                 key=f"closure:{closure.id}:closed",
                 kind=CLOSURE_MESSAGE,
                 channel=where[0] if where else recipient,
                 text=text,
-                blocks=text_blocks(text),
+                blocks=blocks,
                 thread_ts=where[1] if where else None,
             )
         )
@@ -763,7 +762,7 @@ class Updater:
             updates = []
             for target, channel, ts in flag_locations(session, flag):
                 lang = lang_of_target(session, self.config, target)
-                updates.append((channel, ts, *lb.flag_message(lang, view, today)))
+                updates.append((channel, ts, *lifecycle_messages.flag(lang, view, today)))
         for channel, ts, text, blocks in updates:
             self._update(channel, ts, text, blocks)
 

@@ -1,4 +1,4 @@
-"""Account register commands: `/vakt accounts`, `/vakt account <key>|add|edit` (issue 5)."""
+"""Account register commands: `/vakt accounts`, `/vakt account <key>|add|edit`."""
 
 from __future__ import annotations
 

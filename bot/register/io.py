@@ -35,9 +35,9 @@ from bot.kernel.config import (
     AccountDecl,
     AccountStatus,
     ConfigError,
-    _Reader,
-    _to_date,
+    TableReader,
     account_decl,
+    to_date,
 )
 from bot.kernel.csvfile import csv_bytes, restore
 from bot.kernel.i18n import catalog, plain
@@ -363,14 +363,14 @@ def _check_row(source: SourceRow, stored_rows: Mapping[str, Row]) -> _Checked:
     no_url_yet = table.get("url") in (None, "") and (known is None or known["url"] == "")
     if no_url_yet:
         table["url"] = _NO_URL_YET
-    r = _Reader(source.where, table, source.prefix)
+    r = TableReader(source.where, table, source.prefix)
     status = r.raw("status")
     closed_on = r.raw("closed_on")
     decl = account_decl(r)
     if status is not None and status not in tuple(AccountStatus):
         raise r.fail("status", f"{status!r} must be one of {', '.join(AccountStatus)}")
     if closed_on is not None:
-        _to_date(closed_on, lambda p: r.fail("closed_on", p))
+        to_date(closed_on, lambda p: r.fail("closed_on", p))
     r.done()
     return _Checked(source, replace(decl, url="") if no_url_yet else decl, status)
 

@@ -1,5 +1,5 @@
 """The account add/edit form: the card's Edit button opens it, its submission saves the register
-entry, or shows each problem beside its field (issue 5)."""
+entry, or shows each problem beside its field."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.register import blocks as rb
-from bot.register import service as service
+from bot.register import service
 from bot.register.commands import edit_modal
 from bot.register.service import AccountFields, FieldError, InvalidFields
 from bot.slackkit.blocks import escape

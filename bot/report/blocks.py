@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 from slack_sdk.models.blocks import (
@@ -19,9 +19,11 @@ from slack_sdk.models.blocks import (
 
 from bot.kernel.i18n import fmt_date, fmt_duration, fmt_moment, fmt_week, t
 from bot.report.core import Week, WeekFigures
-from bot.report.service import Report, TeamReport, shown_teams
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape
+
+if TYPE_CHECKING:
+    from bot.report.service import Report, TeamReport
 
 _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 HEADER_LIMIT = 150
@@ -267,3 +269,23 @@ def report_message(
         overdue=report.overdue,
     )
     return text, [block.to_dict() for block in blocks]
+
+
+# Beyond this many teams the message sums up the rest in one line (Slack's 50 blocks).
+SHOWN_TEAMS = 12
+
+
+def shown_teams(report: Report) -> tuple[list[TeamReport], list[TeamReport]]:
+    """The teams the message shows one by one, and the rest it sums up: the busiest first
+    when there are more than SHOWN_TEAMS, in key order otherwise."""
+    if len(report.teams) <= SHOWN_TEAMS:
+        return list(report.teams), []
+    ranked = sorted(
+        report.teams,
+        key=lambda r: (-(r.figures.received + r.figures.answered + r.overdue), r.team.key),
+    )
+    shown = {r.team.id for r in ranked[:SHOWN_TEAMS]}
+    return (
+        [r for r in report.teams if r.team.id in shown],
+        [r for r in report.teams if r.team.id not in shown],
+    )

@@ -1,4 +1,4 @@
-"""`/vakt report [week]`: the weekly report on demand (issue 7).
+"""`/vakt report [week]`: the weekly report on demand.
 
 Coordinators see the whole organisation, a manager their own teams; anyone else is refused.
 The report is the ephemeral answer; the chart and the CSV go to the asker as one direct message
@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed
 from bot.report import blocks as rb
-from bot.report import core as core
+from bot.report import core
 from bot.report import service as report
 from bot.report.jobs import report_messages
 from bot.slackkit.outbox import enqueue

@@ -21,7 +21,7 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_week, plain
 from bot.report import blocks as rb
-from bot.report import core as core
+from bot.report import core
 from bot.report import service as report
 from bot.report.chart import chart_png
 from bot.slackkit.outbox import Attachment, Message, enqueue

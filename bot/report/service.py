@@ -20,12 +20,9 @@ from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import OrgConfig
 from bot.kernel.csvfile import csv_bytes
-from bot.report import core as core
+from bot.report import core
 from bot.rota.teams import all_teams
 from bot.store.models import Account, AccountFlag, Deletion, Gap, Item
-
-# Beyond this many teams the message sums up the rest in one line (Slack's 50 blocks).
-SHOWN_TEAMS = 12
 
 
 @dataclass(frozen=True)
@@ -270,22 +267,6 @@ def report_for(
 def managed_teams(data_teams: Iterable[TeamInfo], user: str) -> list[int]:
     """The ids of the teams a person manages."""
     return [t.id for t in data_teams if t.manager == user]
-
-
-def shown_teams(report: Report) -> tuple[list[TeamReport], list[TeamReport]]:
-    """The teams the message shows one by one, and the rest it sums up: the busiest first
-    when there are more than SHOWN_TEAMS, in key order otherwise."""
-    if len(report.teams) <= SHOWN_TEAMS:
-        return list(report.teams), []
-    ranked = sorted(
-        report.teams,
-        key=lambda r: (-(r.figures.received + r.figures.answered + r.overdue), r.team.key),
-    )
-    shown = {r.team.id for r in ranked[:SHOWN_TEAMS]}
-    return (
-        [r for r in report.teams if r.team.id in shown],
-        [r for r in report.teams if r.team.id not in shown],
-    )
 
 
 # ---------------------------------------------------------------- CSV

@@ -1,4 +1,4 @@
-"""Account requests: `/vakt request` opens the form, `/vakt requests` lists them (issue 5)."""
+"""Account requests: `/vakt request` opens the form, `/vakt requests` lists them."""
 
 from __future__ import annotations
 

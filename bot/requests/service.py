@@ -24,7 +24,7 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.register.core import join_users, key_for, split_users
 from bot.register.sync import account_data
-from bot.requests import blocks as rb
+from bot.requests import messages as requests_messages
 from bot.requests.core import (
     RECENT_DAYS,
     RequestForm,
@@ -38,7 +38,6 @@ from bot.requests.core import (
     roles_of,
     targets_for,
 )
-from bot.slackkit import blocks as kit
 from bot.slackkit.outbox import Message, enqueue
 from bot.store.models import Account, AccountRequest, Outbox, Team
 
@@ -242,7 +241,7 @@ def _card(
 ) -> tuple[str, list[dict[str, Any]]]:
     lang = lang_of_target(session, config, target)
     buttons = view.pending and bool(_target_roles(config, view.team, target) & set(view.awaited))
-    return rb.card(lang, calendar.tz, view, buttons=buttons)
+    return requests_messages.card(lang, calendar.tz, view, buttons=buttons)
 
 
 # ---------------------------------------------------------------- deciding
@@ -435,7 +434,7 @@ def decline(ctx: Ctx, request_id: int, reason: str | None) -> RequestView:
 
 def _tell_requester(ctx: Ctx, view: RequestView) -> None:
     lang = lang_for(ctx.session, ctx.config, view.request.requester)
-    text = rb.outcome(lang, view)
+    text, blocks = requests_messages.outcome(lang, view)
     enqueue(
         ctx.session,
         Message(
@@ -443,23 +442,13 @@ def _tell_requester(ctx: Ctx, view: RequestView) -> None:
             kind=OUTCOME_KIND,
             channel=view.request.requester,
             text=text,
-            blocks=kit.text_blocks(text),
+            blocks=blocks,
         ),
         ctx.now,
     )
 
 
 # ---------------------------------------------------------------- keeping messages current
-
-
-def _request_ids(row: Outbox) -> set[int]:
-    """The requests a reminder lists: the values of its buttons."""
-    found: set[int] = set()
-    for block in json.loads(row.blocks or "[]"):
-        for element in block.get("elements") or []:
-            if element.get("action_id") in rb.BUTTONS and str(element.get("value", "")).isdigit():
-                found.add(int(element["value"]))
-    return found
 
 
 def _affected(session: Session, request_id: int, now: datetime) -> list[Outbox]:
@@ -475,7 +464,10 @@ def _affected(session: Session, request_id: int, now: datetime) -> list[Outbox]:
             col(Outbox.created_at) >= now - timedelta(days=REFRESH_DAYS),
         )
     ).all()
-    return [*cards, *(r for r in reminders if request_id in _request_ids(r))]
+    return [
+        *cards,
+        *(r for r in reminders if request_id in requests_messages.request_ids(r.blocks)),
+    ]
 
 
 def _content(
@@ -486,7 +478,7 @@ def _content(
         if request is None:
             return None
         return _card(session, config, calendar, view_of(session, config, request), row.channel)
-    listed = sorted(_request_ids(row))
+    listed = sorted(requests_messages.request_ids(row.blocks))
     requests = session.exec(
         select(AccountRequest).where(
             col(AccountRequest.id).in_(listed), col(AccountRequest.status) == RequestStatus.PENDING
@@ -497,7 +489,7 @@ def _content(
     views = [v for v in views if _target_roles(config, v.team, row.channel) & set(v.awaited)]
     week_day = calendar.local_date(row.created_at)
     lang = lang_of_target(session, config, row.channel)
-    return rb.reminder(lang, calendar.tz, week_day, views)
+    return requests_messages.reminder(lang, calendar.tz, week_day, views)
 
 
 def _restale(
@@ -583,7 +575,9 @@ def weekly_reminders(
             by_target[target].append(view)
     messages: list[Message] = []
     for target, views in by_target.items():
-        text, blocks = rb.reminder(lang_of_target(session, config, target), calendar.tz, day, views)
+        text, blocks = requests_messages.reminder(
+            lang_of_target(session, config, target), calendar.tz, day, views
+        )
         messages.append(
             Message(
                 key=f"requests:{target}:{week}",

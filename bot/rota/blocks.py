@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
+from bot.rota import ids
 from bot.slackkit.blocks import (
     MESSAGE_BLOCKS,
     SECTION_LIMIT,
@@ -139,7 +140,6 @@ def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[d
     if not absences:
         return text_blocks(t(lang, "away.none", user=user))
     blocks: list[Block] = [section(t(lang, "away.list_header", user=user))]
-    from bot.rota import ids
 
     for absence in absences[: MESSAGE_BLOCKS - 2]:
         when = (

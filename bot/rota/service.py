@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from bot.kernel.audit import audit
-from bot.kernel.config import PLATFORMS
+from bot.kernel.config import KEY, PLATFORMS
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.kernel.parse import DateRange
@@ -48,7 +48,7 @@ class PeriodPlan:
     changes: tuple[rota.Duty, ...]  # days whose duty differs from the plan
 
 
-def _duty_inputs(ctx: Ctx) -> tuple[list[rota.Absence], list[rota.Override]]:
+def duty_inputs(ctx: Ctx) -> tuple[list[rota.Absence], list[rota.Override]]:
     since = ctx.today - timedelta(days=7)
     return absences_from(ctx.session, since), overrides_from(ctx.session, since)
 
@@ -70,7 +70,7 @@ def find_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
 
 def who(ctx: Ctx, query: str | None = None) -> list[TeamDuty]:
     """Who is on duty now, and who substitutes, per team."""
-    absences, overrides = _duty_inputs(ctx)
+    absences, overrides = duty_inputs(ctx)
     return [
         TeamDuty(view, rota.duty_at(view.rota, ctx.now, ctx.calendar, absences, overrides))
         for view in find_teams(ctx, query)
@@ -82,7 +82,7 @@ def plan(ctx: Ctx, view: TeamView, weeks: int) -> list[PeriodPlan]:
     """The coming periods of a team for about `weeks` weeks, with absences and overrides."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise UserInputError("error.bad_weeks", max=MAX_WEEKS)
-    absences, overrides = _duty_inputs(ctx)
+    absences, overrides = duty_inputs(ctx)
     start = rota.duty_day(ctx.now, ctx.calendar)
     until = start + timedelta(days=7 * weeks - 1)
     plans: list[PeriodPlan] = []
@@ -434,7 +434,6 @@ def _changed(ctx: Ctx, team: Team, action: str, before: dict[str, object]) -> Te
 def create_team(ctx: Ctx, key: str, name: str) -> Team:
     """Coordinators: a new team, rotating weekly from this week's Monday."""
     ctx.require_coordinator()
-    from bot.kernel.config import KEY
 
     key = key.lower()
     if not KEY.match(key):
@@ -507,7 +506,6 @@ def create_account(
 ) -> Account:
     """Coordinators: register an account on a team (the full register comes later)."""
     ctx.require_coordinator()
-    from bot.kernel.config import KEY
 
     key = key.lower()
     if not KEY.match(key):

@@ -86,7 +86,7 @@ class Account(SQLModel, table=True):
     managed: bool = Field(default=False)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
-    # The register (issue 5): see bot.register.core for the values.
+    # The register: see bot.register.core for the values.
     kind: str = Field(default="page", max_length=20, sa_column_kwargs={"server_default": "page"})
     unit: str | None = Field(default=None, max_length=200)  # the owning unit
     manager: str | None = Field(default=None, max_length=20)  # None: the team's manager

@@ -38,6 +38,7 @@ from bot.activity import service as activity
 from bot.feeds import service as feeds
 from bot.items import service as items
 from bot.items.core import Status
+from bot.items.listeners import refresh_card
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.kernel.i18n import plain
@@ -771,7 +772,6 @@ class WebApp:
         return (201 if created else 200), answer
 
     def _refresh_card(self, item_id: int) -> None:
-        from bot.items.listeners import refresh_card
 
         refresh_card(self.deps, item_id)
 

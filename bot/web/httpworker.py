@@ -37,6 +37,8 @@ from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 
+from bot.logs import loggable_path
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 0.5  # seconds between heartbeats to the master and looks at SIGTERM
@@ -211,8 +213,6 @@ class _Exchange(httputil.HTTPMessageDelegate):
             )
             code, reason, headers, body = _parse_answer(answer)
         except Exception:
-            from bot.logs import loggable_path
-
             # The path only, the token of a calendar link cut out: never headers or the query.
             worker.log.exception(
                 "Error handling request %s %s", start_line.method, loggable_path(path_info)

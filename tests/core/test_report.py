@@ -12,7 +12,7 @@ from bot.items.core import Status
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import parse_config
 from bot.kernel.errors import UserInputError
-from bot.report import core as core
+from bot.report import core
 from tests.harness import CONFIG, OSLO
 
 CAL: WorkCalendar = parse_config(CONFIG, "vakt.toml").calendar()

@@ -80,17 +80,17 @@ def code_config_keys() -> set[str]:
     from bot.kernel import config
 
     seen: list[tuple[str, str]] = []
-    raw = config._Reader.raw
+    raw = config.TableReader.raw
 
-    def recording(reader: config._Reader, name: str) -> object:
+    def recording(reader: config.TableReader, name: str) -> object:
         seen.append((reader.prefix, name))
         return raw(reader, name)
 
-    config._Reader.raw = recording  # type: ignore[method-assign]
+    config.TableReader.raw = recording  # type: ignore[method-assign]
     try:
         config.parse_config(ONE_OF_EVERYTHING, "vakt.toml")
     finally:
-        config._Reader.raw = raw  # type: ignore[method-assign]
+        config.TableReader.raw = raw  # type: ignore[method-assign]
 
     tree = ast.parse(Path(config.__file__).read_text(encoding="utf-8"))
     (sections,) = (

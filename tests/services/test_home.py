@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.home import publish as home_publish
 from bot.home import service as home
 from bot.home.core import ACTIVE, MODAL_ROWS, PUBLISH_BUDGET
 from bot.items import service as items
@@ -116,11 +117,11 @@ def published(fake: FakeSlack, user: str | None = None) -> list[dict[str, Any]]:
 
 
 def open_home(org: Engine, gateway: SlackGateway, user: str, at: datetime) -> bool:
-    return home.publish_home(org, CONFIG_, CAL, gateway, user, "en", at, opened=True)
+    return home_publish.publish_home(org, CONFIG_, CAL, gateway, user, "en", at, opened=True)
 
 
 def refresh(org: Engine, gateway: SlackGateway, at: datetime) -> int:
-    return home.refresh_homes(org, CONFIG_, CAL, gateway, at)
+    return home_publish.refresh_homes(org, CONFIG_, CAL, gateway, at)
 
 
 def row(engine: Engine, user: str) -> HomeView:
@@ -132,7 +133,7 @@ def row(engine: Engine, user: str) -> HomeView:
 
 def view_for(engine: Engine, user: str, lang: str = "en", at: datetime = NOW) -> dict[str, Any]:
     with Session(engine) as session:
-        return home.build_view(home.Board(session, CONFIG_, CAL, at), user, lang)
+        return home_publish.build_view(home.Board(session, CONFIG_, CAL, at), user, lang)
 
 
 # ---------------------------------------------------------------- publishing
@@ -378,10 +379,12 @@ def test_hundreds_of_everything_stay_within_100_blocks_with_show_all(
     more = [b for b in view["blocks"] if b.get("block_id", "").endswith("-more")]
     assert {b["accessory"]["value"] for b in more} >= {"items", "flags", "deletions", "gaps"}
     # Slack (the fake validates it like Slack) takes it.
-    assert home.publish_home(org, CONFIG_, CAL, gateway, "U0COORD1", "en", NOW, opened=True)
+    assert home_publish.publish_home(org, CONFIG_, CAL, gateway, "U0COORD1", "en", NOW, opened=True)
     for section, total in (("items", 400), ("flags", 150), ("requests", 100)):
         with Session(org) as session:
-            modal = home.show_all_view(session, CONFIG_, CAL, "U0COORD1", section, "nb", NOW)
+            modal = home_publish.show_all_view(
+                session, CONFIG_, CAL, "U0COORD1", section, "nb", NOW
+            )
         assert len(modal["blocks"]) <= 100
         View(**modal).validate_json()
         shown = min(total, MODAL_ROWS)

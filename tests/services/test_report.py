@@ -16,7 +16,7 @@ from bot.items.core import Status
 from bot.kernel.config import OrgConfig, parse_config
 from bot.register.sync import apply_config
 from bot.report import blocks as rb
-from bot.report import core as core
+from bot.report import core
 from bot.report import service as report
 from bot.report.chart import chart_png
 from bot.store.db import session_scope
@@ -366,6 +366,6 @@ def test_many_teams_stay_within_slacks_50_blocks() -> None:
     rep = report.build(calendar, config, data)
     _, blocks = rb.report_message(rep, "en", OSLO)
     assert len(blocks) <= 50
-    assert sum(1 for b in blocks if b.get("fields")) == report.SHOWN_TEAMS
+    assert sum(1 for b in blocks if b.get("fields")) == rb.SHOWN_TEAMS
     assert "… and 28 more teams" in str(blocks)
     assert chart_png(rep, "en").startswith(b"\x89PNG")
