@@ -26,7 +26,7 @@ from bot.store.models import Item, Outbox
 from tests.fakeslack import FakeSlack, event_body, slash_command_body
 from tests.faults import TcpProxy
 from tests.harness import INTAKE_TOKEN, OSLO, Vakt
-from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
+from tests.items.test_slack import INTAKE_CONFIG, message_event
 from tests.waiting import PATIENCE, wait_until
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)

@@ -43,7 +43,7 @@ from tests.fakeslack import (
 )
 from tests.fakeslack.responses import DEFAULT_RESPONDERS
 from tests.harness import OSLO, SECRET
-from tests.slack.test_items_slack import INTAKE_CONFIG, message_event
+from tests.items.test_slack import INTAKE_CONFIG, message_event
 from tests.test_serve import free_port
 from tests.waiting import PATIENCE
 

@@ -441,7 +441,7 @@ INTAKE_BODIES = {
 
 
 def test_the_intake_refuses_a_wrong_token_and_changes_nothing(vakt: Vakt) -> None:
-    """Beyond tests/test_intake_http.py: tokens no client would send (other scripts, huge,
+    """Beyond tests/web/test_intake_http.py: tokens no client would send (other scripts, huge,
     the token of another setting, the signing secret), and a full dump of every table."""
     wrong = [
         None,

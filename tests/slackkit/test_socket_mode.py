@@ -70,7 +70,7 @@ def test_intake_event_over_socket_mode_and_its_retry(
 
     from bot.store.models import Item
     from tests.fakeslack import event_payload
-    from tests.slack.test_items_slack import INTAKE, INTAKE_CONFIG, message_event, ts_of
+    from tests.items.test_slack import INTAKE, INTAKE_CONFIG, message_event, ts_of
 
     now = datetime(2026, 11, 23, 10, 0, tzinfo=OSLO)
     harness = Vakt(fake, sqlite_url, tmp_path, now, config_text=INTAKE_CONFIG)
@@ -184,7 +184,7 @@ def test_lost_connection_and_slack_away_then_an_unacked_event_redelivered_once(
 
     from bot.store.models import Item
     from tests.fakeslack import event_payload
-    from tests.slack.test_items_slack import INTAKE, INTAKE_CONFIG, message_event, ts_of
+    from tests.items.test_slack import INTAKE, INTAKE_CONFIG, message_event, ts_of
 
     with watched(fake, sqlite_url, tmp_path, INTAKE_CONFIG) as (harness, server, runner):
         payload = event_payload(

@@ -22,7 +22,7 @@ from bot.kernel.i18n import (
 )
 from tests.mrkdwn import problems
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_same_keys_in_every_catalog() -> None:

@@ -17,10 +17,10 @@ from bot.archive import ids
 from bot.lifecycle import blocks as lb
 from bot.lifecycle.listeners import refresh_account
 from bot.store.models import Account, AccountClosure, AccountFlag, AuditLog, ClosureStep, Snapshot
+from tests.archive.test_slack import click_open, submit
 from tests.fakeslack import FakeSlack
 from tests.harness import CONFIG, OSLO, Vakt
-from tests.slack.test_archive_slack import click_open, submit
-from tests.slack.test_items_slack import press as press_button
+from tests.items.test_slack import press as press_button
 
 # fb-main is registered on Monday 23 November 2026 and never posts: on Monday 14 December
 # (the first weekly day after 14 silent days) it is flagged.
@@ -447,7 +447,7 @@ def test_refresh_after_a_final_snapshot_closes_and_updates_the_checklist(vakt: V
 def test_a_final_snapshot_file_archived_by_the_sweep_completes_the_closure(vakt: Vakt) -> None:
     """The screenshot's first download fails: the closure stays open; the sweep's retry archives
     it and, with it, finishes the closure and updates the checklist."""
-    from tests.slack.test_archive_slack import PNG
+    from tests.archive.test_slack import PNG
 
     vakt.command("account close fb-main", user="U0COORD1")
     vakt.wait_sent("C0COMMS")

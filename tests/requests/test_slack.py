@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from bot.requests import blocks as rb
 from bot.store.models import Account, AccountRequest, AuditLog, Outbox
+from tests.archive.test_slack import click_open, open_view, slash, submit
 from tests.fakeslack import FakeSlack, block_actions_body
 from tests.harness import Vakt
-from tests.slack.test_archive_slack import click_open, open_view, slash, submit
-from tests.slack.test_items_slack import NOW, press, wait_until
+from tests.items.test_slack import NOW, press, wait_until
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.store.models import Outbox, OutboxFile
 from bot.sweep import run_jobs, sweep
 from tests.fakeslack import FakeSlack
 from tests.harness import OSLO
-from tests.services.test_report import CONFIG, MONDAY, Org, busy_week
+from tests.report.test_service import CONFIG, MONDAY, Org, busy_week
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -> datetime:

@@ -30,8 +30,7 @@ from tests.fakeslack import (
     view_submission_body,
 )
 from tests.harness import OSLO, Vakt
-from tests.loopback import Server
-from tests.slack.test_items_slack import (
+from tests.items.test_slack import (
     INTAKE,
     INTAKE_CONFIG,
     NOW,
@@ -42,6 +41,7 @@ from tests.slack.test_items_slack import (
     ts_of,
     wait_until,
 )
+from tests.loopback import Server
 
 
 def png(width: int = 160, height: int = 90) -> bytes:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.kernel.config import ArchiveRules, ConfigError, ItemRules, load_config, parse_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = """
 [organisation]
 name = "Testkommune"

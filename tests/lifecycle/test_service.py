@@ -18,7 +18,7 @@ from bot.rota import service as rota
 from bot.rota.teams import all_teams
 from bot.store.db import session_scope
 from bot.store.models import AccountClosure, AccountFlag, AuditLog, Outbox, Snapshot
-from tests.jobs.test_flag_jobs import Org, at, make_config
+from tests.lifecycle.test_jobs import Org, at, make_config
 
 MONDAY = at(2026, 12, 7, 10)
 OTHERS = [s.value for s in CLOSURE_STEPS if s != ClosureStepName.FINAL_SNAPSHOT]

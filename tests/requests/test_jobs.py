@@ -16,7 +16,7 @@ from bot.requests import service as requests
 from bot.store.models import Outbox
 from bot.sweep import run_jobs
 from tests.harness import OSLO
-from tests.services.test_requests import FORM, Org, make_config
+from tests.requests.test_service import FORM, Org, make_config
 
 REMINDER = requests.REMINDER_KIND
 

@@ -18,7 +18,7 @@ from bot.store.models import Account, AccountPost, Item, Team
 from bot.sweep import run_jobs
 from tests.fakeslack import FakeSlack
 from tests.harness import CONFIG, OSLO, Vakt
-from tests.slack.test_items_slack import message_event, post_event, press, ts_of, wait_until
+from tests.items.test_slack import message_event, post_event, press, ts_of, wait_until
 
 FEED = "C0FEED"
 ACTIVITY_CONFIG = CONFIG + f'published_channel = "{FEED}"\nmax_posts_week = 10\nmax_posts_day = 2\n'
