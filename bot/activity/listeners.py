@@ -15,7 +15,7 @@ from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.events import own, seen
 from bot.slackkit.payload import instant
 from bot.store.db import session_scope
@@ -80,9 +80,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ACTIVITY_POSTED)
     def on_posted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             account_id = payload.value_id(body)
         except payload.Stale:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -28,11 +29,11 @@ from bot.kernel.errors import NotAllowed, UserInputError, VaktError
 from bot.kernel.i18n import plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx, user_language
 from bot.slackkit.events import seen
 from bot.slackkit.gateway import SlackSendError
+from bot.slackkit.listen import FormErrors, deliver_now, open_modal
 from bot.slackkit.listen import button as app_button
-from bot.slackkit.listen import deliver_now, open_modal
 from bot.slackkit.payload import as_dict, form_field, form_selected, form_values, moment, text_of
 from bot.store.db import session_scope
 from bot.store.models import Account, Item, SlackEvent
@@ -252,6 +253,122 @@ ERROR_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class DeletionForm:
+    """A submitted deletion modal, read and checked (a new deletion, or one being completed)."""
+
+    deletion_id: int | None
+    item_id: int | None
+    account_key: str | None
+    fields: dict[str, Any]
+    file_ids: list[str]
+
+
+def _deletion_form(lang: str, rules: ArchiveRules, body: dict[str, Any]) -> DeletionForm:
+    """The deletion modal's answers; FormErrors says what is missing or wrong, by field."""
+    values = form_values(body)
+    try:
+        meta = payload.metadata(body)
+        deletion_id = payload.meta_optional_id(meta, "deletion")
+        item_id = payload.meta_optional_id(meta, "item")
+    except payload.Stale:
+        raise FormErrors({ids.FIELD_REASON: plain(lang, "error.stale_form")}) from None
+    errors: dict[str, str] = {}
+    fields = _deletion_fields(lang, values, errors)
+    files = _files(values)
+    problem = _check_files(lang, rules, files)
+    if problem:
+        errors[ids.FIELD_FILES] = problem
+    account_key = form_selected(values, ids.FIELD_ACCOUNT)
+    if deletion_id is None:
+        if account_key is None and item_id is None:
+            errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
+        if rules.require_approval and not fields["approved_by"]:
+            errors[ids.FIELD_APPROVED_BY] = plain(lang, "error.approval_required")
+        if core.needs_reference(rules, fields["reason"]) and not fields["registration_ref"]:
+            key = (
+                "error.reference_confidential"
+                if fields["reason"] == core.Reason.CONFIDENTIAL
+                else "error.reference_required"
+            )
+            errors[ids.FIELD_REFERENCE] = plain(lang, key)
+    if errors:
+        raise FormErrors(errors)
+    return DeletionForm(deletion_id, item_id, account_key, fields, [f.id for f in files])
+
+
+def _save_deletion(ctx: Ctx, lang: str, form: DeletionForm) -> tuple[int, str, list[int]]:
+    """Log the deletion (or complete it) and record its files for archiving: the deletion's
+    id, what the submitter is told, and the file fetches to run."""
+    if form.deletion_id is None:
+        if form.item_id is not None:
+            _, account, _ = items.get_item(ctx, form.item_id)
+        else:
+            assert form.account_key is not None
+            account = items.account_by_key(ctx.session, form.account_key)
+        view = archive.log_deletion(
+            ctx, archive.NewDeletion(account=account, item_id=form.item_id, **form.fields)
+        )
+        done_key = "deletion.logged"
+    else:
+        view = archive.update_deletion(ctx, form.deletion_id, **form.fields)
+        done_key = "deletion.updated"
+    deletion = view.deletion
+    assert deletion.id is not None
+    fetch_ids = record_fetches(
+        ctx.session,
+        form.file_ids,
+        f"deletion:{deletion.id}",
+        ctx.actor,
+        ctx.now,
+        channel=deletion.thread_channel,
+        thread_ts=deletion.thread_ts,
+    )
+    done = t(
+        lang,
+        done_key,
+        id=deletion.id,
+        missing=", ".join(t(lang, f"step.{s}") for s in view.missing) or "-",
+        files=len(fetch_ids),
+    )
+    return deletion.id, done, fetch_ids
+
+
+@dataclass(frozen=True)
+class SnapshotForm:
+    account_key: str
+    kind: str
+    note: str | None
+    link: str | None
+    file_ids: list[str]
+
+
+def _snapshot_form(lang: str, rules: ArchiveRules, body: dict[str, Any]) -> SnapshotForm:
+    """The snapshot modal's answers; FormErrors says what is missing or wrong, by field."""
+    try:
+        account_key = payload.meta_text(payload.metadata(body), "account")
+    except payload.Stale:
+        raise FormErrors({ids.FIELD_FILES: plain(lang, "error.stale_form")}) from None
+    values = form_values(body)
+    errors: dict[str, str] = {}
+    files = _files(values)
+    problem = _check_files(lang, rules, files)
+    if problem:
+        errors[ids.FIELD_FILES] = problem
+    try:
+        link = archive.link(_text_value(values, ids.FIELD_ARCHIVE_LINK))
+    except UserInputError as error:
+        errors[ids.FIELD_ARCHIVE_LINK] = plain(lang, error.key, **error.params)
+        link = None
+    if not files and not link and ids.FIELD_ARCHIVE_LINK not in errors:
+        errors[ids.FIELD_FILES] = plain(lang, "error.snapshot_empty")
+    kind = form_selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
+    if errors:
+        raise FormErrors(errors)
+    note = _text_value(values, ids.FIELD_NOTE)
+    return SnapshotForm(account_key, kind, note, link, [f.id for f in files])
+
+
 def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
     """A wastebasket on a message in an intake channel starts a deletion; other reactions are
     left to the next handler."""
@@ -336,81 +453,17 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(ids.DELETION_VIEW)
     def on_deletion_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
-        values = form_values(body)
-        errors: dict[str, str] = {}
+        user, now, lang = acting(deps, body)
         try:
-            meta = payload.metadata(body)
-            deletion_id = payload.meta_optional_id(meta, "deletion")
-            item_id = payload.meta_optional_id(meta, "item")
-        except payload.Stale:
-            ack(
-                response_action="errors", errors={ids.FIELD_REASON: plain(lang, "error.stale_form")}
-            )
-            return
-        fields = _deletion_fields(lang, values, errors)
-        files = _files(values)
-        problem = _check_files(lang, deps.config.archive, files)
-        if problem:
-            errors[ids.FIELD_FILES] = problem
-        account_key = form_selected(values, ids.FIELD_ACCOUNT)
-        rules = deps.config.archive
-        if deletion_id is None:
-            if account_key is None and item_id is None:
-                errors[ids.FIELD_ACCOUNT] = plain(lang, "error.account_needed")
-            if rules.require_approval and not fields["approved_by"]:
-                errors[ids.FIELD_APPROVED_BY] = plain(lang, "error.approval_required")
-            if core.needs_reference(rules, fields["reason"]) and not fields["registration_ref"]:
-                key = (
-                    "error.reference_confidential"
-                    if fields["reason"] == core.Reason.CONFIDENTIAL
-                    else "error.reference_required"
-                )
-                errors[ids.FIELD_REFERENCE] = plain(lang, key)
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        fetch_ids: list[int] = []
-        item_closed: int | None = None
-        try:
+            form = _deletion_form(lang, deps.config.archive, body)
             with request_ctx(deps, user, now) as ctx:
-                if deletion_id is None:
-                    if item_id is not None:
-                        _, account, _ = items.get_item(ctx, item_id)
-                    else:
-                        assert account_key is not None
-                        account = items.account_by_key(ctx.session, account_key)
-                    view = archive.log_deletion(
-                        ctx, archive.NewDeletion(account=account, item_id=item_id, **fields)
-                    )
-                    item_closed = item_id
-                    done_key = "deletion.logged"
-                else:
-                    view = archive.update_deletion(ctx, deletion_id, **fields)
-                    done_key = "deletion.updated"
-                deletion = view.deletion
-                assert deletion.id is not None
-                fetch_ids = record_fetches(
-                    ctx.session,
-                    [file.id for file in files],
-                    f"deletion:{deletion.id}",
-                    user,
-                    now,
-                    channel=deletion.thread_channel,
-                    thread_ts=deletion.thread_ts,
-                )
-                done = t(
-                    lang,
-                    done_key,
-                    id=deletion.id,
-                    missing=", ".join(t(lang, f"step.{s}") for s in view.missing) or "-",
-                    files=len(fetch_ids),
-                )
+                deletion, done, fetch_ids = _save_deletion(ctx, lang, form)
+        except FormErrors as problem:
+            ack(response_action="errors", errors=problem.errors)
+            return
         except VaktError as error:
             field = ERROR_FIELDS.get(error.key, ids.FIELD_ACCOUNT)
-            if field == ids.FIELD_ACCOUNT and deletion_id is not None:
+            if field == ids.FIELD_ACCOUNT and form.deletion_id is not None:
                 field = ids.FIELD_REASON  # the edit form has no account field
             ack(response_action="errors", errors={field: plain(lang, error.key, **error.params)})
             return
@@ -419,62 +472,36 @@ def register(app: App, deps: Deps) -> None:
             view=done_modal(lang, plain(lang, "modal.deletion_title"), done),
         )
         deliver_now(deps)
-        if item_closed is not None:
-            refresh_card(deps, item_closed)
+        if form.deletion_id is None and form.item_id is not None:
+            refresh_card(deps, form.item_id)
         _fetch_now(deps, fetch_ids)
-        assert deletion.id is not None
         Checklists(deps.engine, deps.config, deps.calendar, deps.gateway).refresh(
-            deletion.id, deps.clock()
+            deletion, deps.clock()
         )
 
     @app.view(ids.SNAPSHOT_VIEW)
     def on_snapshot_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
-            account_key = payload.meta_text(payload.metadata(body), "account")
-        except payload.Stale:
-            ack(response_action="errors", errors={ids.FIELD_FILES: plain(lang, "error.stale_form")})
-            return
-        values = form_values(body)
-        errors: dict[str, str] = {}
-        files = _files(values)
-        problem = _check_files(lang, deps.config.archive, files)
-        if problem:
-            errors[ids.FIELD_FILES] = problem
-        try:
-            link = archive.link(_text_value(values, ids.FIELD_ARCHIVE_LINK))
-        except UserInputError as error:
-            errors[ids.FIELD_ARCHIVE_LINK] = plain(lang, error.key, **error.params)
-            link = None
-        if not files and not link and ids.FIELD_ARCHIVE_LINK not in errors:
-            errors[ids.FIELD_FILES] = plain(lang, "error.snapshot_empty")
-        kind = form_selected(values, ids.FIELD_KIND) or SnapshotKind.PERIODIC
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        fetch_ids: list[int] = []
-        try:
+            form = _snapshot_form(lang, deps.config.archive, body)
             with request_ctx(deps, user, now) as ctx:
-                account = items.account_by_key(ctx.session, account_key)
+                account = items.account_by_key(ctx.session, form.account_key)
                 snapshot = archive.record_snapshot(
-                    ctx,
-                    account,
-                    kind,
-                    note=_text_value(values, ids.FIELD_NOTE),
-                    archive_link=link,
+                    ctx, account, form.kind, note=form.note, archive_link=form.link
                 )
                 fetch_ids = record_fetches(
-                    ctx.session, [file.id for file in files], f"snapshot:{snapshot.id}", user, now
+                    ctx.session, form.file_ids, f"snapshot:{snapshot.id}", user, now
                 )
                 done = t(
                     lang,
                     "snapshot.recorded",
                     account=account.name,
-                    kind=t(lang, f"snapshot_kind.{kind}"),
+                    kind=t(lang, f"snapshot_kind.{form.kind}"),
                     files=len(fetch_ids),
                 )
+        except FormErrors as problem:
+            ack(response_action="errors", errors=problem.errors)
+            return
         except VaktError as error:
             ack(
                 response_action="errors",
@@ -486,7 +513,7 @@ def register(app: App, deps: Deps) -> None:
             view=done_modal(lang, plain(lang, "modal.snapshot_title"), done),
         )
         _fetch_now(deps, fetch_ids)
-        if kind == SnapshotKind.FINAL and account.id is not None:
+        if form.kind == SnapshotKind.FINAL and account.id is not None:
             # A closure waiting for this snapshot may now be complete (a link counts at once,
             # files once archived above).
             deps.final_snapshot_archived(account.id, deps.clock(), user)

@@ -23,7 +23,7 @@ from bot.items.listeners import refresh_card
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx, user_language
 from bot.slackkit.gateway import SlackSendError
 from bot.store.db import session_scope
 
@@ -91,9 +91,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(hb.HOME_SHOW_ALL)
     def on_show_all(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         section = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
             with session_scope(deps.engine) as session:

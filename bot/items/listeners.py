@@ -25,7 +25,7 @@ from bot.kernel.i18n import fmt_moment, plain, t
 from bot.rota.teams import team_views
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.events import own, seen
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.listen import deliver_now
@@ -178,9 +178,7 @@ def register(app: App, deps: Deps) -> None:
     def outcome(status: Status | None) -> Callable[[Ack, dict[str, Any], Respond], None]:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             ack()
-            now = deps.clock()
-            user = body["user"]["id"]
-            lang = user_language(deps, user, now)
+            user, now, lang = acting(deps, body)
             try:
                 item_id = payload.value_id(body)
             except Stale:
@@ -230,9 +228,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ids.UNANSWERED_MORE)
     def on_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             offset_text, overdue, query = payload.value(body).split("|", 2)
             offset = payload.position(offset_text)
@@ -253,9 +249,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ids.ITEM_REGISTER)
     def on_register(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             item_id = payload.value_id(body)
             with request_ctx(deps, user, now) as ctx:
@@ -279,9 +273,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(ids.REGISTER_VIEW)
     def on_register_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         values = form_values(body)
         reference = text_of(form_field(values, ids.FIELD_REFERENCE).get("value"))
         try:
@@ -350,9 +342,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(ids.NEW_ITEM_VIEW)
     def on_new_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         values = form_values(body)
         errors: dict[str, str] = {}
         account_key = form_selected(values, ids.FIELD_ACCOUNT)
@@ -388,9 +378,7 @@ def register(app: App, deps: Deps) -> None:
     @app.shortcut(ids.TRACK_SHORTCUT)
     def on_track(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         message = body.get("message") or {}
         channel = text_of((body.get("channel") or {}).get("id")) or ""
         ts = text_of(message.get("ts")) or text_of(body.get("message_ts")) or ""
@@ -418,9 +406,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(ids.TRACK_VIEW)
     def on_track_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             meta = payload.metadata(body)
             channel, ts = payload.meta_slack_id(meta, "c"), payload.meta_text(meta, "ts")

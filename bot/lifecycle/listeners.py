@@ -23,7 +23,7 @@ from bot.lifecycle.commands import started_text
 from bot.register.core import ClosureStepName
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.listen import Press, deliver_now, open_modal
 from bot.slackkit.listen import button as app_button
 from bot.slackkit.payload import form_field, form_selected, form_values, text_of
@@ -136,9 +136,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(lb.FLAG_KEEP_VIEW)
     def on_keep_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         values = form_values(body)
         reason = text_of(form_field(values, lb.FIELD_KEEP_REASON).get("value"))
         period = form_selected(values, lb.FIELD_KEEP_PERIOD)
@@ -197,9 +195,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(lb.CLOSURE_WAIVE_VIEW)
     def on_waive_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         reason = text_of(form_field(form_values(body), lb.FIELD_WAIVE_REASON).get("value"))
         try:
             closure_id, step = _closure_step(payload.raw_metadata(body))

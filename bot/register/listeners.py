@@ -18,7 +18,7 @@ from bot.register import service
 from bot.register.commands import edit_modal
 from bot.register.service import AccountFields, FieldError, InvalidFields
 from bot.slackkit.blocks import escape
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.listen import button, open_modal
 from bot.slackkit.payload import (
     Stale,
@@ -129,9 +129,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(rb.ACCOUNT_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             meta = metadata(body)
             editing = meta.get("mode") == "edit"

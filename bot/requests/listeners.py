@@ -21,7 +21,7 @@ from bot.requests.core import RequestForm
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
 from bot.slackkit.blocks import escape
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.listen import button, deliver_now, open_modal, refuse
 from bot.slackkit.payload import as_list, form_field, form_selected, form_values
@@ -112,9 +112,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(rb.REQUEST_VIEW)
     def on_request_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         form = form_of(form_values(body))
         try:
             with request_ctx(deps, user, now) as ctx:
@@ -139,9 +137,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(rb.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         listing = None
         try:
             request_id = payload.value_id(body)
@@ -188,9 +184,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(rb.DECLINE_VIEW)
     def on_decline_submit(ack: Ack, body: dict[str, Any]) -> None:
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         reason = form_field(form_values(body), rb.FIELD_REASON).get("value")
         try:
             request_id = payload.meta_id(payload.metadata(body), "request")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from slack_sdk import WebClient
@@ -81,3 +82,11 @@ def request_ctx(deps: Deps, actor: str, now: datetime) -> Iterator[Ctx]:
     """One transaction for one user action: committed on success, rolled back on any error."""
     with open_ctx(deps.engine, deps.config, deps.calendar, actor, now, deps.feed_keys) as ctx:
         yield ctx
+
+
+def acting(deps: Deps, body: dict[str, Any]) -> tuple[str, datetime, str]:
+    """Who pressed a button or submitted a form, when (now), and the language to answer them
+    in: every listener's first line."""
+    now = deps.clock()
+    user = str(body["user"]["id"])
+    return user, now, user_language(deps, user, now)

@@ -14,11 +14,20 @@ from bot.kernel.errors import VaktError
 from bot.kernel.i18n import t
 from bot.slackkit import blocks as kit
 from bot.slackkit import payload
-from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.outbox import deliver, recorded_since_last_check
 
 log = logging.getLogger(__name__)
+
+
+class FormErrors(Exception):
+    """What a submitted modal got wrong, by block id: shown under its fields, the modal kept
+    open (`ack(response_action="errors", errors=...)`)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
 
 
 def deliver_now(deps: Deps) -> None:
@@ -58,9 +67,7 @@ def button(deps: Deps, press: Press) -> Callable[[Ack, dict[str, Any], Respond],
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             value = payload.value(body)
             with request_ctx(deps, user, now) as ctx:
@@ -86,9 +93,7 @@ def done_button(
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        now = deps.clock()
-        user = body["user"]["id"]
-        lang = user_language(deps, user, now)
+        user, now, lang = acting(deps, body)
         try:
             value = payload.value_id(body)
             with request_ctx(deps, user, now) as ctx:
