@@ -115,20 +115,17 @@ class TeamDecl:
 
 
 @dataclass(frozen=True)
-class AccountDecl:
-    key: str
-    platform: str
+class AccountFields:
+    """An account's register entry: every field a coordinator edits in Slack, a register file
+    holds and `[[account]]` declares (the key apart). None or empty: not given, or cleared."""
+
     name: str
+    platform: str
     url: str
-    team: str
-    intake_channel: str | None = None
-    deadline_working_days: int | None = None  # None: the organisation's setting
-    must_register: bool = False  # items on this account must be registered (RK5)
-    snapshot_months: int | None = None  # None: the organisation's [archive] setting
-    # The register (see bot.register.core):
-    kind: str = "page"
+    team: str  # the team's key
+    kind: str = AccountKind.PAGE.value
     unit: str | None = None
-    manager: str | None = None
+    manager: str | None = None  # None: the team's manager
     admins: tuple[str, ...] = ()
     purpose: str | None = None
     audience: str | None = None
@@ -136,14 +133,26 @@ class AccountDecl:
     privacy: str | None = None
     resources: str | None = None
     plan: str | None = None
-    created: date | None = None
+    created_on: date | None = None
     end_date: date | None = None
-    cadence_days: int | None = None  # None: the organisation's [register] setting
+    cadence_days: int | None = None  # None: the organisation's
     max_posts_week: int | None = None
     max_posts_day: int | None = None
+    snapshot_months: int | None = None  # None: the organisation's; 0: none
     coordinator_admin: bool = False
     credentials_held: bool = False
     published_channel: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountDecl(AccountFields):
+    """An `[[account]]` of the configuration (or a row of a register file): the register
+    entry, its key, and how Vakt watches it."""
+
+    key: str
+    intake_channel: str | None = None
+    deadline_working_days: int | None = None  # None: the organisation's setting
+    must_register: bool = False  # items on this account must be registered (RK5)
 
 
 @dataclass(frozen=True)
@@ -497,7 +506,7 @@ def account_decl(r: TableReader) -> AccountDecl:
         unit=unit,
         manager=r.slack_id("manager", USER_ID, "Slack user id"),
         admins=admins,
-        created=created,
+        created_on=created,
         end_date=end_date,
         cadence_days=r.optional_number("cadence_days", 0, 365),
         max_posts_week=per_week,

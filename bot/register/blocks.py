@@ -36,7 +36,8 @@ from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 
 if TYPE_CHECKING:
-    from bot.register.service import AccountCard, AccountFields, AccountRow, TeamRegister
+    from bot.kernel.config import AccountFields
+    from bot.register.service import AccountCard, AccountRow, TeamRegister
     from bot.store.models import Account, Team
 
 # Action and callback ids of the register (the listeners import them from here).

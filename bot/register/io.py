@@ -30,7 +30,6 @@ import tomli_w
 from babel.dates import format_date
 from sqlmodel import Session, col, select
 
-from bot.kernel.audit import audit
 from bot.kernel.config import (
     AccountDecl,
     AccountStatus,
@@ -42,7 +41,7 @@ from bot.kernel.config import (
 from bot.kernel.csvfile import csv_bytes, restore
 from bot.kernel.i18n import catalog, plain
 from bot.register.core import is_public, split_users
-from bot.register.sync import account_data, apply_register_fields
+from bot.register.sync import upsert_declared
 from bot.store.models import Account, Team
 
 ACTOR = "import"
@@ -488,39 +487,9 @@ def _apply(
     team_id = team_ids[decl.team]
     assert team_id is not None
     account = stored.get(decl.key)
-    before = account_data(session, account) if account else None
-    if account is None:
-        account = Account(
-            key=decl.key,
-            platform=decl.platform,
-            name=decl.name,
-            url=decl.url,
-            team_id=team_id,
-            created_at=now,
-            updated_at=now,
-        )
-    account.platform, account.name, account.url = decl.platform, decl.name, decl.url
-    account.team_id = team_id
-    account.intake_channel = decl.intake_channel
-    account.deadline_working_days = decl.deadline_working_days
-    account.must_register = decl.must_register
-    account.snapshot_months = decl.snapshot_months
-    apply_register_fields(account, decl)
-    after = account_data(session, account)
-    if before == after:
+    if not upsert_declared(session, account, decl, team_id, now, actor=actor, action=ACTION):
         return ImportLine(decl.key, "unchanged")
-    account.updated_at = now
-    session.add(account)
-    audit(
-        session,
-        actor=actor,
-        action=ACTION,
-        target=f"account:{decl.key}",
-        now=now,
-        before=before,
-        after=after,
-    )
-    return ImportLine(decl.key, "updated" if before else "created")
+    return ImportLine(decl.key, "updated" if account else "created")
 
 
 # ---------------------------------------------------------------- the public list (KG4)

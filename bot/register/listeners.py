@@ -10,13 +10,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.items.blocks import done_modal
+from bot.kernel.config import AccountFields
 from bot.kernel.context import Ctx
 from bot.kernel.errors import VaktError
 from bot.kernel.i18n import plain, t
 from bot.register import blocks as rb
 from bot.register import service
 from bot.register.commands import edit_modal
-from bot.register.service import AccountFields, FieldError, InvalidFields
+from bot.register.service import FieldError, InvalidFields
 from bot.slackkit.blocks import escape
 from bot.slackkit.deps import Deps, acting, request_ctx
 from bot.slackkit.listen import button, open_modal

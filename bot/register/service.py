@@ -20,12 +20,21 @@ from sqlmodel import Session, col, func, select
 
 from bot.archive import core as archive_core
 from bot.archive.service import interval, last_snapshots
-from bot.kernel.config import CHANNEL_ID, KEY, LIVE, PLATFORMS, USER_ID, AccountKind, AccountStatus
+from bot.kernel.config import (
+    CHANNEL_ID,
+    KEY,
+    LIVE,
+    PLATFORMS,
+    USER_ID,
+    AccountFields,
+    AccountKind,
+    AccountStatus,
+)
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotFound, UserInputError
 from bot.register.accounts import account_manager, last_posts
 from bot.register.core import cadence_of, join_users, split_users
-from bot.register.sync import account_data
+from bot.register.sync import account_data, write_entry
 from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, Team
 
 MAX_TEXT = 2000  # purpose, audience, dialogue, privacy, resources, plan (as the config file)
@@ -40,36 +49,6 @@ LIMITS: dict[str, tuple[int, int]] = {
     "max_posts_day": (1, 100),
     "snapshot_months": (0, 60),
 }
-
-
-@dataclass(frozen=True)
-class AccountFields:
-    """Every field of a register entry a coordinator edits (the key apart; the intake channel
-    is set with `/vakt account intake`). None or empty: not given, or cleared."""
-
-    name: str
-    platform: str
-    url: str
-    team: str  # the team's key
-    kind: str = AccountKind.PAGE.value
-    unit: str | None = None
-    manager: str | None = None  # None: the team's manager
-    admins: tuple[str, ...] = ()
-    purpose: str | None = None
-    audience: str | None = None
-    dialogue: str | None = None
-    privacy: str | None = None
-    resources: str | None = None
-    plan: str | None = None
-    created_on: date | None = None
-    end_date: date | None = None
-    cadence_days: int | None = None  # None: the organisation's
-    max_posts_week: int | None = None
-    max_posts_day: int | None = None
-    snapshot_months: int | None = None  # None: the organisation's; 0: none
-    coordinator_admin: bool = False
-    credentials_held: bool = False
-    published_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,24 +237,7 @@ def _feed_problem(session: Session, channel: str, account: Account | None) -> Fi
 def _apply(session: Session, account: Account, fields_: AccountFields) -> None:
     team_id = session.exec(select(Team.id).where(Team.key == fields_.team)).one()
     assert team_id is not None
-    account.team_id = team_id
-    for name in (
-        "name",
-        "platform",
-        "url",
-        "kind",
-        "unit",
-        "manager",
-        *TEXT_FIELDS,
-        "created_on",
-        "end_date",
-        *LIMITS,
-        "coordinator_admin",
-        "credentials_held",
-        "published_channel",
-    ):
-        setattr(account, name, getattr(fields_, name))
-    account.admins = join_users(fields_.admins)
+    write_entry(account, fields_, team_id)
 
 
 def _flush(ctx: Ctx, key: str) -> None:

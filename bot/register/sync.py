@@ -7,12 +7,13 @@ a row removed from the file stays, now editable from Slack, so no history is los
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from bot.kernel.audit import audit
-from bot.kernel.config import AccountDecl, ConfigError, OrgConfig
+from bot.kernel.config import AccountDecl, AccountFields, ConfigError, OrgConfig
 from bot.register.core import join_users
 from bot.rota.teams import members_of, set_members, team_snapshot
 from bot.store.models import Account, Team
@@ -68,38 +69,11 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
                 f"{acc.team!r} is neither declared in the file nor a team in the database",
             )
         account = session.exec(select(Account).where(Account.key == acc.key)).first()
-        before_acc = _account_data(session, account) if account else None
-        if account is None:
-            account = Account(
-                key=acc.key,
-                platform=acc.platform,
-                name=acc.name,
-                url=acc.url,
-                team_id=team.id,
-                created_at=now,
-                updated_at=now,
-            )
-        account.platform, account.name, account.url = acc.platform, acc.name, acc.url
-        account.team_id, account.managed = team.id, True
-        account.intake_channel = acc.intake_channel
-        account.deadline_working_days = acc.deadline_working_days
-        account.must_register = acc.must_register
-        account.snapshot_months = acc.snapshot_months
-        apply_register_fields(account, acc)
-        after_acc = _account_data(session, account)
-        if before_acc != after_acc:
-            account.updated_at = now
-            audit(
-                session,
-                actor=ACTOR,
-                action="account.apply",
-                target=f"account:{acc.key}",
-                now=now,
-                before=before_acc,
-                after=after_acc,
-            )
-            changes.append(f"account {acc.key} {'updated' if before_acc else 'created'}")
-        session.add(account)
+        created = account is None
+        if upsert_declared(
+            session, account, acc, team.id, now, actor=ACTOR, action="account.apply", managed=True
+        ):
+            changes.append(f"account {acc.key} {'created' if created else 'updated'}")
     for account in session.exec(select(Account).where(Account.managed == True)).all():  # noqa: E712
         if account.key not in declared_accounts:
             account.managed = False
@@ -129,21 +103,66 @@ REGISTER_FIELDS = (
 )
 
 
-def apply_register_fields(account: Account, decl: AccountDecl) -> None:
-    """Copy a declaration's register fields onto the row (the lifecycle status is not
-    declared: flags and closures change it)."""
-    for name in REGISTER_FIELDS:
-        setattr(account, name, getattr(decl, name))
-    account.admins = join_users(decl.admins)
-    account.created_on = decl.created
+def write_entry(account: Account, entry: AccountFields, team_id: int) -> None:
+    """Copy a register entry onto an account's row: every field of `AccountFields` (the
+    lifecycle status is not one: flags and closures change it)."""
+    account.team_id = team_id
+    for field in dataclasses.fields(AccountFields):
+        if field.name not in ("team", "admins"):
+            setattr(account, field.name, getattr(entry, field.name))
+    account.admins = join_users(entry.admins)
+
+
+def upsert_declared(
+    session: Session,
+    account: Account | None,
+    decl: AccountDecl,
+    team_id: int,
+    now: datetime,
+    *,
+    actor: str,
+    action: str,
+    managed: bool | None = None,
+) -> bool:
+    """Create or update the account a declaration describes (the configuration's
+    `[[account]]`, or a register file's row), audit-logged as `action` by `actor` when it
+    changed; `managed` marks it as the file's (not editable in Slack). True when it changed."""
+    before = account_data(session, account) if account else None
+    if account is None:
+        account = Account(
+            key=decl.key,
+            platform=decl.platform,
+            name=decl.name,
+            url=decl.url,
+            team_id=team_id,
+            created_at=now,
+            updated_at=now,
+        )
+    write_entry(account, decl, team_id)
+    account.intake_channel = decl.intake_channel
+    account.deadline_working_days = decl.deadline_working_days
+    account.must_register = decl.must_register
+    if managed is not None:
+        account.managed = managed
+    after = account_data(session, account)
+    session.add(account)
+    if before == after:
+        return False
+    account.updated_at = now
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        target=f"account:{decl.key}",
+        now=now,
+        before=before,
+        after=after,
+    )
+    return True
 
 
 def account_data(session: Session, account: Account) -> dict[str, object]:
     """An account's register entry as plain data (the audit log's before and after)."""
-    return _account_data(session, account)
-
-
-def _account_data(session: Session, account: Account) -> dict[str, object]:
     team = session.get(Team, account.team_id)
     return {
         **{name: getattr(account, name) for name in REGISTER_FIELDS},

@@ -505,7 +505,7 @@ def test_account_register_fields() -> None:
         "Två inlägg i veckan",
         None,
     )
-    assert (account.created, account.end_date) == (date(2019, 3, 1), date(2027, 6, 30))
+    assert (account.created_on, account.end_date) == (date(2019, 3, 1), date(2027, 6, 30))
     assert (account.cadence_days, account.max_posts_week, account.max_posts_day) == (7, 10, 2)
     assert account.coordinator_admin and account.credentials_held
     assert account.published_channel == "C0FEED"

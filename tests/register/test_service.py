@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.kernel.config import OrgConfig, parse_config
+from bot.kernel.config import AccountFields, OrgConfig, parse_config
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound
 from bot.register import service as register
-from bot.register.service import AccountFields, InvalidFields, Show
+from bot.register.service import InvalidFields, Show
 from bot.register.sync import apply_config
 from bot.store.db import make_engine, migrate
 from bot.store.models import (
