@@ -12,18 +12,14 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.kernel.config import ConfigError, load_config
+from bot.kernel.config import ConfigError, OrgConfig, load_config
 from bot.kernel.errors import StartupError
 from bot.settings import Settings, SettingsError, load_settings, redact_url
 from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("vakt")
 
@@ -37,25 +33,87 @@ def _settings() -> Settings:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.register.sync import check_teams, teams_outside_the_file
+
     settings = _settings()
     path = args.file or settings.config_path
     config = load_config(path)
+    outside = teams_outside_the_file(config)
+    unchecked = None
+    if outside:
+        # Accounts may name teams made in Slack: only the database can say they exist.
+        engine = _existing_database(settings)
+        if engine is None:
+            unchecked = "no database yet"
+        else:
+            # Alembic announces every look at the revision; stderr is for the one line that matters.
+            logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+            try:
+                if current_revision(engine) != head_revision():
+                    unchecked = "the database is not migrated"
+                else:
+                    with Session(engine) as session:
+                        check_teams(session, config)  # ConfigError: serve would refuse it too
+            except (sa.exc.OperationalError, DatabaseError) as exc:
+                unchecked = f"the database did not answer ({type(exc).__name__})"
+            finally:
+                engine.dispose()
     print(
         f"{path}: OK – {config.name} ({config.country}, {config.timezone}, {config.language}); "
         f"{len(config.teams)} team(s), {len(config.accounts)} account(s) declared"
     )
+    for account in outside:
+        where = (
+            f"must exist in the database (not checked: {unchecked})"
+            if unchecked
+            else "is a team in the database"
+        )
+        print(
+            f"  account.{account.key}.team: {account.team!r} is not declared in the file; {where}"
+        )
     return 0
 
 
+def _existing_database(settings: Settings) -> sa.engine.Engine | None:
+    """The configured database, or None when it is an SQLite file that does not exist yet
+    (looking must not create it)."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if not path or path == ":memory:" or not Path(path).exists():
+            return None
+    return make_engine(url)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.runtime import apply_configuration, wall_clock
+
     settings = _settings()
     engine = make_engine(settings.database_url)
-    before, after = migrate(engine)
-    where = redact_url(settings.database_url)
-    if before == after:
-        print(f"{where}: already at {after}")
-    else:
-        print(f"{where}: migrated from {before or 'empty'} to {after}")
+    try:
+        before, after = migrate(engine)
+        where = redact_url(settings.database_url)
+        if before == after:
+            print(f"{where}: already at {after}")
+        else:
+            print(f"{where}: migrated from {before or 'empty'} to {after}")
+        # What the file declares is in the database from now on, for every verb that reads
+        # teams and accounts (export-register, export, import, sweep, the console), as at start.
+        path = Path(settings.config_path)
+        if not path.exists():
+            print(f"{path}: no configuration file: no teams or accounts applied")
+            return 0
+        config = load_config(path)
+        changes = apply_configuration(engine, config, wall_clock())
+        print(
+            f"{path}: {len(changes)} change(s) applied"
+            if changes
+            else f"{path}: the database already holds its teams and accounts"
+        )
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -197,6 +255,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                     f"database {redact_url(settings.database_url)} is at {current or 'empty'}, "
                     f"not {head}: run `vakt migrate` first"
                 )
+            _apply_quietly(engine, config)
             summary = export_archive(
                 engine, settings.archive_dir, Path(args.out), start, end, ZoneInfo(config.timezone)
             )
@@ -212,8 +271,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_database(settings: Settings) -> sa.engine.Engine:
-    """The database, refused in one line unless it is at the newest schema."""
+def _register_database(settings: Settings, config: OrgConfig) -> sa.engine.Engine:
+    """The database, refused in one line unless it is at the newest schema, with the file's
+    teams and accounts applied (as `vakt migrate` and every start do)."""
     engine = make_engine(settings.database_url)
     # Alembic announces every look at the revision; stderr is for the one line that matters.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -224,7 +284,17 @@ def _register_database(settings: Settings) -> sa.engine.Engine:
             f"database {redact_url(settings.database_url)} is at {current or 'empty'}, "
             f"not {head}: run `vakt migrate` first"
         )
+    _apply_quietly(engine, config)
     return engine
+
+
+def _apply_quietly(engine: sa.engine.Engine, config: OrgConfig) -> None:
+    """Apply the file's teams and accounts before a verb reads them. Silently: stdout may be
+    the export itself and stderr is for the one line that matters; the audit log has each
+    change (actor `config`)."""
+    from bot.runtime import apply_configuration, wall_clock
+
+    apply_configuration(engine, config, wall_clock())
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -234,10 +304,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bot.runtime import wall_clock
 
     settings = _settings()
-    load_config(settings.config_path)  # a broken configuration stops here, not halfway
+    config = load_config(settings.config_path)  # a broken configuration stops here, not halfway
     try:
         rows = read_register_file(Path(args.file), args.file)
-        engine = _register_database(settings)
+        engine = _register_database(settings, config)
         try:
             with Session(engine, expire_on_commit=False) as session:
                 try:
@@ -290,7 +360,7 @@ def _export_public(args: argparse.Namespace) -> int:
     config = load_config(settings.config_path)
     now = _parse_instant(args.at, config.timezone) if args.at else wall_clock()
     day = now.astimezone(ZoneInfo(config.timezone)).date()
-    engine = _register_database(settings)
+    engine = _register_database(settings, config)
     try:
         with Session(engine) as session:
             accounts = public_accounts(session, config.language)
@@ -318,9 +388,9 @@ def cmd_export_register(args: argparse.Namespace) -> int:
     if args.at:
         raise CliError("--at dates the public list: use it with --public")
     settings = _settings()
-    load_config(settings.config_path)
+    config = load_config(settings.config_path)
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "toml")
-    engine = _register_database(settings)
+    engine = _register_database(settings, config)
     try:
         with Session(engine) as session:
             rows = register_rows(session, include_closed=args.include_closed)

@@ -123,14 +123,19 @@ def build_runtime(
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)
 
 
+def apply_configuration(engine: Engine, config: OrgConfig, now: datetime) -> list[str]:
+    """Apply the teams and accounts the file declares to the database (idempotent: a line per
+    change, none when it already holds them). Replicas starting together take turns."""
+    with startup_lock(engine), session_scope(engine) as session:
+        return apply_config(session, config, now)
+
+
 def prepare_database(runtime: Runtime) -> list[str]:
     """Migrate to the newest schema and apply the teams and accounts declared in the file."""
     before, after = migrate(runtime.engine)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
-    # Replicas starting together apply the file one after the other.
-    with startup_lock(runtime.engine), session_scope(runtime.engine) as session:
-        changes = apply_config(session, runtime.config, runtime.deps.clock())
+    changes = apply_configuration(runtime.engine, runtime.config, runtime.deps.clock())
     for change in changes:
         log.info("configuration: %s", change)
     if not runtime.config.coordinators:

@@ -117,3 +117,110 @@ def test_run_with_slack_unreachable_explains(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "vakt: Slack at http://127.0.0.1:9/api/ refused or did not answer" in result.stderr
     assert "Traceback" not in result.stderr and "xoxb-1" not in result.stderr
+
+
+# An account whose team the file does not declare: a team made in Slack, or a mistake.
+ELSEWHERE = (
+    CONFIG
+    + """
+[[account]]
+key = "ig-youth"
+platform = "instagram"
+name = "Ung i Testrud"
+url = "https://www.instagram.com/ungitestrud"
+team = "youth"
+"""
+)
+
+
+def test_check_config_names_a_team_it_cannot_check_without_a_database(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(ELSEWHERE)
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    result = vakt("check-config", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "account.ig-youth.team: 'youth' is not declared in the file; must exist in the "
+        "database (not checked: no database yet)"
+    ) in result.stdout
+    assert not (tmp_path / "data" / "vakt.sqlite3").exists()  # looking created nothing
+
+
+def test_check_config_refuses_a_team_the_database_does_not_hold(tmp_path: Path) -> None:
+    (tmp_path / "ok.toml").write_text(CONFIG)
+    (tmp_path / "vakt.toml").write_text(ELSEWHERE)
+    data = {"VAKT_DATA_DIR": str(tmp_path / "data")}
+    assert (
+        vakt(
+            "migrate", env={**data, "VAKT_CONFIG": str(tmp_path / "ok.toml")}, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    result = vakt(
+        "check-config", env={**data, "VAKT_CONFIG": str(tmp_path / "vakt.toml")}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    # The words `vakt serve` refuses to start with.
+    assert result.stderr.strip() == (
+        f"vakt: {tmp_path / 'vakt.toml'}: account.ig-youth.team: 'youth' is neither declared in "
+        "the file nor a team in the database"
+    )
+
+
+def test_check_config_accepts_a_team_the_database_holds(tmp_path: Path) -> None:
+    with_youth = (
+        CONFIG
+        + '\n[[team]]\nkey = "youth"\nname = "Ungdom"\nmembers = ["U0ANNA"]\nstart = "2026-11-02"\n'
+    )
+    (tmp_path / "before.toml").write_text(with_youth)
+    (tmp_path / "vakt.toml").write_text(ELSEWHERE)
+    data = {"VAKT_DATA_DIR": str(tmp_path / "data")}
+    assert (
+        vakt(
+            "migrate", env={**data, "VAKT_CONFIG": str(tmp_path / "before.toml")}, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    result = vakt(
+        "check-config", env={**data, "VAKT_CONFIG": str(tmp_path / "vakt.toml")}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "account.ig-youth.team: 'youth' is not declared in the file; is a team in the database"
+        in result.stdout
+    )
+
+
+def test_migrate_applies_the_configuration_once(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    first = vakt("migrate", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"{tmp_path / 'vakt.toml'}: 2 change(s) applied" in first.stdout  # the team, the account
+    public = vakt("export-register", "--public", "--out", "public", env=env, cwd=tmp_path)
+    assert public.returncode == 0, public.stderr
+    assert "public list of 1 account(s)" in public.stdout
+    assert "Testrud kommune" in (tmp_path / "public" / "accounts.csv").read_text(
+        encoding="utf-8-sig"
+    )
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'vakt.sqlite3'}")
+    with engine.connect() as conn:
+        audited = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()
+    again = vakt("migrate", env=env, cwd=tmp_path)
+    assert "the database already holds its teams and accounts" in again.stdout
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar() == audited == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM account")).scalar() == 1
+    engine.dispose()
+
+
+def test_the_register_verbs_see_a_configuration_changed_since_migrate(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    assert vakt("migrate", env=env, cwd=tmp_path).returncode == 0
+    (tmp_path / "vakt.toml").write_text(
+        CONFIG.replace('name = "Testrud kommune"\nurl', 'name = "Testrud"\nurl')
+    )
+    listed = vakt("export-register", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert 'name = "Testrud"' in listed.stdout  # the file as it is now, not as migrated
+    assert listed.stderr == ""  # stdout is the register itself; nothing said besides

@@ -21,6 +21,28 @@ from bot.store.models import Account, Team
 ACTOR = "config"
 
 
+def teams_outside_the_file(config: OrgConfig) -> list[AccountDecl]:
+    """The accounts whose team the file does not declare: it must be in the database."""
+    declared = {t.key for t in config.teams}
+    return [a for a in config.accounts if a.team not in declared]
+
+
+def unknown_team(config: OrgConfig, account: AccountDecl) -> ConfigError:
+    return ConfigError(
+        config.path,
+        f"account.{account.key}.team",
+        f"{account.team!r} is neither declared in the file nor a team in the database",
+    )
+
+
+def check_teams(session: Session, config: OrgConfig) -> None:
+    """Every account's team is declared in the file or in the database (ConfigError if not)."""
+    stored = set(session.exec(select(Team.key)).all())
+    for account in teams_outside_the_file(config):
+        if account.team not in stored:
+            raise unknown_team(config, account)
+
+
 def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str]:
     """Create or update declared teams and accounts; returns a line per change."""
     changes: list[str] = []
@@ -63,11 +85,7 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
     for acc in config.accounts:
         team = session.exec(select(Team).where(Team.key == acc.team)).first()
         if team is None or team.id is None:
-            raise ConfigError(
-                config.path,
-                f"account.{acc.key}.team",
-                f"{acc.team!r} is neither declared in the file nor a team in the database",
-            )
+            raise unknown_team(config, acc)
         account = session.exec(select(Account).where(Account.key == acc.key)).first()
         created = account is None
         if upsert_declared(
