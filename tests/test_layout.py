@@ -62,3 +62,49 @@ def test_every_feature_folder_is_wired() -> None:
 
     folders = {p.parent.name for p in BOT.glob("*/feature.py")} - {"slackkit"}
     assert folders == {f.name for f in FEATURES}
+
+
+def import_cycles() -> list[list[str]]:
+    """Every cycle of imports between bot's modules (strongly connected groups of more than one
+    module), counting imports inside functions; annotations under TYPE_CHECKING aside."""
+    import grimp
+
+    graph = grimp.build_graph("bot", exclude_type_checking_imports=True)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's algorithm
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles_between_modules() -> None:
+    assert import_cycles() == []
+
+
+if __name__ == "__main__":  # python -m tests.test_layout: the listing itself
+    for cycle in import_cycles():
+        print(" -> ".join(cycle))
+    print(f"{len(import_cycles())} import cycle(s) between bot's modules")
