@@ -20,7 +20,8 @@ WORKER_CLASS = "bot.web.httpworker.BufferingWorker"
 
 class VaktServer(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        from bot.web.app import MAX_BODY, MAX_SLACK_BODY
+        from bot.web.intake import MAX_BODY
+        from bot.web.signing import MAX_SLACK_BODY
 
         self.settings = settings
         self.options = options

@@ -12,13 +12,11 @@ transaction (actor "http") and writes the answer.
 
 from __future__ import annotations
 
-import hmac
 import io
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -31,7 +29,6 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.activity import service as activity
@@ -41,8 +38,6 @@ from bot.items.core import Status
 from bot.items.listeners import refresh_card
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
-from bot.kernel.i18n import plain
-from bot.kernel.parse import clean
 from bot.slackkit.deps import Deps, request_ctx
 from bot.slackkit.listen import deliver_now
 from bot.store.db import (
@@ -54,7 +49,24 @@ from bot.store.db import (
     session_scope,
 )
 from bot.store.models import Account
+from bot.web.intake import (
+    ANSWERED_FIELDS,
+    INTAKE_FIELDS,
+    MAX_BODY,
+    POST_FIELDS,
+    IntakeError,
+    bearer_matches,
+    check_content_type,
+    check_size,
+    check_token,
+    declared_length,
+    domain_error,
+    parse_answered,
+    parse_intake,
+    parse_post,
+)
 from bot.web.metrics import VaktCollector, describe, probe_engine
+from bot.web.signing import MAX_SLACK_BODY, SlackRequestError, check_slack_request
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -69,326 +81,15 @@ MIN_FREE_BYTES = 1024 * 1024
 # PostgreSQL's disk cannot be looked at from here, only its refusals.
 FULL_FOR = timedelta(minutes=1)
 PROBES = ("/healthz", "/readyz", "/metrics")
-MAX_BODY = 64 * 1024
-MAX_ACCOUNT = 40
-MAX_EXTERNAL_ID = 200
-MAX_URL = 1000
-MAX_TEXT = 10_000
-MAX_INSTANT = 40
-# Characters that would break the Slack link the card makes of the URL, or its line.
-URL_FORBIDDEN = frozenset("<>|\"'` ")
 
 
 # ---------------------------------------------------------------- parsing (pure)
-
-
-class IntakeError(Exception):
-    """A refused intake request: the HTTP status and what the JSON answer says."""
-
-    def __init__(
-        self, status: int, error: str, field: str | None = None, message: str = ""
-    ) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.field = field
-        self.message = message
-
-    def answer(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error": self.error}
-        if self.field is not None:
-            body["field"] = self.field
-        if self.message:
-            body["message"] = self.message
-        return body
-
-
-@dataclass(frozen=True)
-class IntakeRequest:
-    """A question an automation reports: `POST /intake`."""
-
-    account: str
-    external_id: str
-    url: str
-    received_at: datetime
-    text: str | None = None
-    must_register: bool | None = None  # None: the account's default
-
-
-@dataclass(frozen=True)
-class AnsweredRequest:
-    """A question answered on the platform: `POST /intake/answered`."""
-
-    account: str
-    external_id: str
-    answered_at: datetime
-
-
-@dataclass(frozen=True)
-class PostRequest:
-    """A post published on an account: `POST /intake/post`."""
-
-    account: str
-    external_id: str
-    posted_at: datetime
-
-
-def check_token(authorization: str | None, token: str | None) -> None:
-    """Let a request in only with `Authorization: Bearer <token>`, compared in constant time."""
-    if token is None:
-        raise IntakeError(
-            404, "intake_disabled", message="The HTTP intake is off: VAKT_INTAKE_TOKEN is not set."
-        )
-    scheme, _, given = (authorization or "").strip().partition(" ")
-    # WSGI hands header values over decoded as Latin-1: encoding back gives the bytes as sent.
-    sent = given.strip().encode("latin-1", errors="replace")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(sent, token.encode()):
-        raise IntakeError(
-            401, "unauthorized", message="Send the intake token as 'Authorization: Bearer <token>'."
-        )
-
-
-class SlackRequestError(Exception):
-    """A request to /slack/events refused before Bolt sees it: 401 for a missing, wrong, stale
-    or garbled signature, 400 for a signed body Bolt could not read."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-
-    def answer(self) -> dict[str, Any]:
-        return {"ok": False, "error": self.error}
-
-
-# Slack's requests are a few KiB; a modal with long texts stays far under this.
-MAX_SLACK_BODY = 1024 * 1024
-MAX_TIMESTAMP_DIGITS = 15
-
-
-def check_slack_request(
-    verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]
-) -> None:
-    """Let a request to /slack/events in only when Slack signed it within five minutes and
-    Bolt can read it (`headers` by lower-case name, as the WSGI adapter gives them).
-
-    Bolt's own check crashes (and answers 500) on a timestamp header that is not a whole
-    number, on a signature with non-ASCII characters and on a body that is not UTF-8, and
-    Bolt parses the body before it checks the signature, so an unsigned body that is not JSON
-    or not an object crashed before it was refused. Here each of them is a 401 before anything
-    is parsed; a signed body Bolt cannot read (only Slack could send one) is a 400.
-    """
-    timestamp = headers.get("x-slack-request-timestamp") or ""
-    signature = headers.get("x-slack-signature") or ""
-    try:
-        text = body.decode("utf-8")  # Slack's bodies are; slack_sdk's check decodes it too
-    except UnicodeDecodeError:
-        text = None
-    if (
-        text is None
-        or not timestamp.isascii()
-        or not timestamp.isdigit()
-        or len(timestamp) > MAX_TIMESTAMP_DIGITS
-        or not signature.isascii()
-        or not verifier.is_valid(text, timestamp, signature)
-    ):
-        raise SlackRequestError(401, "invalid_signature")
-    try:
-        BoltRequest(body=text, headers=dict(headers))
-    except Exception:  # whatever Bolt's parsing raises on it: not a request from Slack
-        raise SlackRequestError(400, "invalid_body") from None
-
-
-def check_content_type(content_type: str | None) -> None:
-    """JSON only: `application/json`, with or without `charset=utf-8`."""
-    media, *params = (content_type or "").split(";")
-    charsets = [
-        value.strip().strip('"').lower()
-        for name, _, value in (p.partition("=") for p in params)
-        if name.strip().lower() == "charset"
-    ]
-    if media.strip().lower() != "application/json" or any(
-        c not in ("utf-8", "utf8") for c in charsets
-    ):
-        raise IntakeError(
-            415,
-            "unsupported_media_type",
-            message="Send the body as JSON with 'Content-Type: application/json'.",
-        )
-
-
-def declared_length(content_length: str | None) -> int | None:
-    """The body length the client declared (None: not declared)."""
-    if not content_length:
-        return None
-    try:
-        length = int(content_length)
-        if length < 0:
-            raise ValueError
-    except ValueError:
-        raise IntakeError(
-            400, "invalid_length", message="Content-Length is not a number."
-        ) from None
-    return length
-
-
-def check_size(body: bytes | None, limit: int = MAX_BODY) -> bytes:
-    """The body, refused when it is over the limit or its length was not declared."""
-    if body is None:
-        raise IntakeError(411, "length_required", message="Send a Content-Length header.")
-    if len(body) > limit:
-        raise IntakeError(413, "body_too_large", message=f"The body is over {limit // 1024} KiB.")
-    return body
-
-
-def parse_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object in UTF-8 (RFC 8259; a byte order mark is ignored), its texts as
-    they can be stored: a NUL character (which PostgreSQL refuses) is dropped, a lone surrogate
-    escape ("\\ud800") becomes U+FFFD – the same way every time, so an id sent twice is still
-    the same id."""
-    try:
-        # Decoded here: json.loads would take UTF-16 and UTF-32 bytes as well. A NUL byte is
-        # never in JSON text, but in every UTF-16 or UTF-32 one.
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or "\x00" in text:
-        raise IntakeError(
-            400, "invalid_json", message="The body is not UTF-8: send the JSON encoded as UTF-8."
-        )
-    try:
-        data = json.loads(text.removeprefix("\ufeff"))
-    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-        data = None
-    if not isinstance(data, dict):
-        raise IntakeError(400, "invalid_json", message="The body must be a JSON object.")
-    return dict(clean(data))
-
-
-def _missing(name: str) -> IntakeError:
-    return IntakeError(400, "missing_field", name, f"The field '{name}' is required.")
-
-
-def _invalid(name: str, message: str) -> IntakeError:
-    return IntakeError(400, "invalid_field", name, message)
-
-
-def _string(data: dict[str, Any], name: str, limit: int) -> str:
-    """A required, non-empty string of at most `limit` characters, trimmed."""
-    value = data.get(name)
-    if value is None:
-        raise _missing(name)
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
-        raise _invalid(name, f"'{name}' must be a non-empty string of at most {limit} characters.")
-    return value.strip()
-
-
-def _url(data: dict[str, Any]) -> str:
-    url = _string(data, "url", MAX_URL)
-    if (
-        not url.lower().startswith(("http://", "https://"))
-        or any(c in URL_FORBIDDEN or not c.isprintable() for c in url)
-        or len(url) <= len("https://")
-    ):
-        raise _invalid(
-            "url",
-            f"'url' must be an http:// or https:// address of at most {MAX_URL} characters, "
-            "without spaces.",
-        )
-    return url
-
-
-def _text(data: dict[str, Any]) -> str | None:
-    value = data.get("text")
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise _invalid("text", f"'text' must be a string of at most {MAX_TEXT} characters.")
-    return value.strip() or None
-
-
-def _flag(data: dict[str, Any], name: str) -> bool | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise _invalid(name, f"'{name}' must be true or false.")
-    return value
-
-
-def _instant(data: dict[str, Any], name: str) -> datetime:
-    """An ISO 8601 instant that states its UTC offset: a naive time is ambiguous."""
-    value = data.get(name)
-    if value is None:
-        raise _missing(name)
-    instant = None
-    if isinstance(value, str) and len(value) <= MAX_INSTANT:
-        try:
-            instant = datetime.fromisoformat(value.strip())
-        except ValueError:
-            instant = None
-    if instant is None or instant.tzinfo is None or instant.utcoffset() is None:
-        raise _invalid(
-            name,
-            f"'{name}' must be an ISO 8601 time with a UTC offset, like "
-            "2026-11-23T09:15:00+01:00 or 2026-11-23T08:15:00Z.",
-        )
-    return instant
-
-
-def parse_intake(body: bytes) -> IntakeRequest:
-    """The body of `POST /intake`; unknown fields are ignored."""
-    data = parse_object(body)
-    return IntakeRequest(
-        account=_string(data, "account", MAX_ACCOUNT),
-        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
-        url=_url(data),
-        received_at=_instant(data, "received_at"),
-        text=_text(data),
-        must_register=_flag(data, "must_register"),
-    )
-
-
-def parse_answered(body: bytes) -> AnsweredRequest:
-    """The body of `POST /intake/answered`; unknown fields are ignored."""
-    data = parse_object(body)
-    return AnsweredRequest(
-        account=_string(data, "account", MAX_ACCOUNT),
-        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
-        answered_at=_instant(data, "answered_at"),
-    )
-
-
-def parse_post(body: bytes) -> PostRequest:
-    """The body of `POST /intake/post`; unknown fields are ignored."""
-    data = parse_object(body)
-    return PostRequest(
-        account=_string(data, "account", MAX_ACCOUNT),
-        external_id=_string(data, "external_id", MAX_EXTERNAL_ID),
-        posted_at=_instant(data, "posted_at"),
-    )
-
-
-def domain_error(error: VaktError, fields: dict[str, str]) -> IntakeError:
-    """A service's refusal as an answer: 422 with the error key's last part and, where the key
-    names one, the field it is about."""
-    code = error.key.rsplit(".", 1)[-1]
-    try:
-        message = plain("en", error.key, **error.params)
-    except KeyError:
-        message = ""
-    return IntakeError(422, code, fields.get(code), message)
 
 
 # ---------------------------------------------------------------- routing
 
 
 Answer = tuple[int, dict[str, Any]]
-
-
-def _bearer_matches(authorization: str | None, token: str) -> bool:
-    """`Authorization: Bearer <token>`, compared in constant time."""
-    scheme, _, given = (authorization or "").strip().partition(" ")
-    sent = given.strip().encode("latin-1", errors="replace")
-    return scheme.lower() == "bearer" and hmac.compare_digest(sent, token.encode())
 
 
 class WebApp:
@@ -587,7 +288,7 @@ class WebApp:
     def _metrics(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Prometheus' text format (or OpenMetrics, when the scraper asks for it)."""
         token = self._metrics_token
-        if token is not None and not _bearer_matches(environ.get("HTTP_AUTHORIZATION"), token):
+        if token is not None and not bearer_matches(environ.get("HTTP_AUTHORIZATION"), token):
             return self._json(
                 start_response,
                 401,
@@ -798,21 +499,4 @@ STORAGE_FULL = {
     "error": "unavailable",
     "message": "Vakt cannot store anything just now: the disk its database is on is full. "
     "Send the same request again once whoever runs Vakt has made room: repeating it is safe.",
-}
-
-# Which request field a service error is about, by the error key's last part.
-INTAKE_FIELDS = {
-    "received_naive": "received_at",
-    "received_future": "received_at",
-    "received_too_old": "received_at",
-    "item_account_closed": "account",
-    "item_account_requested": "account",
-}
-ANSWERED_FIELDS = {"received_future": "answered_at", "item_account_requested": "account"}
-POST_FIELDS = {
-    "post_naive": "posted_at",
-    "post_future": "posted_at",
-    "post_too_old": "posted_at",
-    "post_account_closed": "account",
-    "post_account_requested": "account",
 }

@@ -26,7 +26,7 @@ from bot.archive import ids as archive_ids
 from bot.items import ids as item_ids
 from bot.kernel.parse import clean, clean_text, tokens
 from bot.store.models import Absence, AccountPost, Item
-from bot.web.app import parse_intake
+from bot.web.intake import parse_intake
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, Vakt
 from tests.security._helpers import (

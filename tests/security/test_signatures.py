@@ -23,7 +23,7 @@ import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.items import ids
-from bot.web.app import SlackRequestError, check_slack_request
+from bot.web.signing import SlackRequestError, check_slack_request
 from tests.fakeslack import (
     FakeSlack,
     block_actions_body,

@@ -23,7 +23,14 @@ from bot.settings import SettingsError, load_settings
 from bot.store.db import session_scope
 from bot.store.models import Account, AuditLog, Item, Outbox
 from bot.web import app as web
-from bot.web.app import IntakeError, check_content_type, check_token, parse_answered, parse_intake
+from bot.web.intake import (
+    MAX_BODY,
+    IntakeError,
+    check_content_type,
+    check_token,
+    parse_answered,
+    parse_intake,
+)
 from tests.fakeslack import FakeSlack
 from tests.harness import INTAKE_TOKEN, OSLO, HttpReply, Vakt
 
@@ -653,7 +660,7 @@ def test_a_body_without_a_length_is_not_waited_for(vakt: Vakt) -> None:
     environ["wsgi.input_terminated"] = True
     status, answer = _call(vakt.web, environ)
     assert status.startswith("201"), answer
-    environ["wsgi.input"] = io.BytesIO(b" " * (web.MAX_BODY + 10))
+    environ["wsgi.input"] = io.BytesIO(b" " * (MAX_BODY + 10))
     status, answer = _call(vakt.web, environ)
     assert status.startswith("413")
     environ["CONTENT_LENGTH"] = "many"

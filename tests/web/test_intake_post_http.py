@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountPost, Outbox
-from bot.web.app import IntakeError, parse_post
+from bot.web.intake import IntakeError, parse_post
 from tests.harness import INTAKE_TOKEN, HttpReply, Vakt
 
 JSON = "application/json"
