@@ -4,10 +4,11 @@ account: its activity and posting volume), the calendar feeds at /calendar/<toke
 /calendar/<token>/<team>.ics, and for operations /healthz (alive), /readyz
 (database reachable, migrations current) and /metrics (Prometheus).
 
-The intake's request parsing is pure (`parse_intake`, `parse_answered`, `check_token`, ...):
+The intake's request parsing is pure (`bot.web.intake`: `parse_intake`, `check_token`, ...):
 each refusal is an `IntakeError` carrying the HTTP status and the JSON answer, raised before
-anything is stored. The routing below only reads the request, calls one service inside one
-transaction (actor "http") and writes the answer.
+anything is stored; Slack's signatures are checked first (`bot.web.signing`). The routing
+below only reads the request, calls one service inside one transaction (actor "http") and
+writes the answer.
 """
 
 from __future__ import annotations
