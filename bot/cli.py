@@ -64,6 +64,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{path}: OK – {config.name} ({config.country}, {config.timezone}, {config.language}); "
         f"{len(config.teams)} team(s), {len(config.accounts)} account(s) declared"
     )
+    for warning in config_warnings(config):
+        print(f"  warning: {warning}")
     for account in outside:
         where = (
             f"must exist in the database (not checked: {unchecked})"
@@ -74,6 +76,31 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             f"  account.{account.key}.team: {account.team!r} is not declared in the file; {where}"
         )
     return 0
+
+
+# The example file's and the tests' placeholder ids: left in, they name nobody in Slack.
+PLACEHOLDER_IDS = frozenset(
+    {"U0COORD1", "C0COMMS", "C0TEAM1", "C0INBOX", "C0FBINBOX", "C0FBFEED", "U0123ABCD", "C0123ABCD"}
+)
+
+
+def config_warnings(config: OrgConfig) -> list[str]:
+    """What a valid file may still get wrong: nobody to administer, placeholders left in."""
+    warnings = []
+    if not config.coordinators:
+        warnings.append(
+            "organisation.coordinators is empty: nobody can administer teams from Slack"
+        )
+    ids = {*config.coordinators, config.coordinator_channel or ""}
+    for team in config.teams:
+        ids |= {team.channel or "", team.manager or "", *team.members}
+    placeholders = sorted(ids & PLACEHOLDER_IDS)
+    if placeholders:
+        warnings.append(
+            f"{', '.join(placeholders)} {'is' if len(placeholders) == 1 else 'are'} the "
+            "example's placeholder id(s): put your workspace's Slack ids in their place"
+        )
+    return warnings
 
 
 def _existing_database(settings: Settings) -> sa.engine.Engine | None:
@@ -430,11 +457,22 @@ def cmd_console(args: argparse.Namespace) -> int:
     )
 
 
+def _version() -> str:
+    """The installed package's version (the source tree's when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vakt")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vakt",
         description="Vakt keeps a municipality's social media accounts watched.",
     )
+    parser.add_argument("--version", action="version", version=f"vakt {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     run = sub.add_parser("run", help="run in Socket Mode (needs SLACK_APP_TOKEN)")
     run.set_defaults(func=cmd_run)

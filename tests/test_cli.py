@@ -224,3 +224,32 @@ def test_the_register_verbs_see_a_configuration_changed_since_migrate(tmp_path: 
     assert listed.returncode == 0, listed.stderr
     assert 'name = "Testrud"' in listed.stdout  # the file as it is now, not as migrated
     assert listed.stderr == ""  # stdout is the register itself; nothing said besides
+
+
+def test_version(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = vakt("--version", env={}, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"vakt {version('vakt')}"
+
+
+def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path) -> None:
+    preset = ROOT / "config" / "presets" / "norberg.toml"
+    shipped = vakt("check-config", str(preset), env={}, cwd=tmp_path)
+    assert shipped.returncode == 0, shipped.stderr
+    assert (
+        "  warning: organisation.coordinators is empty: nobody can administer teams from Slack"
+        in shipped.stdout
+    )
+    example = vakt("check-config", str(ROOT / "config" / "vakt.example.toml"), env={}, cwd=tmp_path)
+    assert example.returncode == 0, example.stderr
+    assert (
+        "warning: C0COMMS, C0TEAM1, U0COORD1 are the example's placeholder id(s)" in example.stdout
+    )
+    (tmp_path / "real.toml").write_text(
+        CONFIG.replace("U0COORD1", "U07QX2LMN")
+        .replace("C0TEAM1", "C07ABCDEF")
+        .replace("C0COMMS", "C07GHIJKL")
+    )
+    real = vakt("check-config", str(tmp_path / "real.toml"), env={}, cwd=tmp_path)
+    assert real.returncode == 0 and "warning" not in real.stdout, real.stdout
