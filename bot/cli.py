@@ -118,6 +118,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from bot.runtime import apply_configuration, wall_clock
 
     settings = _settings()
+    if settings.log_level != "DEBUG":
+        # Alembic's line per step is for whoever debugs a migration; the line below says it all.
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     engine = make_engine(settings.database_url)
     try:
         before, after = migrate(engine)

@@ -474,7 +474,11 @@ def test_cli_logs_json_lines(tmp_path: Path) -> None:
         "VAKT_DATA_DIR": str(tmp_path / "data"),
         "VAKT_LOG_FORMAT": "json",
     }
-    migrated = vakt_cli("migrate", env=env, cwd=tmp_path)
+    # A user's terminal gets the one line that says what happened; Alembic's steps only at DEBUG.
+    quiet = vakt_cli("migrate", env={**env, "VAKT_DATA_DIR": str(tmp_path / "quiet")}, cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    assert "migrated from empty to" in quiet.stdout
+    migrated = vakt_cli("migrate", env={**env, "VAKT_LOG_LEVEL": "debug"}, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     lines = json_lines(migrated.stderr)
     upgrades = [e for e in lines if e["message"].startswith("Running upgrade")]
@@ -489,7 +493,9 @@ def test_cli_logs_json_lines(tmp_path: Path) -> None:
 
     # The default stays today's text.
     text = vakt_cli(
-        "migrate", env={**env, "VAKT_LOG_FORMAT": "", "VAKT_DATA_DIR": "t"}, cwd=tmp_path
+        "migrate",
+        env={**env, "VAKT_LOG_FORMAT": "", "VAKT_DATA_DIR": "t", "VAKT_LOG_LEVEL": "debug"},
+        cwd=tmp_path,
     )
     assert (
         text.returncode == 0 and " INFO alembic.runtime.migration: Running upgrade" in text.stderr
