@@ -52,7 +52,8 @@ class Settings:
     def require_bot_token(self) -> str:
         """The bot token, or a clear error when it is missing or a placeholder."""
         token = self.slack_bot_token
-        if not token or not token.startswith("xoxb-") or "change-me" in token:
+        _not_the_placeholder("SLACK_BOT_TOKEN", token, "the bot token (xoxb-...)")
+        if not token or not token.startswith("xoxb-"):
             raise SettingsError(
                 "SLACK_BOT_TOKEN is missing or not a bot token (xoxb-...): put it in .env"
             )
@@ -61,7 +62,8 @@ class Settings:
     def require_app_token(self) -> str:
         """The app-level token Socket Mode needs."""
         token = self.slack_app_token
-        if not token or not token.startswith("xapp-") or "change-me" in token:
+        _not_the_placeholder("SLACK_APP_TOKEN", token, "an app-level token (xapp-...)")
+        if not token or not token.startswith("xapp-"):
             raise SettingsError(
                 "SLACK_APP_TOKEN is missing or not an app-level token (xapp-...): Socket Mode "
                 "needs one with the connections:write scope; put it in .env"
@@ -79,12 +81,21 @@ class Settings:
     def require_signing_secret(self) -> str:
         """The signing secret HTTP mode verifies every request with."""
         secret = self.slack_signing_secret
-        if not secret or "change-me" in secret:
+        _not_the_placeholder("SLACK_SIGNING_SECRET", secret, "the app's signing secret")
+        if not secret:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request with it; "
                 "put it in .env"
             )
         return secret
+
+
+def _not_the_placeholder(name: str, value: str | None, what: str) -> None:
+    """A value still .env.example's `…change-me` is not missing: say that it is the example's."""
+    if value and "change-me" in value:
+        raise SettingsError(
+            f"{name} is still the placeholder from .env.example: put {what} in .env"
+        )
 
 
 MIN_INTAKE_TOKEN = 16

@@ -253,3 +253,20 @@ def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path
     )
     real = vakt("check-config", str(tmp_path / "real.toml"), env={}, cwd=tmp_path)
     assert real.returncode == 0 and "warning" not in real.stdout, real.stdout
+
+
+def test_a_token_left_as_the_example_is_called_a_placeholder(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    run = vakt("run", env=env, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "vakt: SLACK_APP_TOKEN is still the placeholder from .env.example: put an app-level "
+        "token (xapp-...) in .env"
+    )
+    swept = vakt("sweep", env=env, cwd=tmp_path)
+    assert swept.returncode == 2
+    assert "SLACK_BOT_TOKEN is still the placeholder from .env.example" in swept.stderr
+    missing = vakt("sweep", env={**env, "SLACK_BOT_TOKEN": ""}, cwd=tmp_path)
+    assert "SLACK_BOT_TOKEN is missing or not a bot token" in missing.stderr
