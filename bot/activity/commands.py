@@ -11,12 +11,11 @@ from bot.items import service as items
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, UserInputError
 from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, t
-from bot.kernel.parse import NORDIC_DATE, looks_like_date, parse_when
+from bot.kernel.parse import NORDIC_DATE, YESTERDAY, looks_like_date, parse_when
 from bot.slackkit import blocks as kit
 from bot.slackkit.router import Command, Reply
 from bot.store.models import Account, AccountPost
 
-YESTERDAY = {"yesterday", "igår", "i går", "igar"}
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 # A past day given without a time: the post counts on that day, at noon.
 NOON = time(12, 0)

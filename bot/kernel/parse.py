@@ -13,9 +13,10 @@ from typing import Any
 
 from bot.kernel.errors import UserInputError
 
-# Words people write for today and tomorrow in the three languages.
+# Words people write for today, tomorrow and yesterday in the three languages.
 TODAY = {"today", "idag", "i dag"}
 TOMORROW = {"tomorrow", "imorgon", "i morgon", "imorgen", "i morgen"}
+YESTERDAY = {"yesterday", "igår", "i går", "igar", "i gar"}
 WEEK_WORDS = {"v", "v.", "uke", "veke", "vecka", "veckan", "week", "w", "wk", "uge", "viikko"}
 
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -93,10 +94,14 @@ def parse_when(words: list[str], at: int, today: date) -> tuple[DateRange, int] 
         return DateRange(today, today), 2
     if pair in TOMORROW:
         return DateRange(today + timedelta(days=1), today + timedelta(days=1)), 2
+    if pair in YESTERDAY:
+        return DateRange(today - timedelta(days=1), today - timedelta(days=1)), 2
     if word in TODAY:
         return DateRange(today, today), 1
     if word in TOMORROW:
         return DateRange(today + timedelta(days=1), today + timedelta(days=1)), 1
+    if word in YESTERDAY:
+        return DateRange(today - timedelta(days=1), today - timedelta(days=1)), 1
     if word in WEEK_WORDS and at + 1 < len(words) and words[at + 1].isdigit():
         week = int(words[at + 1])
         if at + 2 < len(words) and re.fullmatch(r"\d{4}", words[at + 2]):

@@ -12,10 +12,12 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
+from bot.kernel.audience import lang_for
 from bot.kernel.audit import audit
 from bot.kernel.config import KEY, PLATFORMS
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
+from bot.kernel.i18n import fmt_range
 from bot.kernel.parse import DateRange
 from bot.rota import core as rota
 from bot.rota import messages as notify
@@ -146,6 +148,7 @@ def add_absence(
             raise UserInputError("error.missing_date")
         _check_range(ctx, rng)
         start, end = rng.start, rng.end
+        _refuse_overlap(ctx, user, start, end)
     absence = Absence(
         user_id=user,
         start=start,
@@ -163,6 +166,23 @@ def add_absence(
         after={"id": absence.id, "start": start, "end": end, "kind": kind.value, "note": note},
     )
     return absence
+
+
+def _refuse_overlap(ctx: Ctx, user: str, start: date, end: date) -> None:
+    """One absence per person at a time: a second that overlaps is refused, not merged (the
+    two may differ in kind and note, and a sick leave is not silently widened). Leaving the
+    job is not an absence of this kind: it overlaps the vacations planned before it."""
+    for other in ctx.session.exec(
+        select(Absence).where(
+            Absence.user_id == user,
+            col(Absence.cancelled_at).is_(None),
+            Absence.kind != rota.AbsenceKind.LEFT.value,
+        )
+    ).all():
+        if other.end is not None and other.end >= start and other.start <= end:
+            lang = lang_for(ctx.session, ctx.config, ctx.actor)  # the one who reads the refusal
+            when = fmt_range(other.start, other.end, lang)
+            raise UserInputError("error.absence_overlaps", user=user, range=when)
 
 
 def upcoming_absences(ctx: Ctx, user: str) -> list[Absence]:

@@ -267,3 +267,24 @@ def test_requests_without_a_valid_signature_are_refused(vakt: Vakt) -> None:
 def test_healthz_and_unknown_paths(vakt: Vakt) -> None:
     assert vakt.get("/healthz").json() == {"ok": True}
     assert vakt.get("/nope").status == 404
+
+
+def test_an_overlapping_absence_is_refused_and_nothing_is_added(vakt: Vakt) -> None:
+    assert "away" in vakt.command("away tomorrow")
+    again = vakt.command("away tomorrow")
+    assert (
+        "<@U0ANNA> is already registered away Tuesday 24 November, which overlaps: nothing was "
+        "added. Cancel that absence first (`/vakt back`, or Cancel under `/vakt away`), or give "
+        "dates outside it."
+    ) in again
+    assert "already registered away" in vakt.command("away 2026-11-23 2026-11-30 vacation")
+    assert "away" in vakt.command("away 2026-11-25")  # the day after: no overlap
+    assert len([a for a in rows(vakt, Absence) if a.cancelled_at is None]) == 2
+    assert len([a for a in rows(vakt, AuditLog) if a.action == "absence.add"]) == 2
+
+
+def test_yesterday_is_a_date_in_every_language(vakt: Vakt) -> None:
+    for text in ("away tomorrow yesterday", "borte i morgen i går", "borta imorgon igår"):
+        assert "end date is before the start" in vakt.command(text), text
+    assert "That date has passed" in vakt.command("away yesterday")
+    assert rows(vakt, Absence) == []
