@@ -37,6 +37,10 @@ class VaktServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 24+ opens a control socket in ~/.gunicorn by default; Vakt uses no
+            # gunicornc, and a service account's home is no place for a socket.
+            self.cfg.set("control_socket_disable", True)
         worker: dict[str, Any] = {}
         self._worker = worker
 

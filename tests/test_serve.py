@@ -244,3 +244,14 @@ def test_sigterm_answers_the_request_in_flight_then_stops_the_scheduler(tmp_path
             assert status == 201 and answer["created"] is True, answer
             assert served.process.wait(timeout=30) == 0
     assert "scheduler stopped" in served.output, served.output
+
+
+def test_serve_leaves_nothing_in_the_users_home(tmp_path: Path) -> None:
+    """gunicorn's control socket (~/.gunicorn/gunicorn.ctl) is off: Vakt uses no gunicornc, and
+    a service account's home is no place for a socket."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with FakeSlack() as fake, serving(tmp_path, fake, HOME=str(home)) as served:
+        with urllib.request.urlopen(f"{served.url}/healthz", timeout=PATIENCE) as response:
+            assert response.status == 200
+        assert not (home / ".gunicorn").exists()
