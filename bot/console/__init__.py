@@ -70,5 +70,21 @@ def run_console(
         return loop.run(read or repl.default_reader())
     finally:
         console.close()
-        out.write(f"Bye. Files and the log stay in {temp}\n")
+        out.write(_farewell(temp, demo=preset is not None))
         out.flush()
+
+
+def _farewell(temp: Path, *, demo: bool) -> str:
+    """Leave what the user may want: a demo's database, archive and log are thrown away, as
+    the README says; the files Vakt shared stay, and where is said."""
+    if not demo:
+        return f"Bye. Files and the log stay in {temp}\n"
+    logging.shutdown()  # the log file is closed before it goes
+    files = temp / "files"
+    for path in temp.iterdir():
+        if path != files:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if files.is_dir() and any(files.iterdir()):
+        return f"Bye. The demo's database is gone; the files Vakt shared are in {files}\n"
+    shutil.rmtree(temp, ignore_errors=True)
+    return "Bye. The demo's database is gone.\n"

@@ -266,8 +266,14 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
         child.sendline(":time last week")
         child.expect_exact("Cannot read that time")
         child.sendline(":quit")
+        child.expect(r"Bye\. The demo's database is gone; the files Vakt shared are in (\S+)")
+        files = Path(child.match.group(1))
         child.expect(pexpect.EOF)
     finally:
         child.close()
     assert "Traceback" not in (child.before or "")
     assert child.exitstatus == 0
+    # Thrown away, as the README says: only the files Vakt shared (the report's chart) stay.
+    assert not list(tmp_path.rglob("*.sqlite3*")) and not list(tmp_path.rglob("vakt.log"))
+    assert [p.name for p in files.parent.iterdir()] == ["files"]
+    assert any(p.suffix == ".png" for p in files.iterdir())
