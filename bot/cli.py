@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,6 +21,9 @@ from bot.kernel.config import ConfigError, OrgConfig, load_config
 from bot.kernel.errors import StartupError
 from bot.settings import Settings, SettingsError, load_settings, redact_url
 from bot.store.db import DatabaseError, current_revision, head_revision, make_engine, migrate
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("vakt")
 
@@ -178,12 +182,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.dry_run:
         settings.require_bot_token()
     runtime = build_runtime(settings)
-    prepare_database(runtime)
     now = _parse_instant(args.at, runtime.config.timezone) if args.at else runtime.deps.clock()
+    # A dry run writes nothing: not a migration, not the file's teams and accounts.
+    unapplied = _unapplied(settings, runtime) if args.dry_run else prepare_database(runtime)
     stop_on_sigterm(runtime.stopping)
     result = runtime.sweep(now, dry_run=args.dry_run)
     verb = "would send" if args.dry_run else "recorded"
     print(f"sweep as of {now.isoformat()}: {len(result.recorded)} message(s) {verb}")
+    if args.dry_run and unapplied:
+        print(
+            f"  (the database lacks {len(unapplied)} change(s) the file declares; "
+            "vakt migrate applies them: this dry run reads the database as it is)"
+        )
     if runtime.stopping.is_set():
         print("stopped by SIGTERM: what was not sent is left for the next sweep", file=sys.stderr)
     for message in result.recorded:
@@ -194,6 +204,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"jobs that failed (see the log): {', '.join(result.failed_jobs)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _unapplied(settings: Settings, runtime: Runtime) -> list[str]:
+    """What applying the file would change, found in a transaction rolled back; the database
+    must be at the newest schema (a dry run does not migrate it)."""
+    from sqlmodel import Session
+
+    from bot.register.sync import apply_config
+
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    current, head = current_revision(runtime.engine), head_revision()
+    if current != head:
+        raise CliError(
+            f"database {redact_url(settings.database_url)} is at {current or 'empty'}, "
+            f"not {head}: run `vakt migrate` first (a dry run changes nothing)"
+        )
+    with Session(runtime.engine) as session:
+        try:
+            return apply_config(session, runtime.config, runtime.deps.clock())
+        finally:
+            session.rollback()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

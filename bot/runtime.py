@@ -123,11 +123,17 @@ def build_runtime(
     return Runtime(settings=settings, config=config, engine=engine, deps=deps)
 
 
-def apply_configuration(engine: Engine, config: OrgConfig, now: datetime) -> list[str]:
+def apply_configuration(
+    engine: Engine, config: OrgConfig, now: datetime, *, level: int = logging.DEBUG
+) -> list[str]:
     """Apply the teams and accounts the file declares to the database (idempotent: a line per
-    change, none when it already holds them). Replicas starting together take turns."""
+    change, logged at `level`, none when it already holds them). Replicas starting together
+    take turns."""
     with startup_lock(engine), session_scope(engine) as session:
-        return apply_config(session, config, now)
+        changes = apply_config(session, config, now)
+    for change in changes:
+        log.log(level, "configuration: %s", change)
+    return changes
 
 
 def prepare_database(runtime: Runtime) -> list[str]:
@@ -135,9 +141,10 @@ def prepare_database(runtime: Runtime) -> list[str]:
     before, after = migrate(runtime.engine)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
-    changes = apply_configuration(runtime.engine, runtime.config, runtime.deps.clock())
-    for change in changes:
-        log.info("configuration: %s", change)
+    # A starting bot's log says what the file changed.
+    changes = apply_configuration(
+        runtime.engine, runtime.config, runtime.deps.clock(), level=logging.INFO
+    )
     if not runtime.config.coordinators:
         log.warning(
             "%s: organisation.coordinators is empty: nobody can administer teams from Slack",

@@ -270,3 +270,34 @@ def test_a_token_left_as_the_example_is_called_a_placeholder(tmp_path: Path) -> 
     assert "SLACK_BOT_TOKEN is still the placeholder from .env.example" in swept.stderr
     missing = vakt("sweep", env={**env, "SLACK_BOT_TOKEN": ""}, cwd=tmp_path)
     assert "SLACK_BOT_TOKEN is missing or not a bot token" in missing.stderr
+
+
+def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
+    unmigrated = vakt("sweep", "--dry-run", env=env, cwd=tmp_path)
+    assert unmigrated.returncode == 2
+    assert "run `vakt migrate` first (a dry run changes nothing)" in unmigrated.stderr
+    assert vakt("migrate", env=env, cwd=tmp_path).returncode == 0
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'vakt.sqlite3'}")
+
+    def counts() -> tuple[int, ...]:
+        with db.connect() as conn:
+            return tuple(
+                conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0  # noqa: S608
+                for table in ("audit_log", "outbox", "team", "account")
+            )
+
+    before = counts()
+    (tmp_path / "vakt.toml").write_text(CONFIG.replace('name = "Kommunikasjon"', 'name = "Komm"'))
+    swept = vakt("sweep", "--dry-run", "--at", "2026-11-23T08:05", env=env, cwd=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    assert "would send" in swept.stdout
+    assert (
+        "the database lacks 1 change(s) the file declares; vakt migrate applies them"
+        in swept.stdout
+    )
+    assert counts() == before
+    with db.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM team")).scalar() == "Kommunikasjon"
+    db.dispose()
