@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.rota import ids
 from bot.store.models import Absence, AuditLog, Override, SwapRequest, Team
@@ -13,8 +13,9 @@ from tests.harness import OSLO, Vakt
 
 
 def rows(vakt: Vakt, model: type) -> list:  # type: ignore[type-arg]
+    """Every row of a table in the order it was written (PostgreSQL keeps no order unasked)."""
     with Session(vakt.runtime.engine) as session:
-        return list(session.exec(select(model)).all())
+        return list(session.exec(select(model).order_by(col(model.id))).all())  # type: ignore[attr-defined]
 
 
 def test_who_names_primary_and_substitute(vakt: Vakt) -> None:
