@@ -70,6 +70,9 @@ class Account(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("intake_channel", name="uq_account_intake_channel"),
         sa.UniqueConstraint("published_channel", name="uq_account_published_channel"),
+        # Indexes, not constraints: SQLite adds them without rebuilding the table.
+        sa.Index("uq_account_facebook_page_id", "facebook_page_id", unique=True),
+        sa.Index("uq_account_instagram_user_id", "instagram_user_id", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True, index=True)
@@ -116,6 +119,9 @@ class Account(SQLModel, table=True):
     status_changed_at: datetime | None = _utc(default=None)
     closed_on: date | None = None
     published_channel: str | None = Field(default=None, max_length=20)  # its "published" feed
+    # Connected to the platform (bot.meta): the Facebook Page's or Instagram account's id.
+    facebook_page_id: str | None = Field(default=None, max_length=30)
+    instagram_user_id: str | None = Field(default=None, max_length=30)
 
 
 class Absence(SQLModel, table=True):
@@ -537,3 +543,72 @@ class HomeView(SQLModel, table=True):
     published_at: datetime | None = _utc(default=None)
     content_hash: str | None = Field(default=None, max_length=64)
     dirty_at: datetime | None = _utc(default=None, index=True)  # something of theirs changed
+
+
+class MetaChange(SQLModel, table=True):
+    """A change a platform told Vakt of (a webhook's, or one a poll found), stored before it is
+    acted on: the key makes a retried or duplicated delivery one row, and a change stored but
+    not yet processed (a crash between the two) is processed by the next sweep.
+
+    `payload` holds the comment as the platform sent it, normalised (bot.meta.core.Change):
+    personal data, so it is emptied once the change is processed."""
+
+    __tablename__ = "meta_change"
+    __table_args__ = (
+        sa.UniqueConstraint("key", name="uq_meta_change_key"),
+        sa.Index("ix_meta_change_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)  # bot.meta.core.change_key
+    platform: str = Field(max_length=10)  # facebook | instagram
+    object_id: str = Field(max_length=30)  # the Page's or Instagram account's id
+    comment_id: str = Field(max_length=100, index=True)
+    verb: str = Field(max_length=10)  # add | edited | remove | hide | unhide
+    via: str = Field(max_length=10)  # webhook | poll
+    payload: str | None = None
+    received_at: datetime = _utc(index=True)
+    status: str = Field(default="pending", max_length=10)  # pending | done | failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _utc()
+    last_error: str | None = Field(default=None, max_length=300)
+    processed_at: datetime | None = _utc(default=None)
+
+
+class MetaState(SQLModel, table=True):
+    """What Vakt knows of one connected account's connection: the last read, where an
+    interrupted poll resumes, a throttle to wait out, and the problem the coordinators were
+    told of (told again only when it changes)."""
+
+    __tablename__ = "meta_state"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    last_read_at: datetime | None = _utc(default=None)  # the last poll that read to the end
+    last_attempt_at: datetime | None = _utc(default=None)
+    last_comment_at: datetime | None = _utc(default=None)  # the newest comment seen
+    last_webhook_at: datetime | None = _utc(default=None)  # the last change a webhook brought
+    since: datetime | None = _utc(default=None)  # the next poll reads posts from here
+    resume: str | None = None  # JSON: where an interrupted poll goes on
+    blocked_until: datetime | None = _utc(default=None)  # throttled: no calls before
+    problem: str | None = Field(default=None, max_length=20)  # expired | permission | gone | ...
+    problem_detail: str | None = Field(default=None, max_length=300)
+    problem_since: datetime | None = _utc(default=None)
+    calls: int = Field(default=0)  # Graph API calls made for it
+    errors: int = Field(default=0)
+
+
+class CommentCapture(SQLModel, table=True):
+    """A comment's full content as it stood when Vakt saw it (KG2, NB5, VT3): kept sealed
+    while its item is open, the evidence of a deletion when it is removed, purged with the
+    excerpt when the item is closed otherwise."""
+
+    __tablename__ = "comment_capture"
+    __table_args__ = (sa.UniqueConstraint("account_id", "comment_id", name="uq_comment_capture"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    comment_id: str = Field(max_length=100)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    content: str | None = None  # JSON; None once purged or archived as evidence
+    sha256: str = Field(max_length=64)  # of content, as first or last captured
+    captured_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    deletion_id: int | None = Field(default=None, foreign_key="deletion.id", index=True)
+    purged_at: datetime | None = _utc(default=None)
