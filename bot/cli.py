@@ -501,6 +501,25 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def cmd_meta(args: argparse.Namespace) -> int:
+    """`vakt meta check` / `vakt meta subscribe`: the Facebook and Instagram connection."""
+    from bot.meta.check import check, subscribe
+    from bot.runtime import build_runtime
+
+    settings = _settings()
+    runtime = build_runtime(settings)
+    if runtime.connector is None:
+        raise CliError("META_APP_SECRET is not set: Facebook and Instagram are not connected")
+    if args.action == "check":
+        for line in check(runtime.connector):
+            print(line)
+        return 0
+    results = list(subscribe(runtime.connector))
+    for line, _ok in results:
+        print(line)
+    return 0 if all(ok for _line, ok in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vakt",
@@ -555,6 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reg.add_argument("--at", help="the public list's date: ISO instant (default: now)")
     reg.set_defaults(func=cmd_export_register)
+    meta = sub.add_parser("meta", help="check the Facebook and Instagram connection, or subscribe")
+    meta.add_argument("action", choices=("check", "subscribe"))
+    meta.set_defaults(func=cmd_meta)
     con = sub.add_parser(
         "console", help="try Vakt in the terminal, with a stand-in for Slack (no Slack app needed)"
     )

@@ -11,6 +11,7 @@ from bot.feeds.feature import FEATURE as feeds
 from bot.home.feature import FEATURE as home
 from bot.items.feature import FEATURE as items
 from bot.lifecycle.feature import FEATURE as lifecycle
+from bot.meta.feature import FEATURE as meta
 from bot.register.feature import FEATURE as register
 from bot.report.feature import FEATURE as report
 from bot.requests.feature import FEATURE as requests
@@ -21,6 +22,7 @@ FEATURES: tuple[Feature, ...] = (
     rota,
     feeds,
     items,
+    meta,
     archive,
     register,
     requests,

@@ -18,6 +18,7 @@ from bot.features import FEATURES
 from bot.home.publish import refresh_homes
 from bot.kernel.config import OrgConfig, load_config
 from bot.kernel.errors import StartupError
+from bot.meta.connector import Connector
 from bot.register.sync import apply_config
 from bot.settings import Settings
 from bot.slackkit.app import build_app
@@ -54,6 +55,7 @@ class Runtime:
     deps: Deps
     # Set on SIGTERM: the sweep finishes the message in flight and starts nothing more.
     stopping: threading.Event = field(default_factory=threading.Event)
+    connector: Connector | None = None  # Facebook and Instagram, when META_APP_SECRET is set
 
     def sweep(self, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
         """Run every job as of `now` (default: the wall clock) and deliver the outbox."""
@@ -67,6 +69,7 @@ class Runtime:
             fetch=self.fetch_files,
             stop=self.stopping,
             homes=None if dry_run else self.refresh_homes,
+            platforms=None if dry_run or self.connector is None else self.connector.cycle,
         )
 
     def refresh_homes(self, now: datetime) -> int:
@@ -120,7 +123,18 @@ def build_runtime(
         feed_keys=settings.feed_keys(),
         final_snapshot_hooks=tuple(f.on_final_snapshot for f in FEATURES if f.on_final_snapshot),
     )
-    return Runtime(settings=settings, config=config, engine=engine, deps=deps)
+    connector = (
+        Connector(
+            deps,
+            app_secret=settings.meta_app_secret,
+            verify_token=settings.meta_verify_token,
+            access_token=settings.meta_access_token,
+            graph_url=settings.meta_graph_url,
+        )
+        if settings.meta_app_secret
+        else None
+    )
+    return Runtime(settings=settings, config=config, engine=engine, deps=deps, connector=connector)
 
 
 def apply_configuration(

@@ -80,6 +80,7 @@ class VaktServer(BaseApplication):
             intake_token=self.settings.intake_token,
             metrics_token=self.settings.metrics_token,
             signing_secret=secret,
+            meta=runtime.connector,
         )
 
 

@@ -40,6 +40,11 @@ class Settings:
     download_deadline: float = 120.0  # seconds a download of a shared file may take in all
     http_header_timeout: float = 10.0  # seconds a client has to send a request's headers
     http_body_timeout: float = 20.0  # seconds a client has to send a request's body after them
+    # Facebook and Instagram (bot.meta): on when META_APP_SECRET is set.
+    meta_app_secret: str | None = None  # webhook signatures and appsecret_proof
+    meta_verify_token: str | None = None  # the webhook's verification handshake
+    meta_access_token: str | None = None  # a system-user or long-lived user token
+    meta_graph_url: str = "https://graph.facebook.com/v27.0/"
 
     def __repr__(self) -> str:
         # Secrets never reach logs, not even through a repr in a traceback.
@@ -184,6 +189,16 @@ def _seconds(name: str, value: str | None, default: float, maximum: float) -> fl
     return seconds
 
 
+def _graph_url(value: str | None) -> str:
+    """The Graph API's base (with its version), like SLACK_API_URL."""
+    url = (value or "https://graph.facebook.com/v27.0/").strip()
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"META_GRAPH_URL={url!r} is not an http(s) address, like https://graph.facebook.com/v27.0/"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
 def redact_url(url: str) -> str:
     """A database URL with any password blanked out."""
     if "://" not in url or "@" not in url:
@@ -248,4 +263,8 @@ def load_settings(
         http_body_timeout=_seconds(
             "VAKT_HTTP_BODY_TIMEOUT", values.get("VAKT_HTTP_BODY_TIMEOUT"), 20.0, MAX_HTTP_TIMEOUT
         ),
+        meta_app_secret=values.get("META_APP_SECRET") or None,
+        meta_verify_token=values.get("META_VERIFY_TOKEN") or None,
+        meta_access_token=values.get("META_ACCESS_TOKEN") or None,
+        meta_graph_url=_graph_url(values.get("META_GRAPH_URL")),
     )

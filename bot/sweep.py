@@ -113,11 +113,23 @@ def sweep(
     fetch: Callable[[datetime], object] | None = None,
     stop: threading.Event | None = None,
     homes: Callable[[datetime], object] | None = None,
+    platforms: Callable[[datetime], object] | None = None,
 ) -> SweepResult:
     """Run the jobs, retry the files waiting to be archived (`fetch`), then send whatever the
     outbox holds that is due. Every replica may run this at the same instant: each message is
-    recorded once (unique keys) and sent once (locked or claimed rows)."""
+    recorded once (unique keys) and sent once (locked or claimed rows).
+
+    `platforms` first (Facebook and Instagram read, what they reported taken), so that a
+    question answered on the platform is not reminded of."""
+    failed: list[str] = []
+    if not dry_run and platforms is not None:
+        try:
+            platforms(now)
+        except Exception:
+            log.exception("reading the platforms failed at %s", now.isoformat())
+            failed.append("platforms")
     result = run_jobs(engine, config, calendar, now, dry_run=dry_run, stop=stop)
+    result.failed_jobs[:0] = failed
     if stop is not None and stop.is_set():
         return result
     if not dry_run and fetch is not None:

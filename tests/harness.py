@@ -131,6 +131,7 @@ class Vakt:
             self.runtime.deps,
             intake_token=self.settings.intake_token,
             signing_secret=SECRET,
+            meta=self.runtime.connector,
         )
         self.server = make_server(
             "127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
@@ -149,6 +150,8 @@ class Vakt:
         assert not self.executor.busy, f"a listener is still running after {PATIENCE:g} s"
 
     def close(self) -> None:
+        if self.runtime.connector is not None:
+            self.runtime.connector.close()
         self.executor.idle(PATIENCE)
         self.executor.shutdown(wait=True)
         self.server.shutdown()

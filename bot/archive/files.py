@@ -349,6 +349,57 @@ def store(
     )
 
 
+def store_made(
+    archive_dir: Path,
+    content: bytes,
+    content_type: str,
+    *,
+    extension: str,
+    owner: str,
+    owner_id: int,
+    account: str,
+    name: str,
+    made_from: str,
+    made_by: str,
+    made_at: datetime,
+) -> ArchivedFile:
+    """Write a file Vakt made itself (a platform comment's capture, its rendered sheet) and its
+    sidecar, like a shared file's; return the row to record. `made_from` names what it was made
+    of (a comment id): with the hash, it makes the name."""
+    digest = hashlib.sha256(content).hexdigest()
+    safe = core.SAFE.sub("_", made_from)[:40]
+    day = made_at.date()
+    relative = f"{day.year:04d}/{day.month:02d}/{owner}-{owner_id}_{safe}_{digest[:16]}.{extension}"
+    sidecar = {
+        "sha256": digest,
+        "size": len(content),
+        "original_name": name,
+        "content_type": content_type,
+        "made_from": made_from,
+        "uploaded_by": made_by,
+        "uploaded_at": made_at.isoformat(),
+        "archived_at": made_at.isoformat(),
+        owner: owner_id,
+        "account": account,
+    }
+    target = archive_dir / relative
+    _write_atomically(target, content)
+    _write_atomically(
+        target.with_name(target.name + ".json"),
+        (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
+    )
+    return ArchivedFile(
+        path=relative,
+        sha256=digest,
+        size=len(content),
+        original_name=name,
+        content_type=content_type,
+        uploaded_by=made_by,
+        uploaded_at=made_at,
+        archived_at=made_at,
+    )
+
+
 # ---------------------------------------------------------------- fetches
 
 

@@ -4,6 +4,7 @@ snapshots of each account. Each function runs in the caller's transaction and au
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -222,9 +223,20 @@ def checklist_place(ctx: Ctx, deletion: Deletion, view: TeamView) -> tuple[str, 
     return deletion.logged_by, None
 
 
-def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> DeletionView:
+def log_deletion(
+    ctx: Ctx,
+    new: NewDeletion,
+    *,
+    require_reason: bool = True,
+    trusted: bool = False,
+    evidence: Callable[[Deletion], list[ArchivedFile]] | None = None,
+) -> DeletionView:
     """Record a deletion and queue its checklist message. Idempotent on the message it was on
-    (a reaction delivered twice logs one deletion)."""
+    (a reaction delivered twice logs one deletion).
+
+    `trusted`: the platform itself reported the removal (bot.meta), so the team membership
+    check does not apply. `evidence`: the files already at hand (a comment's capture),
+    archived before the checklist is made, so it shows them."""
     if new.source_channel and new.source_ts:
         found = ctx.session.exec(
             select(Deletion).where(
@@ -235,7 +247,8 @@ def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> 
             return view_of(ctx, found.id)
     account = new.account
     view = items.team_view_of(ctx, account)
-    _check_handler(ctx, view)
+    if not trusted:
+        _check_handler(ctx, view)
     reason_text = _text(new.reason_text, MAX_TEXT, "error.text_too_long")
     _check_reason(new.reason, reason_text, required=require_reason)
     _check_notified(new.poster_notified)
@@ -277,10 +290,14 @@ def log_deletion(ctx: Ctx, new: NewDeletion, *, require_reason: bool = True) -> 
             raise
         return view_of(ctx, again.id)
     assert deletion.id is not None
+    if evidence is not None:
+        for file in evidence(deletion):
+            ctx.session.add(file)
+        ctx.session.flush()
     if new.item_id is not None:
         item = ctx.session.get(Item, new.item_id)
         if item is not None and item.status == Status.OPEN:
-            items.close_item(ctx, new.item_id, Status.DELETED)
+            items.close_item(ctx, new.item_id, Status.DELETED, trusted=trusted)
     channel, thread = checklist_place(ctx, deletion, view)
     if thread is not None:
         deletion.thread_channel, deletion.thread_ts = channel, thread

@@ -89,7 +89,12 @@ def _outcome(lang: str, line: ItemLine, calendar: WorkCalendar) -> str:
         return ""
     when = fmt_moment(line.closed_at, calendar.tz, lang) if line.closed_at else ""
     by = line.closed_by or ""
-    who = f"<@{by}>" if by[:1] in ("U", "W") and by[1:].isalnum() else t(lang, "item.automation")
+    if by[:1] in ("U", "W") and by[1:].isalnum():
+        who = f"<@{by}>"
+    elif by in ("facebook", "instagram"):  # the account's own reply on the platform
+        who = t(lang, f"item.by_{by}")
+    else:
+        who = t(lang, "item.automation")
     return t(lang, f"item.closed_{line.status}", who=who, when=when)
 
 

@@ -27,7 +27,7 @@ from bot.rota.teams import TeamView, team_views
 from bot.slackkit.outbox import enqueue
 from bot.store.models import Account, Item, Outbox, Team
 
-SOURCES = ("channel", "shortcut", "command", "http")
+SOURCES = ("channel", "shortcut", "command", "http", "facebook", "instagram")
 MAX_AGE = timedelta(days=366)
 CLOCK_SKEW = timedelta(minutes=5)
 STATUS_WINDOW = timedelta(days=30)

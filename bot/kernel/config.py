@@ -29,6 +29,8 @@ class ArchiveRules:
     escalate_after_working_days: int = 3  # incomplete this long: the coordinators hear
     snapshot_months: int = 0  # 0: no periodic snapshots unless an account sets its own
     review_date: tuple[int, int] | None = None  # KG7: (month, day) of the yearly review
+    # A connected account's comments are kept as they stood when Vakt saw them (bot.meta).
+    capture_comments: bool = True
 
     @property
     def max_bytes(self) -> int:
@@ -156,6 +158,15 @@ class AccountDecl(AccountFields):
 
 
 @dataclass(frozen=True)
+class MetaRules:
+    """How Vakt reads Facebook and Instagram (the `[meta]` table)."""
+
+    poll: bool = True  # read each connected account on every poll, webhooks or not
+    poll_minutes: int = 5
+    backfill_days: int = 14  # an account's first read goes this far back
+
+
+@dataclass(frozen=True)
 class Schedule:
     """How often the scheduler evaluates the jobs (minutes)."""
 
@@ -178,6 +189,7 @@ class OrgConfig:
     items: ItemRules = field(default_factory=ItemRules)
     archive: ArchiveRules = field(default_factory=ArchiveRules)
     register: RegisterRules = field(default_factory=RegisterRules)
+    meta: MetaRules = field(default_factory=MetaRules)
     teams: tuple[TeamDecl, ...] = ()
     accounts: tuple[AccountDecl, ...] = ()
 
@@ -608,6 +620,21 @@ def _archive(file: str, doc: Mapping[str, Any]) -> ArchiveRules:
         escalate_after_working_days=r.number("escalate_after_working_days", 3, 1, 60),
         snapshot_months=r.number("snapshot_months", 0, 0, 60),
         review_date=review_date,
+        capture_comments=r.flag("capture_comments", True),
+    )
+    r.done()
+    return rules
+
+
+def _meta(file: str, doc: Mapping[str, Any]) -> MetaRules:
+    table = doc.get("meta", {})
+    if not isinstance(table, dict):
+        raise ConfigError(file, "meta", "must be a table")
+    r = TableReader(file, table, "meta")
+    rules = MetaRules(
+        poll=r.flag("poll", True),
+        poll_minutes=r.number("poll_minutes", 5, 1, 1440),
+        backfill_days=r.number("backfill_days", 14, 0, 90),
     )
     r.done()
     return rules
@@ -647,6 +674,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         "items",
         "archive",
         "register",
+        "meta",
         "team",
         "account",
     }
@@ -694,6 +722,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
     items = _items(file, doc)
     archive = _archive(file, doc)
     register = _register(file, doc)
+    meta = _meta(file, doc)
     teams = _teams(file, doc)
     accounts = _accounts(file, doc)
     _check_intake_channels(file, teams, accounts)
@@ -711,6 +740,7 @@ def parse_config(text: str, file: str) -> OrgConfig:
         items=items,
         archive=archive,
         register=register,
+        meta=meta,
         teams=teams,
         accounts=accounts,
     )

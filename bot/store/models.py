@@ -564,6 +564,9 @@ class MetaChange(SQLModel, table=True):
     object_id: str = Field(max_length=30)  # the Page's or Instagram account's id
     comment_id: str = Field(max_length=100, index=True)
     verb: str = Field(max_length=10)  # add | edited | remove | hide | unhide
+    verdict: str = Field(max_length=10)  # bot.meta.core.Verdict
+    thread_id: str = Field(max_length=100, index=True)  # the thread's top-level comment
+    created_at: datetime | None = _utc(default=None)  # when the comment was written
     via: str = Field(max_length=10)  # webhook | poll
     payload: str | None = None
     received_at: datetime = _utc(index=True)
@@ -596,17 +599,22 @@ class MetaState(SQLModel, table=True):
 
 
 class CommentCapture(SQLModel, table=True):
-    """A comment's full content as it stood when Vakt saw it (KG2, NB5, VT3): kept sealed
-    while its item is open, the evidence of a deletion when it is removed, purged with the
-    excerpt when the item is closed otherwise."""
+    """A comment on a connected account that became an item: its thread (so the account's
+    reply answers it), and its full content as it stood when Vakt saw it (KG2, NB5, VT3): kept
+    sealed while the item is open, the evidence of a deletion when it is removed, purged with
+    the excerpt when the item is closed otherwise."""
 
     __tablename__ = "comment_capture"
     __table_args__ = (sa.UniqueConstraint("account_id", "comment_id", name="uq_comment_capture"),)
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     comment_id: str = Field(max_length=100)
+    thread_id: str = Field(max_length=100, index=True)  # the thread's top-level comment
+    created_at: datetime | None = _utc(default=None)  # when the comment was written
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
-    content: str | None = None  # JSON; None once purged or archived as evidence
+    # JSON (bot.meta.core.capture_of); None when captures are off, or once purged or archived
+    # as a deletion's evidence.
+    content: str | None = None
     sha256: str = Field(max_length=64)  # of content, as first or last captured
     captured_at: datetime = _utc()
     updated_at: datetime = _utc()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 import psycopg
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from bot.items.core import Status
 from bot.items.listeners import refresh_card
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
+from bot.meta.connector import Connector
 from bot.slackkit.deps import Deps, request_ctx
 from bot.slackkit.listen import deliver_now
 from bot.store.db import (
@@ -82,6 +84,8 @@ MIN_FREE_BYTES = 1024 * 1024
 # PostgreSQL's disk cannot be looked at from here, only its refusals.
 FULL_FOR = timedelta(minutes=1)
 PROBES = ("/healthz", "/readyz", "/metrics")
+META_WEBHOOK = "/meta/webhook"
+META_MAX_BODY = 1024 * 1024  # what the HTTP worker keeps of a body; 1000 comments fit
 
 
 # ---------------------------------------------------------------- parsing (pure)
@@ -105,8 +109,10 @@ class WebApp:
         intake_token: str | None = None,
         metrics_token: str | None = None,
         signing_secret: str | None = None,
+        meta: Connector | None = None,
     ) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.meta = meta
         # Checked here first, so a forged or garbled request is a 401 before Bolt parses it.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.deps = deps
@@ -168,6 +174,8 @@ class WebApp:
             return self.slack(environ, start_response)
         if path.startswith(feeds.PREFIX):
             return self._calendar(path, method, start_response)
+        if path == META_WEBHOOK:
+            return self._meta_webhook(environ, method, start_response)
         route = self.intake_routes.get(path)
         if route is not None:
             return self._intake_call(route, environ, start_response)
@@ -302,6 +310,47 @@ class WebApp:
             "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))]
         )
         return [data]
+
+    # ------------------------------------------------------------ Meta's webhook
+
+    def _meta_webhook(
+        self, environ: WSGIEnvironment, method: str, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Facebook's and Instagram's webhook: the verification handshake (GET) and changes
+        (POST), the signature checked over the raw body before anything is read from it."""
+        if self.meta is None:
+            return self._json(start_response, 404, {"ok": False, "error": "not_found"})
+        if method == "GET":
+            query = parse_qs(str(environ.get("QUERY_STRING") or ""), max_num_fields=10)
+            status, text = self.meta.handshake(
+                _first(query, "hub.mode"),
+                _first(query, "hub.verify_token"),
+                _first(query, "hub.challenge"),
+            )
+            data = text.encode()
+            start_response(
+                f"{status} {HTTPStatus(status).phrase}",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        if method != "POST":
+            return self._json(start_response, 405, {"ok": False}, [("Allow", "GET, POST")])
+        try:
+            raw = self._read_body(environ, META_MAX_BODY)
+            if raw is None:
+                raise IntakeError(411, "length_required")
+            if len(raw) > META_MAX_BODY:
+                raise IntakeError(413, "body_too_large")
+            status, answer = self.meta.receive(
+                raw, environ.get("HTTP_X_HUB_SIGNATURE_256"), self.deps.clock()
+            )
+        except IntakeError as error:
+            status, answer = error.status, error.answer()
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            # Not stored: Meta retries a delivery that was not answered 200.
+            log.warning("Meta webhook not stored: %s", describe(exc))
+            status, answer = 503, {"ok": False, "error": "unavailable"}
+        return self._json(start_response, status, answer)
 
     # ------------------------------------------------------------ the intake
 
@@ -486,6 +535,11 @@ class WebApp:
             action()
         except (sa.exc.SQLAlchemyError, VaktError) as exc:
             log.warning("HTTP intake: stored, but %s failed: %s", what, type(exc).__name__)
+
+
+def _first(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
 
 
 UNAVAILABLE = {

@@ -36,6 +36,9 @@ def upgrade() -> None:
         sa.Column("object_id", sa.String(length=30), nullable=False),
         sa.Column("comment_id", sa.String(length=100), nullable=False),
         sa.Column("verb", sa.String(length=10), nullable=False),
+        sa.Column("verdict", sa.String(length=10), nullable=False),
+        sa.Column("thread_id", sa.String(length=100), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=True),
         sa.Column("via", sa.String(length=10), nullable=False),
         sa.Column("payload", sa.String(), nullable=True),
         sa.Column("received_at", UTC(timezone=True), nullable=False),
@@ -49,6 +52,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_meta_change_due", "meta_change", ["status", "next_attempt_at"])
     op.create_index("ix_meta_change_comment_id", "meta_change", ["comment_id"])
+    op.create_index("ix_meta_change_thread_id", "meta_change", ["thread_id"])
     op.create_index("ix_meta_change_received_at", "meta_change", ["received_at"])
     op.create_table(
         "meta_state",
@@ -73,6 +77,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("comment_id", sa.String(length=100), nullable=False),
+        sa.Column("thread_id", sa.String(length=100), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=True),
         sa.Column("item_id", sa.Integer(), nullable=True),
         sa.Column("content", sa.String(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=False),
@@ -88,16 +94,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_comment_capture_account_id", "comment_capture", ["account_id"])
     op.create_index("ix_comment_capture_item_id", "comment_capture", ["item_id"])
+    op.create_index("ix_comment_capture_thread_id", "comment_capture", ["thread_id"])
     op.create_index("ix_comment_capture_deletion_id", "comment_capture", ["deletion_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_comment_capture_deletion_id", table_name="comment_capture")
+    op.drop_index("ix_comment_capture_thread_id", table_name="comment_capture")
     op.drop_index("ix_comment_capture_item_id", table_name="comment_capture")
     op.drop_index("ix_comment_capture_account_id", table_name="comment_capture")
     op.drop_table("comment_capture")
     op.drop_table("meta_state")
     op.drop_index("ix_meta_change_received_at", table_name="meta_change")
+    op.drop_index("ix_meta_change_thread_id", table_name="meta_change")
     op.drop_index("ix_meta_change_comment_id", table_name="meta_change")
     op.drop_index("ix_meta_change_due", table_name="meta_change")
     op.drop_table("meta_change")
