@@ -134,6 +134,8 @@ def build_runtime(
         if settings.meta_app_secret
         else None
     )
+    if connector is not None:
+        deps.services["meta"] = connector
     return Runtime(settings=settings, config=config, engine=engine, deps=deps, connector=connector)
 
 

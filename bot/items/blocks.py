@@ -58,6 +58,9 @@ def _link(line: ItemLine) -> str:
     return linked(line.url or line.account_url, line.account)
 
 
+PLATFORMS = ("facebook", "instagram")
+
+
 def _button_specs(lang: str, line: ItemLine) -> list[tuple[str, str, str | None]]:
     """(label, action id, style) of the buttons an item gets for its state."""
     specs: list[tuple[str, str, str | None]] = []
@@ -68,6 +71,12 @@ def _button_specs(lang: str, line: ItemLine) -> list[tuple[str, str, str | None]
             (plain(lang, "item.referred"), ids.ITEM_REFERRED, None),
             (plain(lang, "item.deleted"), ids.ITEM_DELETED, None),
         ]
+        if line.platform is not None:
+            # Evidence first: Vakt archives the comment as captured, then hides or deletes it.
+            specs += [
+                (plain(lang, f"item.hide_on_{line.platform}"), ids.ITEM_HIDE_ON_PLATFORM, None),
+                (plain(lang, f"item.delete_on_{line.platform}"), ids.ITEM_DELETE_ON_PLATFORM, None),
+            ]
     if line.registration_ref is None:
         label = "item.add_reference" if line.must_register else "item.must_register"
         specs.append((plain(lang, label), ids.ITEM_REGISTER, None))
@@ -398,6 +407,7 @@ def line_of(
         closed_at=item.closed_at,
         responsible=responsible,
         team=team,
+        platform=item.source if getattr(item, "source", None) in PLATFORMS else None,
     )
 
 

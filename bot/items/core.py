@@ -172,3 +172,4 @@ class ItemLine:
     closed_at: datetime | None = None
     responsible: str | None = None
     team: str | None = None
+    platform: str | None = None  # facebook | instagram: the comment is on a connected account

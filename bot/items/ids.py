@@ -9,6 +9,9 @@ ITEM_REFERRED = "vakt_item_referred"
 ITEM_REOPEN = "vakt_item_reopen"
 ITEM_REGISTER = "vakt_item_register"  # opens the registration modal
 ITEM_DELETED = "vakt_item_deleted"  # opens the deletion modal for an item
+# A connected account's comment (bot.meta): archived, then hidden or deleted on the platform.
+ITEM_HIDE_ON_PLATFORM = "vakt_item_hide_on_platform"
+ITEM_DELETE_ON_PLATFORM = "vakt_item_delete_on_platform"
 UNANSWERED_MORE = "vakt_unanswered_more"
 TRACK_SHORTCUT = "vakt_track_question"
 TRACK_VIEW = "vakt_track_view"

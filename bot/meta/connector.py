@@ -44,6 +44,7 @@ THROTTLE_WAIT = timedelta(minutes=10)  # when Meta throttles without saying for 
 SLOW_DOWN_AT = 90  # % of a usage limit: this account waits for the next poll
 OVERLAP = timedelta(minutes=2)  # comments read again at the edge of the last read
 PROBLEM_KIND = "meta_problem"
+PERMISSIONS_TTL = timedelta(minutes=10)
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},is_hidden,permalink_url,attachment"
 
 
@@ -84,6 +85,7 @@ class Connector:
         )
         self._tokens: dict[str, str] | None = None  # object id -> Page token, in memory only
         self._tokens_lock = threading.Lock()
+        self._permissions: tuple[datetime, set[str]] | None = None
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -484,6 +486,39 @@ class Connector:
     def graph_for(self, token: str) -> Graph:
         assert self.graph is not None
         return self.graph.with_token(token)
+
+    # ------------------------------------------------------------ acting on the platform
+
+    def permissions(self, now: datetime) -> set[str]:
+        """The permissions the token holds (asked at most every 10 minutes)."""
+        assert self.graph is not None
+        cached = self._permissions
+        if cached is None or now - cached[0] > PERMISSIONS_TTL or now < cached[0]:
+            granted = {p for p, s in self.graph.permissions().items() if s == "granted"}
+            self._permissions = cached = (now, granted)
+        return cached[1]
+
+    def may_remove(self, platform: str, now: datetime) -> bool:
+        needed = (
+            "instagram_manage_comments" if platform == core.INSTAGRAM else "pages_manage_engagement"
+        )
+        try:
+            return needed in self.permissions(now)
+        except GraphError:
+            return False
+
+    def remove(self, removal: service.Removal, *, hide: bool) -> None:
+        """Hide or delete the comment on its platform (its evidence is archived already)."""
+        token = self.page_token(removal.object_id)
+        if token is None:
+            raise GraphError(0, 0, None, "gone", "the token reaches no such account")
+        graph = self.graph_for(token)
+        if not hide:
+            graph.delete(removal.comment_id)
+        elif removal.platform == core.INSTAGRAM:
+            graph.post(removal.comment_id, hide="true")
+        else:
+            graph.post(removal.comment_id, is_hidden="true")
 
     # ------------------------------------------------------------ problems
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.meta import jobs
+from bot.meta import jobs, listeners
 from bot.slackkit.feature import Feature
 
-FEATURE = Feature(name="meta", jobs=(("platform_purge", jobs.purge_job),))
+FEATURE = Feature(
+    name="meta",
+    listeners=listeners.register,
+    jobs=(("platform_purge", jobs.purge_job),),
+)

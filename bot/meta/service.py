@@ -28,7 +28,7 @@ from bot.items import service as items
 from bot.items.core import Status
 from bot.kernel.config import LIVE
 from bot.kernel.context import Ctx
-from bot.kernel.errors import UserInputError
+from bot.kernel.errors import Conflict, NotAllowed, UserInputError
 from bot.meta import core
 from bot.meta.core import Change, Verdict
 from bot.meta.sheet import capture_sheet
@@ -361,6 +361,65 @@ def _evidence(
         row.deletion_id = deletion.id
         files.append(row)
     return files
+
+
+# ---------------------------------------------------------------- removing from Vakt
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A comment to hide or delete on its platform, its evidence already archived."""
+
+    deletion_id: int
+    item_id: int
+    platform: str
+    object_id: str
+    comment_id: str
+
+
+def archive_before_removal(ctx: Ctx, item_id: int, archive_dir: Path) -> Removal:
+    """Log the deletion of a connected account's comment as a draft, its capture archived as
+    evidence and the item closed as deleted — before anything is asked of the platform, so
+    the evidence exists whatever the platform answers. Team members, the team's manager and
+    coordinators only (audited with the deletion)."""
+    item, account, view = items.get_item(ctx, item_id)
+    if not items.may_handle(ctx, view):
+        raise NotAllowed("error.not_your_item", team=view.team.name)
+    if item.source not in (core.FACEBOOK, core.INSTAGRAM):
+        raise Conflict("error.meta_not_platform", id=item_id)
+    object_id = (
+        account.facebook_page_id if item.source == core.FACEBOOK else account.instagram_user_id
+    )
+    if object_id is None:
+        raise Conflict("error.meta_not_connected", account=account.name)
+    capture = _capture(ctx, account, item.external_id)
+    if capture is None or capture.content is None:
+        raise Conflict("error.meta_no_capture", id=item_id)
+    if item.status != Status.OPEN:
+        raise Conflict("error.item_closed", id=item_id, by=item.closed_by or "?")
+
+    def evidence(deletion: Deletion) -> list[ArchivedFile]:
+        return _evidence(ctx, account, capture, deletion, archive_dir)
+
+    logged = archive.log_deletion(
+        ctx,
+        archive.NewDeletion(
+            account=account,
+            deleted_at=ctx.now,
+            reason=None,
+            summary=item.excerpt,
+            url=item.url,
+            item_id=item.id,
+        ),
+        require_reason=False,
+        evidence=evidence,
+    )
+    assert logged.deletion.id is not None and item.id is not None
+    capture.deletion_id = logged.deletion.id
+    capture.content = None
+    capture.updated_at = ctx.now
+    ctx.session.add(capture)
+    return Removal(logged.deletion.id, item.id, item.source, object_id, item.external_id)
 
 
 # ---------------------------------------------------------------- purging

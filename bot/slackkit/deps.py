@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,9 @@ class Deps:
     download_deadline: float = 120.0  # seconds one such download may take in all
     final_snapshot_hooks: tuple[FinalSnapshotHook, ...] = ()
     feed_keys: FeedKeys | None = None  # calendar links (HTTP mode with a public URL)
+    # What the composition root built for one feature's listeners (the platform connector), by
+    # the feature's name.
+    services: dict[str, object] = field(default_factory=dict)
 
     def bot_identity(self) -> Identity:
         """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
 from bot.items.core import Status
-from bot.store.models import Account, Item, Outbox, Team
+from bot.store.models import Account, Item, MetaChange, MetaState, Outbox, Team
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ class Snapshot:
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, status) -> rows
     oldest_due: datetime | None = None  # next_attempt_at of the oldest pending, due message
     teams: dict[str, TeamItems] = field(default_factory=dict)  # team key -> open items
+    # Connected accounts (Facebook, Instagram): key -> (last read, Graph calls, errors)
+    platforms: dict[str, tuple[datetime | None, int, int]] = field(default_factory=dict)
+    platform_changes: dict[str, int] = field(default_factory=dict)  # status -> stored changes
 
     def outbox_total(self, *statuses: str) -> int:
         return sum(n for (_, status), n in self.outbox.items() if status in statuses)
@@ -130,7 +133,30 @@ def read_snapshot(conn: Connection, now: datetime) -> Snapshot:
         figures[key_of_team[team_id]][0] += int(count)
         figures[key_of_team[team_id]][1] += int(overdue or 0)
     teams = {key: TeamItems(open_, overdue_) for key, (open_, overdue_) in figures.items()}
-    return Snapshot(outbox=outbox, oldest_due=_aware(oldest_due), teams=teams)
+    platforms = {
+        str(key): (_aware(last_read), int(calls), int(errors))
+        for key, last_read, calls, errors in conn.execute(
+            sa.select(
+                col(Account.key),
+                col(MetaState.last_read_at),
+                col(MetaState.calls),
+                col(MetaState.errors),
+            ).join(MetaState, col(MetaState.account_id) == col(Account.id))
+        )
+    }
+    changes = {
+        str(status): int(count)
+        for status, count in conn.execute(
+            sa.select(col(MetaChange.status), sa.func.count()).group_by(col(MetaChange.status))
+        )
+    }
+    return Snapshot(
+        outbox=outbox,
+        oldest_due=_aware(oldest_due),
+        teams=teams,
+        platforms=platforms,
+        platform_changes=changes,
+    )
 
 
 def families(snapshot: Snapshot, now: datetime) -> Iterator[Metric]:
@@ -173,6 +199,35 @@ def families(snapshot: Snapshot, now: datetime) -> Iterator[Metric]:
         overdue.add_metric([team], figures.overdue)
     yield open_items
     yield overdue
+    read_age = GaugeMetricFamily(
+        "vakt_platform_last_read_age_seconds",
+        "Seconds since a connected account was last read to the end (-1: never)",
+        labels=["account"],
+    )
+    calls = CounterMetricFamily(
+        "vakt_platform_graph_calls",
+        "Graph API calls made for a connected account",
+        labels=["account"],
+    )
+    errors = CounterMetricFamily(
+        "vakt_platform_graph_errors", "Graph API errors for a connected account", labels=["account"]
+    )
+    for key, (last_read, made, failed) in sorted(snapshot.platforms.items()):
+        age = -1.0 if last_read is None else max((now - last_read).total_seconds(), 0.0)
+        read_age.add_metric([key], age)
+        calls.add_metric([key], made)
+        errors.add_metric([key], failed)
+    yield read_age
+    yield calls
+    yield errors
+    stored = GaugeMetricFamily(
+        "vakt_platform_changes",
+        "Changes Facebook and Instagram reported, by status (pending: not taken yet)",
+        labels=["status"],
+    )
+    for status in ("pending", "done"):
+        stored.add_metric([status], snapshot.platform_changes.get(status, 0))
+    yield stored
 
 
 class VaktCollector(Collector):
