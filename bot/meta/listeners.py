@@ -18,7 +18,7 @@ from bot.items import ids
 from bot.items import service as items
 from bot.items.listeners import refresh_card
 from bot.kernel.context import Ctx
-from bot.kernel.errors import Conflict
+from bot.kernel.errors import Conflict, NotAllowed
 from bot.kernel.i18n import t
 from bot.meta import core, service
 from bot.meta.check import explain
@@ -48,8 +48,10 @@ def register(app: App, deps: Deps) -> None:
         def press(
             body: dict[str, Any], respond: Respond, ctx: Ctx, lang: str, value: str
         ) -> Callable[[], None]:
+            item, account, view = items.get_item(ctx, payload.number(value))
+            if not items.may_handle(ctx, view):
+                raise NotAllowed("error.not_your_item", team=view.team.name)
             connector = connector_of(deps)
-            item, account, _view = items.get_item(ctx, payload.number(value))
             assert item.id is not None
             if not connector.may_remove(item.source, ctx.now):
                 raise Conflict("error.meta_no_permission", account=account.name)

@@ -543,6 +543,22 @@ MATRIX: list[Row] = [
     ),
     Row(
         "action",
+        item_ids.ITEM_HIDE_ON_PLATFORM,
+        "hide on the platform",
+        KOMM,
+        btn(item_ids.ITEM_HIDE_ON_PLATFORM, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
+        item_ids.ITEM_DELETE_ON_PLATFORM,
+        "delete on the platform",
+        KOMM,
+        btn(item_ids.ITEM_DELETE_ON_PLATFORM, "{item}"),
+        NOT_ITEM,
+    ),
+    Row(
+        "action",
         item_ids.UNANSWERED_MORE,
         "more",
         MANAGERS,
