@@ -45,6 +45,8 @@ SLOW_DOWN_AT = 90  # % of a usage limit: this account waits for the next poll
 OVERLAP = timedelta(minutes=2)  # comments read again at the edge of the last read
 PROBLEM_KIND = "meta_problem"
 PERMISSIONS_TTL = timedelta(minutes=10)
+RECHECK_PER_POLL = 25  # open questions looked at again per account and poll
+RECHECK_EVERY = timedelta(minutes=30)
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},is_hidden,permalink_url,attachment"
 
 
@@ -447,23 +449,37 @@ class Connector:
     def _recheck(self, account_id: int, now: datetime) -> int:
         """The account's open questions looked at again: gone (code 100, subcode 33) or hidden
         on the platform since? Removed comments bring no webhook with their content, and a
-        hidden Instagram comment none at all."""
+        hidden Instagram comment none at all. At most RECHECK_PER_POLL a poll, those looked at
+        longest ago first, none twice within RECHECK_EVERY: the calls a poll makes grow with
+        the accounts, not with the questions open."""
         with session_scope(self.deps.engine) as session:
             account = session.get(Account, account_id)
             assert account is not None
             rows = session.exec(
-                select(CommentCapture.comment_id, Item.source)
+                select(CommentCapture.id, CommentCapture.comment_id, Item.source)
                 .join(Item, col(Item.id) == col(CommentCapture.item_id))
-                .where(CommentCapture.account_id == account_id, col(Item.status) == Status.OPEN)
+                .where(
+                    CommentCapture.account_id == account_id,
+                    col(Item.status) == Status.OPEN,
+                    sa.or_(
+                        col(CommentCapture.checked_at).is_(None),
+                        col(CommentCapture.checked_at) < now - RECHECK_EVERY,
+                    ),
+                )
+                .order_by(
+                    col(CommentCapture.checked_at).is_not(None), col(CommentCapture.checked_at)
+                )
+                .limit(RECHECK_PER_POLL)
             ).all()
             ids = {
                 core.FACEBOOK: account.facebook_page_id,
                 core.INSTAGRAM: account.instagram_user_id,
             }
         changes: list[Change] = []
-        for comment_id, platform in rows:
+        checked: list[int] = []
+        for capture_id, comment_id, platform in rows:
             object_id = ids.get(platform)
-            if object_id is None:
+            if object_id is None or capture_id is None:
                 continue
             token = self.page_token(object_id)
             if token is None:
@@ -475,10 +491,19 @@ class Connector:
             except GraphError as error:
                 if error.kind != "gone":
                     raise
+                found = None
+            checked.append(capture_id)
+            if found is None:
                 changes.append(Change(platform, object_id, comment_id, "remove"))
-                continue
-            if found.get(field_name) is True:
+            elif found.get(field_name) is True:
                 changes.append(Change(platform, object_id, comment_id, "hide"))
+        if checked:
+            with session_scope(self.deps.engine) as session:
+                session.execute(
+                    sa.update(CommentCapture)
+                    .where(col(CommentCapture.id).in_(checked))
+                    .values(checked_at=now)
+                )
         if not changes:
             return 0
         return self._save(account_id, changes, None, now)

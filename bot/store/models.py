@@ -620,3 +620,4 @@ class CommentCapture(SQLModel, table=True):
     updated_at: datetime = _utc()
     deletion_id: int | None = Field(default=None, foreign_key="deletion.id", index=True)
     purged_at: datetime | None = _utc(default=None)
+    checked_at: datetime | None = _utc(default=None)  # last looked at again by a poll

@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("updated_at", UTC(timezone=True), nullable=False),
         sa.Column("deletion_id", sa.Integer(), nullable=True),
         sa.Column("purged_at", UTC(timezone=True), nullable=True),
+        sa.Column("checked_at", UTC(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
         sa.ForeignKeyConstraint(["item_id"], ["item.id"]),
         sa.ForeignKeyConstraint(["deletion_id"], ["deletion.id"]),
