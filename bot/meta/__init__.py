@@ -1,0 +1,1 @@
+"""Facebook Pages and Instagram: comments found by webhook and by polling Meta's Graph API."""
