@@ -751,10 +751,10 @@ class FakeGraph:
             self._page_token(page, token)
             self._need("pages_manage_metadata")
             if method == "POST":
-                wanted = params.get("subscribed_fields", "")
-                if not wanted:
+                names = params.get("subscribed_fields", "")
+                if not names:
                     raise _Refusal(400, 100, "(#100) The parameter subscribed_fields is required.")
-                self.subscribed[page.id] = [f.strip() for f in wanted.split(",") if f.strip()]
+                self.subscribed[page.id] = [f.strip() for f in names.split(",") if f.strip()]
                 return {"success": True}
             if method == "DELETE":
                 self.subscribed.pop(page.id, None)
@@ -1209,6 +1209,8 @@ class FakeGraph:
                     comment.media_id, parent, {**asked.options, "fields": asked.sub_text}, token
                 )
                 if replies["data"]:
+                    if "next" not in replies.get("paging", {}):
+                        replies.pop("paging", None)  # as in Meta's sample of a nested edge
                     out[name] = replies
             else:
                 raise _nonexisting(name, "IGComment")

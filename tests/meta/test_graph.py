@@ -245,7 +245,11 @@ def test_a_body_cut_short_by_the_connection_is_unavailable() -> None:
 
 def test_a_graph_api_that_does_not_answer_in_time_is_unavailable() -> None:
     release = threading.Event()
-    server = Server(answer=lambda handler: release.wait(PATIENCE) and None).start()
+
+    def hang(handler: BaseHTTPRequestHandler) -> None:
+        release.wait(PATIENCE)
+
+    server = Server(answer=hang).start()
     try:
         with (
             Graph(server.origin + "/v27.0/", "EAAtoken", "secret", timeout=0.2) as graph,
