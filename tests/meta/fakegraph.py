@@ -243,11 +243,6 @@ def _parse_fields(text: str) -> dict[str, _Field]:
     return found
 
 
-def _cursor(moment: datetime, seq: int) -> str:
-    raw = f"{int(moment.timestamp())}:{seq}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _uncursor(cursor: str) -> tuple[int, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
