@@ -73,7 +73,13 @@ class VaktServer(BaseApplication):
         listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
         app = runtime.app(signing_secret=secret, listener_executor=listeners)
         scheduler = start_scheduler(runtime)
-        self._worker["stop"] = lambda: stop_scheduler(runtime, scheduler)
+
+        def stop() -> None:
+            stop_scheduler(runtime, scheduler)
+            if runtime.connector is not None:
+                runtime.connector.close()
+
+        self._worker["stop"] = stop
         return WebApp(
             app,
             runtime.deps,

@@ -162,9 +162,14 @@ class Connector:
             except Exception:
                 log.exception("taking the platforms' changes failed; the sweep tries again")
 
-    def close(self) -> None:
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the worker thread, after the change it is taking (what is left waits for the
+        sweep)."""
         self._stop.set()
         self._wake.set()
+        worker = self._worker
+        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
+            worker.join(timeout)
 
     def process(self, now: datetime, limit: int = 2000) -> int:
         """Take every stored change that is due; each in its own transaction."""
@@ -173,6 +178,8 @@ class Connector:
             ids = service.due(session, now, limit)
         touched: list[int] = []
         for change_id in ids:
+            if self._stop.is_set() and threading.current_thread() is self._worker:
+                break
             try:
                 with request_ctx(self.deps, "vakt", now) as ctx:
                     row = service.claim(ctx.session, change_id)
@@ -536,7 +543,13 @@ class Connector:
         """Hide or delete the comment on its platform (its evidence is archived already)."""
         token = self.page_token(removal.object_id)
         if token is None:
-            raise GraphError(0, 0, None, "gone", "the token reaches no such account")
+            raise GraphError(
+                status=0,
+                code=0,
+                subcode=None,
+                kind="gone",
+                message="the token reaches no such account",
+            )
         graph = self.graph_for(token)
         if not hide:
             graph.delete(removal.comment_id)
