@@ -41,6 +41,32 @@ def test_check_config_ok_and_bad(tmp_path: Path) -> None:
     assert "Traceback" not in failed.stderr
 
 
+def test_check_config_names_an_id_on_the_wrong_platform_and_one_given_twice(
+    tmp_path: Path,
+) -> None:
+    connected = CONFIG.rstrip("\n") + '\nfacebook_page_id = "1234567890"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(connected)
+    assert vakt("check-config", str(good), env={}, cwd=tmp_path).returncode == 0
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(CONFIG.rstrip("\n") + '\ninstagram_user_id = "1234567890"\n')
+    failed = vakt("check-config", str(wrong), env={}, cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.strip() == (
+        f"vakt: {wrong}: account.fb-main.instagram_user_id: "
+        "is only for accounts on instagram, not on facebook"
+    )
+    twice = tmp_path / "twice.toml"
+    second = connected[connected.index("[[account]]") :].replace("fb-main", "fb-other")
+    twice.write_text(connected + second)
+    failed = vakt("check-config", str(twice), env={}, cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.strip() == (
+        f"vakt: {twice}: account.fb-other.facebook_page_id: "
+        "1234567890 is already the facebook_page_id of account.fb-main"
+    )
+
+
 def test_default_config_path_and_missing_file(tmp_path: Path) -> None:
     result = vakt("check-config", env={}, cwd=tmp_path)
     assert result.returncode == 2

@@ -92,6 +92,13 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+# Meta's ids of a Facebook Page and an Instagram professional account: numeric strings.
+META_ID = re.compile(r"^[0-9]{5,30}$")
+# Which platforms each id belongs to (an account connected to the platform, bot.meta).
+META_IDS: dict[str, tuple[str, ...]] = {
+    "facebook_page_id": ("facebook", "facebook-group"),
+    "instagram_user_id": ("instagram",),
+}
 
 
 class ConfigError(Exception):
@@ -144,6 +151,8 @@ class AccountFields:
     coordinator_admin: bool = False
     credentials_held: bool = False
     published_channel: str | None = None
+    facebook_page_id: str | None = None  # connected to the platform: the Page's id
+    instagram_user_id: str | None = None  # the Instagram professional account's id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,6 +284,23 @@ class TableReader:
         if value is not None and not pattern.match(value):
             raise self.fail(name, f"{value!r} is not a {what}")
         return value
+
+    def meta_id(self, name: str, platform: str) -> str | None:
+        """A Facebook Page's or Instagram account's id: digits, as text or as a TOML integer
+        (stored as its decimal text), and only on an account of the platform it belongs to."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not META_ID.match(value.strip()):
+            raise self.fail(name, f'{value!r} is not an id of 5 to 30 digits, like "1234567890"')
+        platforms = META_IDS[name]
+        if platform not in platforms:
+            raise self.fail(
+                name, f"is only for accounts on {' or '.join(platforms)}, not on {platform}"
+            )
+        return value.strip()
 
     def day(self, name: str) -> date:
         value = self.raw(name)
@@ -526,6 +552,8 @@ def account_decl(r: TableReader) -> AccountDecl:
         coordinator_admin=r.flag("coordinator_admin", False),
         credentials_held=r.flag("credentials_held", False),
         published_channel=r.slack_id("published_channel", CHANNEL_ID, "Slack channel id"),
+        facebook_page_id=r.meta_id("facebook_page_id", platform),
+        instagram_user_id=r.meta_id("instagram_user_id", platform),
         **texts,
     )
 
@@ -555,6 +583,19 @@ def _accounts(file: str, doc: Mapping[str, Any]) -> tuple[AccountDecl, ...]:
                 f"{feed} is already the published feed of account.{feeds[feed]}",
             )
         feeds[feed] = account.key
+    for name in META_IDS:
+        owners: dict[str, str] = {}
+        for account in accounts:
+            value = getattr(account, name)
+            if value is None:
+                continue
+            if value in owners:
+                raise ConfigError(
+                    file,
+                    f"account.{account.key}.{name}",
+                    f"{value} is already the {name} of account.{owners[value]}",
+                )
+            owners[value] = account.key
     return tuple(accounts)
 
 

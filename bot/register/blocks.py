@@ -30,7 +30,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
 from slack_sdk.models.views import View
 
-from bot.kernel.config import PLATFORMS, AccountKind, RegisterRules
+from bot.kernel.config import META_IDS, PLATFORMS, AccountKind, RegisterRules
 from bot.kernel.i18n import fmt_date, fmt_week, plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
@@ -282,6 +282,10 @@ def account_card(
         f"*{f('published_channel')}:* {_channel(account.published_channel, lang)}",
         f"*{f('intake_channel')}:* {_channel(account.intake_channel, lang)}",
     ]
+    if account.facebook_page_id:
+        access.append(t(lang, "register.connected_facebook", id=account.facebook_page_id))
+    if account.instagram_user_id:
+        access.append(t(lang, "register.connected_instagram", id=account.instagram_user_id))
     blocks: list[Block] = [
         HeaderBlock(text=account.name[:150]),
         SectionBlock(text=kit.md("\n".join(lines))),
@@ -588,6 +592,15 @@ def account_modal(
             hint=plain(lang, "register_hint.published_channel"),
         ),
     ]
+    for name in META_IDS:
+        blocks.append(
+            _input(
+                lang,
+                name,
+                _text(name, getattr(current, name) if current else None, max_length=30),
+                hint=plain(lang, f"register_hint.{name}"),
+            )
+        )
     view = View(
         type="modal",
         callback_id=ACCOUNT_VIEW,

@@ -31,6 +31,7 @@ from babel.dates import format_date
 from sqlmodel import Session, col, select
 
 from bot.kernel.config import (
+    META_IDS,
     AccountDecl,
     AccountStatus,
     ConfigError,
@@ -41,7 +42,7 @@ from bot.kernel.config import (
 from bot.kernel.csvfile import csv_bytes, restore
 from bot.kernel.i18n import catalog, plain
 from bot.register.core import is_public, split_users
-from bot.register.sync import upsert_declared
+from bot.register.sync import release_moved_ids, upsert_declared
 from bot.store.models import Account, Team
 
 ACTOR = "import"
@@ -76,6 +77,8 @@ COLUMNS = (
     "credentials_held",
     "intake_channel",
     "published_channel",
+    "facebook_page_id",
+    "instagram_user_id",
 )
 # Exported for the reader; an import checks them but never changes them (flags and closures do).
 READ_ONLY = ("status", "closed_on")
@@ -145,6 +148,8 @@ def _row(account: Account, team: str) -> Row:
         "credentials_held": account.credentials_held,
         "intake_channel": account.intake_channel,
         "published_channel": account.published_channel,
+        "facebook_page_id": account.facebook_page_id,
+        "instagram_user_id": account.instagram_user_id,
         "status": account.status,
         "closed_on": account.closed_on,
     }
@@ -415,6 +420,30 @@ def _check_channels(
     return problems
 
 
+def _check_meta_ids(checked: Sequence[_Checked], accounts: Sequence[Account]) -> list[str]:
+    """A Facebook Page or Instagram account is connected to one account of the register."""
+    replaced = {c.decl.key for c in checked}
+    problems: list[str] = []
+    for field in META_IDS:
+        seen = {
+            getattr(a, field): f"account.{a.key}"
+            for a in accounts
+            if a.key not in replaced and getattr(a, field)
+        }
+        for item in checked:
+            value, owner = getattr(item.decl, field), f"account.{item.decl.key}"
+            if value is None:
+                continue
+            if value in seen:
+                problems.append(
+                    f"{item.source.where}: {owner}.{field}: "
+                    f"{value} is already the {field} of {seen[value]}"
+                )
+            else:
+                seen[value] = owner
+    return problems
+
+
 def import_register(
     session: Session, rows: Sequence[SourceRow], now: datetime, *, actor: str = ACTOR
 ) -> ImportResult:
@@ -467,11 +496,14 @@ def import_register(
         else:
             applied.append(item)
     problems += _check_channels(applied, accounts, teams)
+    problems += _check_meta_ids(applied, accounts)
     if problems:
         raise RegisterFileError(problems)
 
+    moved = release_moved_ids(session, [item.decl for item in applied])
     for item in applied:
-        outcomes[item.decl.key] = _apply(session, item.decl, stored, team_ids, now, actor)
+        key = item.decl.key
+        outcomes[key] = _apply(session, item.decl, stored, team_ids, now, actor, moved.get(key))
     session.flush()
     return ImportResult(tuple(outcomes[item.decl.key] for item in checked))
 
@@ -483,11 +515,14 @@ def _apply(
     team_ids: Mapping[str, int | None],
     now: datetime,
     actor: str,
+    before: dict[str, object] | None,
 ) -> ImportLine:
     team_id = team_ids[decl.team]
     assert team_id is not None
     account = stored.get(decl.key)
-    if not upsert_declared(session, account, decl, team_id, now, actor=actor, action=ACTION):
+    if not upsert_declared(
+        session, account, decl, team_id, now, actor=actor, action=ACTION, before=before
+    ):
         return ImportLine(decl.key, "unchanged")
     return ImportLine(decl.key, "updated" if account else "created")
 

@@ -33,7 +33,18 @@ from bot.slackkit.payload import (
 
 NUMBERS = ("cadence_days", "max_posts_week", "max_posts_day", "snapshot_months")
 DATES = ("created_on", "end_date")
-TEXTS = ("name", "unit", "purpose", "audience", "dialogue", "privacy", "resources", "plan")
+TEXTS = (
+    "name",
+    "unit",
+    "purpose",
+    "audience",
+    "dialogue",
+    "privacy",
+    "resources",
+    "plan",
+    "facebook_page_id",
+    "instagram_user_id",
+)
 
 
 def _value(values: dict[str, dict[str, Any]], name: str) -> str | None:
@@ -91,6 +102,8 @@ def form_fields(
             "selected_conversation"
         )
         or None,
+        facebook_page_id=text["facebook_page_id"],
+        instagram_user_id=text["instagram_user_id"],
         unit=text["unit"],
         purpose=text["purpose"],
         audience=text["audience"],

@@ -24,6 +24,8 @@ from bot.kernel.config import (
     CHANNEL_ID,
     KEY,
     LIVE,
+    META_ID,
+    META_IDS,
     PLATFORMS,
     USER_ID,
     AccountFields,
@@ -105,6 +107,8 @@ def fields_of(session: Session, account: Account) -> AccountFields:
         coordinator_admin=account.coordinator_admin,
         credentials_held=account.credentials_held,
         published_channel=account.published_channel,
+        facebook_page_id=account.facebook_page_id,
+        instagram_user_id=account.instagram_user_id,
     )
 
 
@@ -135,6 +139,8 @@ def normalised(fields_: AccountFields) -> AccountFields:
         manager=_blank(fields_.manager),
         admins=tuple(dict.fromkeys(a.strip() for a in fields_.admins if a.strip())),
         published_channel=_blank(fields_.published_channel),
+        facebook_page_id=_blank(fields_.facebook_page_id),
+        instagram_user_id=_blank(fields_.instagram_user_id),
     )
 
 
@@ -200,7 +206,33 @@ def validate(
         problem = _feed_problem(session, fields_.published_channel, account)
         if problem is not None:
             errors.append(problem)
+    for name in META_IDS:
+        problem = _meta_id_problem(session, name, fields_, account)
+        if problem is not None:
+            errors.append(problem)
     return errors
+
+
+def _meta_id_problem(
+    session: Session, name: str, fields_: AccountFields, account: Account | None
+) -> FieldError | None:
+    """A Facebook Page's or Instagram account's id: digits, on an account of that platform,
+    and no other account's (the connector reads the platform's changes by it)."""
+    value = getattr(fields_, name)
+    if value is None:
+        return None
+    if not META_ID.match(value):
+        return FieldError(name, "error.register_bad_meta_id", {"value": value[:40]})
+    if fields_.platform not in META_IDS[name]:
+        return FieldError(name, f"error.register_{name}_platform")
+    column = getattr(Account, name)
+    owner = session.exec(select(Account).where(column == value)).first()
+    own = account.id if account is not None else None
+    if owner is not None and owner.id != own:
+        return FieldError(
+            name, "error.register_meta_id_taken", {"value": value, "owner": owner.key}
+        )
+    return None
 
 
 def _feed_problem(session: Session, channel: str, account: Account | None) -> FieldError | None:
@@ -247,10 +279,14 @@ def _flush(ctx: Ctx, key: str) -> None:
         with ctx.session.begin_nested():
             ctx.session.flush()
     except sa.exc.IntegrityError as exc:
-        if "published" in str(exc.orig).lower():
+        problem = str(exc.orig).lower()
+        if "published" in problem:
             raise InvalidFields(
                 [FieldError("published_channel", "error.register_feed_taken_now")]
             ) from exc
+        for name in META_IDS:
+            if name in problem:
+                raise InvalidFields([FieldError(name, "error.register_meta_id_taken_now")]) from exc
         raise InvalidFields([FieldError("key", "error.account_exists", {"key": key})]) from exc
 
 

@@ -8,12 +8,13 @@ a row removed from the file stays, now editable from Slack, so no history is los
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.kernel.audit import audit
-from bot.kernel.config import AccountDecl, AccountFields, ConfigError, OrgConfig
+from bot.kernel.config import META_IDS, AccountDecl, AccountFields, ConfigError, OrgConfig
 from bot.register.core import join_users
 from bot.rota.teams import members_of, set_members, team_snapshot
 from bot.store.models import Account, Team
@@ -41,6 +42,53 @@ def check_teams(session: Session, config: OrgConfig) -> None:
     for account in teams_outside_the_file(config):
         if account.team not in stored:
             raise unknown_team(config, account)
+
+
+def check_meta_ids(session: Session, config: OrgConfig) -> None:
+    """A Facebook Page or Instagram account the file connects is not already another account's
+    (one added in Slack or imported): ConfigError naming both. The file's own accounts are
+    checked against each other when it is read."""
+    declared = {a.key for a in config.accounts}
+    for name in META_IDS:
+        column = getattr(Account, name)
+        held = {
+            value: key
+            for key, value in session.exec(select(Account.key, column).where(column.is_not(None)))
+            if key not in declared
+        }
+        for account in config.accounts:
+            value = getattr(account, name)
+            if value is not None and value in held:
+                raise ConfigError(
+                    config.path,
+                    f"account.{account.key}.{name}",
+                    f"{value} is already the {name} of account.{held[value]} (in the database)",
+                )
+
+
+def release_moved_ids(
+    session: Session, decls: Sequence[AccountDecl]
+) -> dict[str, dict[str, object]]:
+    """Let go first of the ids that `decls` move from one of their accounts to another (the
+    unique index is checked row by row, so a Page moving from fb-old to fb-new would otherwise
+    collide with itself). Returns those accounts' entries as they were, for the audit log."""
+    wanted = {
+        (name, getattr(decl, name)): decl.key
+        for decl in decls
+        for name in META_IDS
+        if getattr(decl, name) is not None
+    }
+    keys = [decl.key for decl in decls]
+    before: dict[str, dict[str, object]] = {}
+    for account in session.exec(select(Account).where(col(Account.key).in_(keys))).all():
+        for name in META_IDS:
+            value = getattr(account, name)
+            if value is not None and wanted.get((name, value), account.key) != account.key:
+                before.setdefault(account.key, account_data(session, account))
+                setattr(account, name, None)
+                session.add(account)
+    session.flush()
+    return before
 
 
 def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str]:
@@ -82,6 +130,8 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
             changes.append(f"team {team.key} no longer in the file: now editable in Slack")
 
     declared_accounts = {a.key for a in config.accounts}
+    check_meta_ids(session, config)
+    moved = release_moved_ids(session, config.accounts)
     for acc in config.accounts:
         team = session.exec(select(Team).where(Team.key == acc.team)).first()
         if team is None or team.id is None:
@@ -89,7 +139,15 @@ def apply_config(session: Session, config: OrgConfig, now: datetime) -> list[str
         account = session.exec(select(Account).where(Account.key == acc.key)).first()
         created = account is None
         if upsert_declared(
-            session, account, acc, team.id, now, actor=ACTOR, action="account.apply", managed=True
+            session,
+            account,
+            acc,
+            team.id,
+            now,
+            actor=ACTOR,
+            action="account.apply",
+            managed=True,
+            before=moved.get(acc.key),
         ):
             changes.append(f"account {acc.key} {'created' if created else 'updated'}")
     for account in session.exec(select(Account).where(Account.managed == True)).all():  # noqa: E712
@@ -118,6 +176,8 @@ REGISTER_FIELDS = (
     "coordinator_admin",
     "credentials_held",
     "published_channel",
+    "facebook_page_id",
+    "instagram_user_id",
 )
 
 
@@ -141,11 +201,14 @@ def upsert_declared(
     actor: str,
     action: str,
     managed: bool | None = None,
+    before: dict[str, object] | None = None,
 ) -> bool:
     """Create or update the account a declaration describes (the configuration's
     `[[account]]`, or a register file's row), audit-logged as `action` by `actor` when it
-    changed; `managed` marks it as the file's (not editable in Slack). True when it changed."""
-    before = account_data(session, account) if account else None
+    changed; `managed` marks it as the file's (not editable in Slack); `before`, the entry as
+    it was when an id was let go of first (release_moved_ids). True when it changed."""
+    if before is None and account is not None:
+        before = account_data(session, account)
     if account is None:
         account = Account(
             key=decl.key,

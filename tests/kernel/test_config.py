@@ -577,3 +577,99 @@ def test_account_register_fields_that_contradict_each_other(
         parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
     assert caught.value.key == key
     assert words in caught.value.problem
+
+
+def test_an_account_names_its_facebook_page_or_instagram_account() -> None:
+    second = ACCOUNT.replace('"fb"', '"ig"').replace('"facebook"', '"instagram"')
+    group = ACCOUNT.replace('"fb"', '"fbg"').replace('"facebook"', '"facebook-group"')
+    text = (
+        TEAM
+        + ACCOUNT
+        + 'facebook_page_id = "1234567890"\n'
+        + second
+        + "instagram_user_id = 17841400000000001\n"  # a TOML integer: kept as its digits
+        + group
+        + 'facebook_page_id = " 98765 "\n'
+    )
+    fb, ig, fbg = parse_config(MINIMAL + text, "vakt.toml").accounts
+    assert (fb.facebook_page_id, fb.instagram_user_id) == ("1234567890", None)
+    assert (ig.facebook_page_id, ig.instagram_user_id) == (None, "17841400000000001")
+    assert fbg.facebook_page_id == "98765"
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ('facebook_page_id = "1234"', "5 to 30 digits"),
+        ('facebook_page_id = "1" ', "5 to 30 digits"),
+        ('facebook_page_id = "' + "1" * 31 + '"', "5 to 30 digits"),
+        ('facebook_page_id = "12345abc"', "5 to 30 digits"),
+        ('facebook_page_id = "١٢٣٤٥٦"', "5 to 30 digits"),  # digits, but not 0-9
+        ("facebook_page_id = -123456", "5 to 30 digits"),
+        ("facebook_page_id = 1.5e9", "5 to 30 digits"),
+        ("facebook_page_id = true", "5 to 30 digits"),
+        ('facebook_page_id = ""', "5 to 30 digits"),
+    ],
+)
+def test_a_facebook_page_id_is_digits(setting: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + ACCOUNT + setting + "\n", "vakt.toml")
+    assert caught.value.key == "account.fb.facebook_page_id"
+    assert words in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("platform", "setting", "key", "words"),
+    [
+        (
+            "instagram",
+            'facebook_page_id = "1234567890"',
+            "account.fb.facebook_page_id",
+            "only for accounts on facebook or facebook-group, not on instagram",
+        ),
+        (
+            "youtube",
+            'facebook_page_id = "1234567890"',
+            "account.fb.facebook_page_id",
+            "not on youtube",
+        ),
+        (
+            "facebook",
+            'instagram_user_id = "1234567890"',
+            "account.fb.instagram_user_id",
+            "only for accounts on instagram, not on facebook",
+        ),
+        (
+            "facebook-group",
+            "instagram_user_id = 1234567890",
+            "account.fb.instagram_user_id",
+            "only for accounts on instagram",
+        ),
+    ],
+)
+def test_an_id_belongs_to_its_own_platform(
+    platform: str, setting: str, key: str, words: str
+) -> None:
+    account = ACCOUNT.replace('"facebook"', f'"{platform}"')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + TEAM + account + setting + "\n", "vakt.toml")
+    assert (caught.value.file, caught.value.key) == ("vakt.toml", key)
+    assert words in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("platform", "field", "first", "again"),
+    [
+        ("facebook", "facebook_page_id", '"1234567890"', "1234567890"),  # text, then a number
+        ("instagram", "instagram_user_id", '"17841400000000001"', '"17841400000000001"'),
+    ],
+)
+def test_an_id_belongs_to_one_account(platform: str, field: str, first: str, again: str) -> None:
+    one = ACCOUNT.replace('"fb"', '"one"').replace('"facebook"', f'"{platform}"')
+    two = ACCOUNT.replace('"fb"', '"two"').replace('"facebook"', f'"{platform}"')
+    text = TEAM + one + f"{field} = {first}\n" + two + f"{field} = {again}\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + text, "vakt.toml")
+    assert caught.value.key == f"account.two.{field}"
+    assert "account.one" in caught.value.problem
+    assert str(caught.value).startswith("vakt.toml: account.two.")

@@ -76,6 +76,7 @@ def seed(engine: Engine, config_text: str = CONFIG) -> None:
                 credentials_held=True,
                 intake_channel="C0IGUNG",
                 published_channel="C0IGPUB",
+                instagram_user_id="17841400000000001",
                 created_at=NOW,
                 updated_at=NOW,
             )
@@ -89,6 +90,7 @@ def seed(engine: Engine, config_text: str = CONFIG) -> None:
                 team_id=komm.id,
                 kind="closed-group",
                 status="flagged",
+                facebook_page_id="102030405060",
                 created_at=NOW,
                 updated_at=NOW,
             )
@@ -169,7 +171,10 @@ def test_toml_export_has_the_configuration_keys_and_validates(
     doc = tomllib.loads(out)
     assert [t["key"] for t in doc["account"]] == ["fb-kulturhus", "fb-main", "ig-ung"]
     ig = doc["account"][2]
-    assert list(ig) == [c for c in EXPORT_COLUMNS if c != "closed_on"]  # all that are set
+    # All that are set (an Instagram account has no Facebook Page).
+    assert list(ig) == [c for c in EXPORT_COLUMNS if c not in ("closed_on", "facebook_page_id")]
+    assert ig["instagram_user_id"] == "17841400000000001"  # text, as Meta gives it
+    assert doc["account"][0]["facebook_page_id"] == "102030405060"
     assert ig["admins"] == ["U0ANNA", "U0BO"] and ig["created"] == date(2024, 3, 1)
     assert ig["must_register"] is True and ig["status"] == "active"
     # Apart from the read-only lifecycle columns, a table is a valid `[[account]]` of the config.
@@ -495,6 +500,33 @@ def edit(rows: list[dict[str, str]], **changes: str) -> list[dict[str, str]]:
             COLUMNS,
             "accounts.csv line 3: account.key: 'IG UNG' must be lower case letters, digits, - or _",
         ),
+        (
+            [{**good_rows()[0], "platform": "instagram", "instagram_user_id": "17841400000000001"}],
+            (*COLUMNS, "instagram_user_id"),
+            "accounts.csv line 2: account.tt-bibliotek.instagram_user_id: 17841400000000001 is "
+            "already the instagram_user_id of account.ig-ung",
+        ),
+        (
+            [
+                {**good_rows()[0], "platform": "instagram", "instagram_user_id": "55555"},
+                {**good_rows()[1], "instagram_user_id": "55555"},
+            ],
+            (*COLUMNS, "instagram_user_id"),
+            "accounts.csv line 3: account.ig-ung.instagram_user_id: 55555 is already the "
+            "instagram_user_id of account.tt-bibliotek",
+        ),
+        (
+            edit(good_rows(), facebook_page_id="1234567890"),
+            (*COLUMNS, "facebook_page_id"),
+            "accounts.csv line 3: account.ig-ung.facebook_page_id: is only for accounts on "
+            "facebook or facebook-group, not on instagram",
+        ),
+        (
+            edit(good_rows(), instagram_user_id="1.78414E+16"),  # as a spreadsheet shows it
+            (*COLUMNS, "instagram_user_id"),
+            "accounts.csv line 3: account.ig-ung.instagram_user_id: '1.78414E+16' is not an id "
+            'of 5 to 30 digits, like "1234567890"',
+        ),
     ],
     ids=[
         "platform",
@@ -511,6 +543,10 @@ def edit(rows: list[dict[str, str]], **changes: str) -> list[dict[str, str]]:
         "feed-is-intake",
         "limits",
         "key",
+        "id-held",
+        "id-twice",
+        "id-platform",
+        "id-digits",
     ],
 )
 def test_any_problem_imports_nothing(
@@ -529,6 +565,42 @@ def test_any_problem_imports_nothing(
     assert code == 1 and out == ""
     assert err == f"vakt: {problem}\nvakt: nothing was imported\n"
     assert register(site) == before and audit_rows(site) == audits
+
+
+def test_an_import_moves_an_id_to_another_account_and_takes_a_toml_number(
+    site: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The Instagram account of ig-ung moves to a new entry, and ig-ung gets another one, given
+    as a TOML integer: one file, both changes, each audited with the id it had."""
+    (tmp_path / "r.toml").write_text(
+        '[[account]]\nkey = "ig-ung"\nplatform = "instagram"\nname = "Ung i Testrud"\n'
+        'url = "https://www.instagram.com/ungtestrud"\nteam = "komm"\n'
+        "instagram_user_id = 12345678\n\n"
+        '[[account]]\nkey = "ig-ny"\nplatform = "instagram"\nname = "Ung"\n'
+        'url = "https://www.instagram.com/ung"\nteam = "komm"\n'
+        'instagram_user_id = "17841400000000001"\n'
+    )
+    code, out, err = run(capsys, "import", "r.toml")
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["  ig-ung: updated", "  ig-ny: created"]
+    now = register(site)
+    assert now["ig-ung"]["instagram_user_id"] == "12345678"
+    assert now["ig-ny"]["instagram_user_id"] == "17841400000000001"
+    with Session(site) as session:
+        entry = session.exec(
+            select(AuditLog)
+            .where(AuditLog.action == "account.import")
+            .where(AuditLog.target == "account:ig-ung")
+        ).one()
+    before, after = json.loads(entry.before or ""), json.loads(entry.after or "")
+    assert (before["instagram_user_id"], after["instagram_user_id"]) == (
+        "17841400000000001",
+        "12345678",
+    )
+    code, out, _ = run(capsys, "export-register")
+    exported = {t["key"]: t for t in tomllib.loads(out)["account"]}
+    assert exported["ig-ung"]["instagram_user_id"] == "12345678"  # written as text
+    assert 'instagram_user_id = "12345678"' in out
 
 
 def test_every_problem_is_named_at_once_in_toml(

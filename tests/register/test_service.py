@@ -267,6 +267,68 @@ def test_a_published_feed_is_one_accounts_and_never_an_intake_channel(
     }
 
 
+def test_an_account_names_its_facebook_page_or_instagram_account(
+    db: Engine, config: OrgConfig
+) -> None:
+    add(db, config, "ig-kultur", instagram_user_id=" 17841400000000001 ")
+    facebook = {"platform": "facebook", "url": "https://www.facebook.com/kulturskolen"}
+    add(db, config, "fb-kultur", facebook_page_id="1234567890", **facebook)
+    add(
+        db,
+        config,
+        "fb-gruppe",
+        **{**facebook, "platform": "facebook-group"},
+        facebook_page_id="98765",
+    )
+    assert account(db, "ig-kultur").instagram_user_id == "17841400000000001"
+    assert account(db, "ig-kultur").facebook_page_id is None
+    assert account(db, "fb-kultur").facebook_page_id == "1234567890"
+    assert account(db, "fb-gruppe").facebook_page_id == "98765"
+    add_log = next(a for a in audits(db) if a.target == "account:ig-kultur")
+    assert json.loads(add_log.after or "{}")["instagram_user_id"] == "17841400000000001"
+    with Session(db) as session:
+        row = session.exec(select(Account).where(Account.key == "fb-kultur")).one()
+        current = register.fields_of(session, row)
+    assert (current.facebook_page_id, current.instagram_user_id) == ("1234567890", None)
+    assert problems(db, config, "ig-two", entry(instagram_user_id="17841400000000001")) == {
+        "instagram_user_id": "error.register_meta_id_taken"
+    }
+    assert problems(db, config, "fb-two", entry(facebook_page_id="1234567890", **facebook)) == {
+        "facebook_page_id": "error.register_meta_id_taken"
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"instagram_user_id": "1234"}, {"instagram_user_id": "error.register_bad_meta_id"}),
+        ({"instagram_user_id": "9" * 31}, {"instagram_user_id": "error.register_bad_meta_id"}),
+        ({"instagram_user_id": "12 345 678"}, {"instagram_user_id": "error.register_bad_meta_id"}),
+        (
+            {"instagram_user_id": "@kulturskolen"},
+            {"instagram_user_id": "error.register_bad_meta_id"},
+        ),
+        (
+            {"facebook_page_id": "1234567890"},
+            {"facebook_page_id": "error.register_facebook_page_id_platform"},
+        ),
+        (
+            {"platform": "facebook", "instagram_user_id": "1234567890"},
+            {"instagram_user_id": "error.register_instagram_user_id_platform"},
+        ),
+        (
+            {"platform": "youtube", "facebook_page_id": "1234567890"},
+            {"facebook_page_id": "error.register_facebook_page_id_platform"},
+        ),
+    ],
+)
+def test_a_platform_id_is_digits_on_its_own_platform(
+    db: Engine, config: OrgConfig, changes: dict[str, Any], expected: dict[str, str]
+) -> None:
+    assert problems(db, config, "ig-kultur", entry(**changes)) == expected
+    assert audits(db) == []
+
+
 def test_only_coordinators_add(db: Engine, config: OrgConfig) -> None:
     with Session(db) as session, pytest.raises(NotAllowed):
         register.add_account(ctx_of(session, config, actor="U0ANNA"), "ig-kultur", entry())
@@ -375,6 +437,44 @@ def test_an_edit_keeps_its_own_feed_and_cannot_take_anothers(db: Engine, config:
         with pytest.raises(InvalidFields) as raised:
             register.edit_account(ctx, "ig-kultur", replace(current, published_channel="C0FEED2"))
     assert raised.value.errors[0].key == "error.register_feed_taken"
+
+
+def test_an_edit_keeps_its_own_id_clears_it_and_cannot_take_anothers(
+    db: Engine, config: OrgConfig
+) -> None:
+    add(db, config, "ig-kultur", instagram_user_id="11111111")
+    add(db, config, "ig-other", instagram_user_id="22222222")
+    with Session(db) as session:
+        ctx = ctx_of(session, config)
+        current = register.fields_of(session, register.editable_account(ctx, "ig-kultur"))
+        current = replace(current, name="Nytt")
+        assert register.edit_account(ctx, "ig-kultur", current).changed == ("name",)
+        with pytest.raises(InvalidFields) as raised:
+            register.edit_account(ctx, "ig-kultur", replace(current, instagram_user_id="22222222"))
+        assert raised.value.errors[0] == register.FieldError(
+            "instagram_user_id",
+            "error.register_meta_id_taken",
+            {"value": "22222222", "owner": "ig-other"},
+        )
+        # Moving to Facebook: the Instagram id must go, a Page id may come.
+        with pytest.raises(InvalidFields) as raised:
+            register.edit_account(ctx, "ig-kultur", replace(current, platform="facebook"))
+        assert raised.value.errors[0].key == "error.register_instagram_user_id_platform"
+        moved = replace(
+            current, platform="facebook", instagram_user_id="  ", facebook_page_id="33333333"
+        )
+        saved = register.edit_account(ctx, "ig-kultur", moved)
+        assert set(saved.changed) == {"platform", "instagram_user_id", "facebook_page_id"}
+        session.commit()
+    row = account(db, "ig-kultur")
+    assert (row.platform, row.facebook_page_id, row.instagram_user_id) == (
+        "facebook",
+        "33333333",
+        None,
+    )
+    log = audits(db)[-1]
+    assert json.loads(log.before or "{}")["instagram_user_id"] == "11111111"
+    assert json.loads(log.after or "{}")["facebook_page_id"] == "33333333"
 
 
 def test_accounts_declared_in_the_file_are_read_only(db: Engine, config: OrgConfig) -> None:
@@ -523,5 +623,27 @@ def test_add_and_edit_on_postgresql(postgres_url: str, config: OrgConfig) -> Non
             session.commit()
         assert account(engine, "ig-kultur").max_posts_week is None
         assert [a.action for a in audits(engine)] == ["account.add", "account.edit"]
+    finally:
+        engine.dispose()
+
+
+def test_an_id_taken_at_the_same_moment_is_answered_beside_its_field_on_postgresql(
+    postgres_url: str, config: OrgConfig
+) -> None:
+    engine = _engine(postgres_url, config)
+    try:
+        # A coordinator whose transaction began before another one saved the same id.
+        late = Session(engine.execution_options(isolation_level="REPEATABLE READ"))
+        with late:
+            late.exec(select(Account)).all()  # its snapshot: the id is still free
+            add(engine, config, "ig-first", instagram_user_id="17841400000000001")
+            with pytest.raises(InvalidFields) as raised:
+                register.add_account(
+                    ctx_of(late, config), "ig-second", entry(instagram_user_id="17841400000000001")
+                )
+        assert raised.value.errors == (
+            register.FieldError("instagram_user_id", "error.register_meta_id_taken_now"),
+        )
+        assert account(engine, "ig-first").instagram_user_id == "17841400000000001"
     finally:
         engine.dispose()

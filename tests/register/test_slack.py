@@ -109,6 +109,7 @@ def form_values(
     numbers: dict[str, str | None] | None = None,
     access: tuple[str, ...] = ("coordinator_admin", "credentials_held"),
     feed: str | None = "C0FEED",
+    platform_ids: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """A submitted register form, as Slack sends `view.state.values`."""
 
@@ -158,6 +159,14 @@ def form_values(
         block(
             "published_channel",
             {"type": "conversations_select", "selected_conversation": feed},
+        ),
+        *(
+            block(n, {"type": "plain_text_input", "value": v})
+            for n, v in {
+                "facebook_page_id": None,
+                "instagram_user_id": None,
+                **(platform_ids or {}),
+            }.items()
         ),
     ]
     if key is not None:
@@ -238,6 +247,8 @@ def test_a_coordinator_adds_an_account_through_the_form(vakt_any_db: Vakt) -> No
         "snapshot_months",
         "coordinator_admin",
         "published_channel",
+        "facebook_page_id",
+        "instagram_user_id",
     ):
         assert rb.block_id(name) in ids_, name
     shown = json.dumps(view)
@@ -308,6 +319,87 @@ def test_the_form_shows_each_problem_beside_its_field_and_saves_nothing(vakt: Va
     # Fixed: saved.
     answer = submit(vakt, view, form_values(key="ig-kultur"))
     assert answer["response_action"] == "update" and account_row(vakt, "ig-kultur") is not None
+
+
+def test_the_form_connects_an_account_to_its_instagram_account_and_the_card_shows_it(
+    vakt: Vakt,
+) -> None:
+    view = open_form(vakt, "account add")
+    fields = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    page, insta = fields[rb.block_id("facebook_page_id")], fields[rb.block_id("instagram_user_id")]
+    assert page["label"]["text"] == "Facebook Page id" and page["optional"] is True
+    assert "About → Page transparency" in page["hint"]["text"]
+    assert "Meta Business Suite → Settings" in page["hint"]["text"]
+    assert insta["label"]["text"] == "Instagram account id"
+    assert "Meta Business Suite → Settings → Instagram account" in insta["hint"]["text"]
+    assert insta["element"]["type"] == "plain_text_input"
+
+    wrong = {"facebook_page_id": "1234567890", "instagram_user_id": "1784 1400"}
+    answer = submit(vakt, view, form_values(platform_ids=wrong))
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        rb.block_id("instagram_user_id"): (
+            "`1784 1400` is not an id: Meta's ids are 5 to 30 digits, like 1234567890."
+        ),
+        rb.block_id("facebook_page_id"): (
+            "A Facebook Page id is only for an account on Facebook (a Page or a group). "
+            "Empty the field, or choose the platform."
+        ),
+    }
+    assert account_row(vakt, "ig-kultur") is None and register_audits(vakt) == []
+
+    right = {"instagram_user_id": " 17841400000000001 "}
+    assert submit(vakt, view, form_values(platform_ids=right))["response_action"] == "update"
+    row = account_row(vakt, "ig-kultur")
+    assert row is not None
+    assert (row.instagram_user_id, row.facebook_page_id) == ("17841400000000001", None)
+    (log,) = register_audits(vakt)
+    assert json.loads(log.after or "{}")["instagram_user_id"] == "17841400000000001"
+
+    card = text_of(reply_of(vakt, "account ig-kultur", "U0DINA"))
+    assert "*Connected to Instagram:* account 17841400000000001" in card
+    assert "Connected to Facebook" not in card
+    vakt.fake.users["U0EVA"] = {"locale": "nb-NO"}
+    norsk = text_of(reply_of(vakt, "konto ig-kultur", "U0EVA"))
+    assert "*Koblet til Instagram:* konto 17841400000000001" in norsk
+    plain_card = text_of(reply_of(vakt, "account fb-main", "U0DINA"))
+    assert "Connected to" not in plain_card  # not connected: nothing said
+
+    # The same Instagram account for a second entry: refused beside the field.
+    answer = submit(vakt, view, form_values(key="ig-to", feed=None, platform_ids=right))
+    assert answer["errors"] == {
+        rb.block_id("instagram_user_id"): (
+            "`17841400000000001` is already the id of `ig-kultur`: "
+            "an account on the platform belongs to one register entry."
+        )
+    }
+    assert account_row(vakt, "ig-to") is None
+
+    # The edit form has it; emptying the field disconnects the account.
+    edit = open_form(vakt, "account edit ig-kultur")
+    assert initial(edit, "instagram_user_id") == "17841400000000001"
+    assert initial(edit, "facebook_page_id") is None
+    answer = submit(vakt, edit, form_values(key=None, platform_ids={"instagram_user_id": ""}))
+    assert "is saved" in json.dumps(answer["view"])
+    row = account_row(vakt, "ig-kultur")
+    assert row is not None and row.instagram_user_id is None
+
+
+def test_the_platform_id_fields_speak_swedish(vakt: Vakt) -> None:
+    vakt.fake.users[COORD] = {"locale": "sv-SE"}
+    view = open_form(vakt, "konto ny")
+    fields = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    page, insta = fields[rb.block_id("facebook_page_id")], fields[rb.block_id("instagram_user_id")]
+    assert page["label"]["text"] == "Facebooksidans id"
+    assert "Meta Business Suite → Inställningar" in page["hint"]["text"]
+    assert insta["label"]["text"] == "Instagramkontots id"
+    answer = submit(vakt, view, form_values(platform_ids={"facebook_page_id": "1234567890"}))
+    assert answer["errors"] == {
+        rb.block_id("facebook_page_id"): (
+            "Ett id för en Facebooksida gäller bara ett konto på Facebook (en sida eller en "
+            "grupp). Töm fältet, eller välj plattformen."
+        )
+    }
 
 
 def test_only_coordinators_get_the_form_and_may_submit_it(vakt: Vakt) -> None:

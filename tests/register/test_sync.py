@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.kernel.config import parse_config
+from bot.kernel.config import ConfigError, parse_config
 from bot.register.sync import apply_config
 from bot.rota.teams import members_of
 from bot.store.models import Account, AuditLog, Team
@@ -87,3 +88,75 @@ def test_register_fields_are_applied_and_the_lifecycle_status_is_left_alone(
             None,
             "closing",
         )
+
+
+def test_the_facebook_page_id_is_applied_audited_and_cleared(engine: Engine) -> None:
+    apply(engine, CONFIG)
+    connected = CONFIG.rstrip("\n") + "\nfacebook_page_id = 1234567890\n"  # a TOML integer
+    assert apply(engine, connected) == ["account fb-main updated"]
+    assert apply(engine, connected) == []
+    with Session(engine) as session:
+        account = session.exec(select(Account)).one()
+        assert (account.facebook_page_id, account.instagram_user_id) == ("1234567890", None)
+        last = session.exec(select(AuditLog).order_by(AuditLog.id.desc())).first()  # type: ignore[union-attr]
+        assert last is not None and last.action == "account.apply"
+        assert '"facebook_page_id": null' in (last.before or "")
+        assert '"facebook_page_id": "1234567890"' in (last.after or "")
+    assert apply(engine, CONFIG) == ["account fb-main updated"]
+    with Session(engine) as session:
+        assert session.exec(select(Account)).one().facebook_page_id is None
+
+
+def test_an_id_an_account_of_the_database_holds_is_refused_naming_both(engine: Engine) -> None:
+    apply(engine, CONFIG)
+    with Session(engine) as session:
+        team = session.exec(select(Team)).one()
+        session.add(
+            Account(
+                key="fb-slack",
+                platform="facebook",
+                name="Made in Slack",
+                url="https://www.facebook.com/slack",
+                team_id=team.id,
+                facebook_page_id="1234567890",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        session.commit()
+    connected = CONFIG.rstrip("\n") + '\nfacebook_page_id = "1234567890"\n'
+    with pytest.raises(ConfigError) as caught:
+        apply(engine, connected)
+    assert (caught.value.file, caught.value.key) == (
+        "vakt.toml",
+        "account.fb-main.facebook_page_id",
+    )
+    assert "account.fb-slack" in caught.value.problem
+    with Session(engine) as session:
+        assert (
+            session.exec(select(Account).where(Account.key == "fb-main")).one().facebook_page_id
+            is None
+        )
+    # Once the file declares the other account too, the id may move between the two.
+    slack = connected[connected.index("[[account]]") :].replace("fb-main", "fb-slack")
+    slack = slack.replace('facebook_page_id = "1234567890"', 'facebook_page_id = "98765"')
+    assert apply(engine, connected + slack) == [
+        "account fb-main updated",
+        "account fb-slack updated",
+    ]
+    with Session(engine) as session:
+        ids = {a.key: a.facebook_page_id for a in session.exec(select(Account)).all()}
+        assert ids == {"fb-main": "1234567890", "fb-slack": "98765"}
+        moved = session.exec(
+            select(AuditLog).where(AuditLog.target == "account:fb-slack")
+        ).one()  # the audit log has the id it had, though it was let go of first
+        assert '"facebook_page_id": "1234567890"' in (moved.before or "")
+        assert '"facebook_page_id": "98765"' in (moved.after or "")
+    # And back again: a swap of the two ids.
+    swapped = connected.replace('"1234567890"', '"98765"') + slack.replace(
+        '"98765"', '"1234567890"'
+    )
+    assert apply(engine, swapped) == ["account fb-main updated", "account fb-slack updated"]
+    with Session(engine) as session:
+        ids = {a.key: a.facebook_page_id for a in session.exec(select(Account)).all()}
+        assert ids == {"fb-main": "98765", "fb-slack": "1234567890"}
