@@ -165,7 +165,9 @@ def test_every_plural_text_has_the_forms_its_language_needs(lang: str) -> None:
         forms = {k.removeprefix(f"{key}.") for k in texts if k.startswith(f"{key}.")}
         assert forms == plural_forms_needed(lang), f"{lang}:{key} has the forms {forms}"
         for n in COUNTS:
-            assert t(lang, key, **{**dict.fromkeys(placeholders(texts[f"{key}.other"]), n), "count": n})
+            assert t(
+                lang, key, **{**dict.fromkeys(placeholders(texts[f"{key}.other"]), n), "count": n}
+            )
 
 
 def test_a_plural_text_needs_its_count_and_keeps_the_mrkdwn_escaping() -> None:
@@ -173,7 +175,7 @@ def test_a_plural_text_needs_its_count_and_keeps_the_mrkdwn_escaping() -> None:
         t("en", "common.working_days")
     # A form's own `&`, `<` and `>` are escaped like any text's; the values go in as given.
     more = t("nb", "activity.more", count=1, team="a &amp; b")
-    assert more == "… og 1 konto til: se `/vakt accounts a &amp; b`."
+    assert more == "… og 1 konto til: se `/vakt kontoer a &amp; b`."
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
