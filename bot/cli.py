@@ -9,7 +9,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -196,14 +196,35 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     if runtime.stopping.is_set():
         print("stopped by SIGTERM: what was not sent is left for the next sweep", file=sys.stderr)
+    readable = _as_read(runtime) if args.dry_run else None
     for message in result.recorded:
-        print(f"  [{message.kind}] to {message.channel}: {message.text}")
+        if readable is None:
+            print(f"  [{message.kind}] to {message.channel}: {message.text}")
+            continue
+        to = readable(f"<{'@' if message.channel[:1] in ('U', 'W') else '#'}{message.channel}>")
+        print(f"  [{message.kind}] to {to}: " + readable(message.text).replace("\n", "\n      "))
     if result.delivery:
         print("delivery: {sent} sent, {retry} to retry, {failed} failed".format(**result.delivery))
     if result.failed_jobs:
         print(f"jobs that failed (see the log): {', '.join(result.failed_jobs)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _as_read(runtime: Runtime) -> Callable[[str], str]:
+    """A message's mrkdwn as a person reads it, the way the console shows it: people by the
+    names Vakt knows from Slack (else their id), links by their label, emoji as emoji."""
+    from sqlmodel import Session, col, select
+
+    from bot.console.render import Names, Style, mrkdwn
+    from bot.store.models import Person
+
+    with Session(runtime.engine) as session:
+        known = session.exec(
+            select(Person.user_id, Person.name).where(col(Person.name).is_not(None))
+        ).all()
+    names = Names(users={user: name for user, name in known if name})
+    return lambda text: Style().finish(mrkdwn(text, names))
 
 
 def _unapplied(settings: Settings, runtime: Runtime) -> list[str]:

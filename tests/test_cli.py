@@ -84,14 +84,24 @@ def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -
         migrated.returncode == 0 and f"migrated from empty to {head_revision()}" in migrated.stdout
     )
     assert "already at" in vakt("migrate", env=env, cwd=tmp_path).stdout
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # the name Slack gave Vakt for Anna; Bo's it does not know
+        conn.execute(
+            sa.text("INSERT INTO person (user_id, fetched_at, name) VALUES (:u, :at, :n)"),
+            {"u": "U0ANNA", "at": "2026-11-20 08:00:00", "n": "Anna Berg"},
+        )
     swept = vakt("sweep", "--at", "2026-11-23T08:05", "--dry-run", env=env, cwd=tmp_path)
     assert swept.returncode == 0, swept.stderr
     # Monday 08:05: the handovers, and the weekly report (with its chart) to the coordinators'
-    # channel and the manager.
+    # channel and the manager, printed as people read them: names, not <@U0ANNA>, emoji, not
+    # shortcodes, and a link's label with its address.
     assert "7 message(s) would send" in swept.stdout
-    assert "to U0ANNA: :eyes: Your monitoring duty" in swept.stdout
-    assert "[weekly_report_files] to U0BOSS: Chart and figures, week 47" in swept.stdout
-    engine = sa.create_engine(f"sqlite:///{db}")
+    assert "to @Anna Berg: 👀 Your monitoring duty" in swept.stdout
+    assert "[weekly_report_files] to @U0BOSS: Chart and figures, week 47" in swept.stdout
+    assert "Substitute: @U0BO. Accounts: Testrud kommune (https://www.facebook.com/testrud)." in (
+        swept.stdout
+    )
+    assert "<@" not in swept.stdout and ":eyes:" not in swept.stdout and "|" not in swept.stdout
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM team")).scalar() == 1  # config applied

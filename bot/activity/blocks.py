@@ -38,7 +38,7 @@ def _ago(lang: str, days: int) -> str:
         return t(lang, "activity.today")
     if days == 1:
         return t(lang, "activity.one_day_ago")
-    return t(lang, "activity.days_ago", days=days)
+    return t(lang, "activity.days_ago", count=days)
 
 
 def _row_text(lang: str, row: ActivityRow, week_day: date) -> str:
@@ -64,7 +64,7 @@ def _row_text(lang: str, row: ActivityRow, week_day: date) -> str:
         else t(lang, "activity.week_posts", week=week, count=row.week_posts),
     ]
     if row.cadence > 0:
-        parts.append(t(lang, "activity.cadence", days=row.cadence))
+        parts.append(t(lang, "activity.cadence", count=row.cadence))
     text = f"{account_label(account)}\n{' · '.join(parts)}"
     if row.silent:
         text += "\n" + t(lang, "activity.silent", days=row.silent_days, cadence=row.cadence)
@@ -118,10 +118,10 @@ def rule_text(lang: str, account: Account) -> str:
     """The account's posting rule in words (VT5: "at most 10 a week and two per working day")."""
     week, day = account.max_posts_week, account.max_posts_day
     if week and day:
-        return t(lang, "volume.rule_both", week=week, day=day)
+        return t(lang, "volume.rule_both", count=week, day=day)
     if week:
-        return t(lang, "volume.rule_week", week=week)
-    return t(lang, "volume.rule_day", day=day)
+        return t(lang, "volume.rule_week", count=week)
+    return t(lang, "volume.rule_day", count=day)
 
 
 def volume_notice(

@@ -30,7 +30,7 @@ from bot.archive import ids
 from bot.archive.core import Notified, Reason, SnapshotKind, Step
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import ArchiveRules
-from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
+from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, fmt_working_days, plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked, text_blocks
 
@@ -147,7 +147,7 @@ def checklist(
     if view.missing:
         blocks.append(ContextBlock(elements=[kit.md(t(lang, "deletion.upload_here"))]))
     key = "deletion.text_complete" if not view.missing else "deletion.text"
-    text = t(lang, key, id=deletion.id, account=view.account.name, missing=len(view.missing))
+    text = t(lang, key, id=deletion.id, account=view.account.name, count=len(view.missing))
     return text, kit.dicts(blocks)
 
 
@@ -427,7 +427,7 @@ def deletion_escalation(
     days: int,
 ) -> tuple[str, list[dict[str, Any]]]:
     """To the coordinators: deletions still incomplete after the set number of working days."""
-    head = t(lang, "deletion.escalation_head", count=total, days=days)
+    head = t(lang, "deletion.escalation_head", count=total, days=fmt_working_days(days, lang))
     lines = [
         _deletion_line(lang, calendar, row)
         + " · "

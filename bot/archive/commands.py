@@ -91,14 +91,13 @@ def _full_date(word: str) -> date:
     return found[0].start
 
 
+# `/vakt export deletions <from> <to>`: what there is to export, in nb, sv and en.
+EXPORT_WORDS = ("deletions", "slettinger", "raderingar", "sletting")
+
+
 def cmd_export(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     ctx.require_coordinator()
-    if len(words) != 3 or words[0].lower() not in (
-        "deletions",
-        "slettinger",
-        "raderingar",
-        "sletting",
-    ):
+    if len(words) != 3 or words[0].lower() not in EXPORT_WORDS:
         raise UserInputError("error.export_usage")
     start, end = _full_date(words[1]), _full_date(words[2])
     if start > end:

@@ -497,7 +497,7 @@ def register(app: App, deps: Deps) -> None:
                     "snapshot.recorded",
                     account=account.name,
                     kind=t(lang, f"snapshot_kind.{form.kind}"),
-                    files=len(fetch_ids),
+                    count=len(fetch_ids),
                 )
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)

@@ -34,6 +34,7 @@ from bot.kernel.i18n import (
     fmt_short_date,
     fmt_time,
     fmt_week,
+    fmt_working_days,
     plain,
     t,
 )
@@ -101,7 +102,7 @@ def item_row(lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine) -
         "home.item",
         id=line.id,
         account=_link(line.url or line.account_url, line.account),
-        days=age_working_days(calendar, line.received_at, now),
+        days=fmt_working_days(age_working_days(calendar, line.received_at, now), lang),
         deadline=fmt_moment(line.deadline, calendar.tz, lang),
         team=escape(line.team or ""),
     )
@@ -149,7 +150,7 @@ def gap_row(lang: str, calendar: WorkCalendar, now: datetime, row: Any) -> str:
         team=escape(row.team),
         week=fmt_week(row.first, lang),
         day=fmt_date(row.first, lang),
-        days=row.days,
+        days=fmt_working_days(row.days, lang),
     )
 
 

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.items import ids
 from bot.items.core import ItemLine, Status, age_working_days
 from bot.kernel.calendar import WorkCalendar
-from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, plain, t
+from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, fmt_working_days, plain, t
 from bot.rota.blocks import office_status
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
@@ -162,7 +162,7 @@ def _row_text(
     """An item's line in a digest or list: id, link, age, deadline, team, who, excerpt."""
     age = age_working_days(calendar, line.received_at, now)
     facts = [
-        t(lang, "item.age", days=age),
+        t(lang, "item.age", days=fmt_working_days(age, lang)),
         t(lang, "item.due_short", deadline=fmt_moment(line.deadline, calendar.tz, lang)),
     ]
     if with_team and line.team:
@@ -274,13 +274,15 @@ def escalation(
     after_days: int,
 ) -> tuple[str, list[dict[str, Any]]]:
     """To the manager and the coordinators: items open `after_days` working days past due."""
-    text = t(lang, "escalation.text", team=team, count=total, days=after_days)
+    text = t(
+        lang, "escalation.text", team=team, count=total, days=fmt_working_days(after_days, lang)
+    )
     blocks: list[Block] = [
         HeaderBlock(text=plain(lang, "escalation.header", team=team)[:150]),
         SectionBlock(text=kit.md(text)),
     ]
     for line in lines:
-        age = age_working_days(calendar, line.received_at, now)
+        age = fmt_working_days(age_working_days(calendar, line.received_at, now), lang)
         who = f"<@{line.responsible}>" if line.responsible else t(lang, "common.nobody")
         blocks.append(
             SectionBlock(
@@ -307,7 +309,14 @@ def escalation(
 def summary_text(lang: str, team: str, overdue: int, oldest_age: int, reminded: str | None) -> str:
     """The team channel's short line at each reminder time."""
     who = f"<@{reminded}>" if reminded else t(lang, "common.nobody")
-    return t(lang, "summary.text", team=team, count=overdue, oldest=oldest_age, who=who)
+    return t(
+        lang,
+        "summary.text",
+        team=team,
+        count=overdue,
+        oldest=fmt_working_days(oldest_age, lang),
+        who=who,
+    )
 
 
 def unanswered(
@@ -356,7 +365,11 @@ def status(
         blocks.append(SectionBlock(text=kit.md(t(lang, "who.no_teams"))))
     for team in teams[: MESSAGE_BLOCKS - 3]:
         oldest = (
-            t(lang, "item.age", days=age_working_days(calendar, team.oldest, now))
+            t(
+                lang,
+                "item.age",
+                days=fmt_working_days(age_working_days(calendar, team.oldest, now), lang),
+            )
             if team.oldest
             else "–"
         )

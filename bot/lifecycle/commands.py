@@ -24,7 +24,12 @@ def cmd_flags(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     blocks = lb.flags_list(
         lang, flags, closures, ctx.today, ctx.calendar, totals=(flag_total, closure_total)
     )
-    text = t(lang, "lifecycle.flags_summary", flags=flag_total, closures=closure_total)
+    text = t(
+        lang,
+        "lifecycle.flags_summary",
+        count=flag_total,
+        closures=t(lang, "lifecycle.closures", count=closure_total),
+    )
     return Reply(text, blocks)
 
 

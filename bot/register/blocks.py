@@ -98,8 +98,10 @@ def last_post_text(lang: str, last: date | None, today: date, cadence: int) -> s
     elif last >= today:
         when = t(lang, "register.posted_today")
     else:
-        when = t(lang, "register.posted_days_ago", days=(today - last).days)
-    every = t(lang, "register.cadence", days=cadence) if cadence else t(lang, "register.no_cadence")
+        when = t(lang, "register.posted_days_ago", count=(today - last).days)
+    every = (
+        t(lang, "register.cadence", count=cadence) if cadence else t(lang, "register.no_cadence")
+    )
     return f"{when} ({every})"
 
 
@@ -263,7 +265,7 @@ def account_card(
         ),
     ]
     if card.snapshot_months:
-        snapshot = t(lang, "register.snapshot_every", months=card.snapshot_months)
+        snapshot = t(lang, "register.snapshot_every", count=card.snapshot_months)
     else:
         snapshot = t(lang, "register.snapshot_none")
     snapshot += " · " + (

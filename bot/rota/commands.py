@@ -194,6 +194,25 @@ def cmd_teams(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     return Reply(t(lang, "teams.header"), b.teams_blocks(lang, ctx.config, views))
 
 
+# `/vakt team <word> <key> ...`: the words for each change to a team, in nb, sv and en.
+TEAM_WORDS: dict[str, tuple[str, ...]] = {
+    "new": ("new", "ny", "add"),
+    "members": ("members", "medlemmer", "medlemmar"),
+    "channel": ("channel", "kanal"),
+    "manager": ("manager", "leder", "chef"),
+    "rotation": ("rotation", "rotasjon", "turnus"),
+    "intake": ("intake", "innboks", "inkorg"),
+    "name": ("name", "navn", "namn", "rename"),
+}
+# `/vakt team rotation <key> weekly|daily`: a week or a working day on duty at a time.
+ROTATION_WORDS = {
+    **dict.fromkeys(("weekly", "ukentlig", "ukesvis", "veckovis"), "weekly"),
+    **dict.fromkeys(("daily", "daglig", "dagvis"), "daily"),
+}
+# `/vakt team intake <key> off`: no intake channel.
+OFF_WORDS = ("off", "av", "ingen", "none")
+
+
 def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if not words:
         return cmd_teams(ctx, lang, words)
@@ -202,10 +221,10 @@ def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
     if len(words) < 2:
         raise UserInputError("error.missing_team_key")
     key, args = words[1], words[2:]
-    if action in ("new", "ny", "add"):
+    if action in TEAM_WORDS["new"]:
         team = rota.create_team(ctx, key, " ".join(args))
         return _reply(t(lang, "team.created", name=team.name, key=team.key))
-    if action in ("members", "medlemmer", "medlemmar"):
+    if action in TEAM_WORDS["members"]:
         users, rest = _split_mentions(args)
         _unknown_mention(rest)
         if rest:
@@ -213,20 +232,20 @@ def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
         team = rota.set_team_members(ctx, key, users)
         members = ", ".join(f"<@{u}>" for u in users)
         return _reply(t(lang, "team.members_set", name=team.name, members=members))
-    if action in ("channel", "kanal"):
+    if action in TEAM_WORDS["channel"]:
         channel = channel_id(args[0]) if len(args) == 1 else None
         if channel is None:
             raise UserInputError("error.channel_needed")
         team = rota.set_team_channel(ctx, key, channel)
         return _reply(t(lang, "team.channel_set", name=team.name, channel=channel))
-    if action in ("manager", "leder", "chef"):
+    if action in TEAM_WORDS["manager"]:
         users, rest = _split_mentions(args)
         _unknown_mention(rest)
         if len(users) != 1 or rest:
             raise UserInputError("error.one_person")
         team = rota.set_team_manager(ctx, key, users[0])
         return _reply(t(lang, "team.manager_set", name=team.name, manager=users[0]))
-    if action in ("rotation", "rotasjon", "turnus"):
+    if action in TEAM_WORDS["rotation"]:
         if not args:
             raise UserInputError("error.bad_rotation", value="")
         start = None
@@ -235,7 +254,8 @@ def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
             if when is None:
                 raise UserInputError("error.bad_date", value=args[1])
             start = when[0].start
-        team = rota.set_team_rotation(ctx, key, args[0].lower(), start)
+        rotation = ROTATION_WORDS.get(args[0].lower(), args[0].lower())
+        team = rota.set_team_rotation(ctx, key, rotation, start)
         return _reply(
             t(
                 lang,
@@ -245,18 +265,18 @@ def cmd_team(ctx: Ctx, lang: str, words: list[str]) -> Reply:
                 start=fmt_date(team.start, lang),
             )
         )
-    if action in ("intake", "innboks", "inkorg"):
+    if action in TEAM_WORDS["intake"]:
         channel = _intake_channel(args)
         team = rota.set_team_intake(ctx, key, channel)
         return _reply(_intake_text(lang, team.name, channel))
-    if action in ("name", "navn", "namn", "rename"):
+    if action in TEAM_WORDS["name"]:
         team = rota.rename_team(ctx, key, " ".join(args))
         return _reply(t(lang, "team.renamed", name=team.name, key=team.key))
     raise UserInputError("error.unknown_team_action", value=action)
 
 
 def _intake_channel(args: list[str]) -> str | None:
-    if len(args) == 1 and args[0].lower() in ("off", "av", "ingen", "none"):
+    if len(args) == 1 and args[0].lower() in OFF_WORDS:
         return None
     channel = channel_id(args[0]) if len(args) == 1 else None
     if channel is None:
@@ -298,7 +318,12 @@ COMMANDS = (
     Command("back", ("back", "tilbake", "tillbaka"), cmd_back),
     Command("swap", ("swap", "bytt", "byt", "byte", "bytte"), cmd_swap),
     Command("cover", ("cover", "dekk", "täck"), cmd_cover, coordinators_only=True),
-    Command("uncover", ("uncover",), cmd_uncover, coordinators_only=True),
+    Command(
+        "uncover",
+        ("uncover", "fjern-inhopp", "ta-bort-inhopp"),
+        cmd_uncover,
+        coordinators_only=True,
+    ),
     Command("teams", ("teams", "lag"), cmd_teams),
     Command("team", ("team",), cmd_team),
 )

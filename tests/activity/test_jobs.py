@@ -203,10 +203,10 @@ def test_the_activity_message_shows_last_posts_the_week_and_silence(engine: Engi
     assert row.text == "Activity on Kommunikasjon's accounts, week 48"
     shown = texts(row)
     assert "Last post Monday 23 November (today)" in shown
-    assert "week 47: 3 post(s), at most 10" in shown
+    assert "week 47: 3 posts, at most 10" in shown
     assert "at least one post every 14 days" in shown  # the organisation's default cadence
     assert "Last post Tuesday 10 November (13 days ago)" in shown
-    assert "week 47: 0 post(s) · at least one post every 7 days" in shown
+    assert "week 47: 0 posts · at least one post every 7 days" in shown
     assert ":warning: No post for 13 days – longer than the cadence of 7 days." in shown
     # Silent accounts come first, each with its Posted today button.
     blocks = json.loads(row.blocks or "[]")
@@ -328,7 +328,7 @@ def test_a_day_limit_alone_and_a_team_without_a_channel(engine: Engine) -> None:
     assert keys == [f"volume:{org.account_id('fb-idrett')}:day:2026-11-23"]
     # No channel and no manager: the person on duty hears of it.
     assert row.channel == "U0IVAR"
-    assert "The guideline allows at most 1 posts per working day on this account." in texts(row)
+    assert "The guideline allows at most 1 post per working day on this account." in texts(row)
 
 
 def test_accounts_without_limits_are_not_watched(engine: Engine) -> None:

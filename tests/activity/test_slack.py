@@ -51,7 +51,7 @@ def test_posted_records_a_post_now_and_says_the_week_against_the_limit(vakt: Vak
     answer = vakt.command("posted fb-main")
     assert "Recorded a post on" in answer and "Testrud kommune" in answer
     assert "Monday 23 November 10:00" in answer
-    assert "In week 48: 1 post(s), at most 10 a week." in answer
+    assert "In week 48: 1 post, at most 10 a week." in answer
     (post,) = posts(vakt)
     assert (post.source, post.created_by) == ("command", "U0ANNA")
     assert post.posted_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -64,10 +64,10 @@ def test_posted_records_a_post_now_and_says_the_week_against_the_limit(vakt: Vak
 
 def test_posted_at_a_given_day_and_time(vakt: Vakt) -> None:
     answer = vakt.command("posted fb-main yesterday 14:30")
-    assert "Sunday 22 November 14:30" in answer and "In week 47: 1 post(s)" in answer
+    assert "Sunday 22 November 14:30" in answer and "In week 47: 1 post" in answer
     # A date without a year looks back: 20.11. is last Friday, not next year's.
     answer = vakt.command("posted FB-MAIN 20.11.")
-    assert "Friday 20 November 12:00" in answer and "In week 47: 2 post(s)" in answer
+    assert "Friday 20 November 12:00" in answer and "In week 47: 2 posts" in answer
     answer = vakt.command("post fb-main 08:15")
     assert "Monday 23 November 08:15" in answer
     assert [p.posted_at.astimezone(OSLO).strftime("%d %H:%M") for p in posts(vakt)] == [
@@ -254,7 +254,7 @@ def test_the_weekly_message_and_its_posted_today_button(vakt: Vakt) -> None:
         "Recorded: *<https://www.facebook.com/testrud|Testrud kommune>* · `fb-main` posted today."
         in said
     )
-    assert "In week 48: 1 post(s), at most 10 a week." in said
+    assert "In week 48: 1 post, at most 10 a week." in said
     (post,) = posts(vakt)
     assert post.source == "button" and post.created_by == "U0BO"
     assert post.external_id == f"button:{account(vakt).id}:2026-11-23"

@@ -187,7 +187,7 @@ def test_daily_digest_to_the_logger_until_the_deletion_is_complete(engine: Engin
     org.sweep(at(2026, 11, 24, 9, 0))
     rows = org.rows(DIGEST)
     assert [(r.key, r.channel) for r in rows] == [("deletions:U0ANNA:2026-11-24", "U0ANNA")]
-    assert "You have 1 deletion(s) whose checklist is not done" in rows[0].text
+    assert "You have 1 deletion whose checklist is not done" in rows[0].text
     lines = block_text(rows[0])
     assert f"*#{deletion_id}*" in lines
     assert "missing: Reason, Screenshot archived, Poster told" in lines
@@ -282,7 +282,7 @@ def test_coordinators_hear_on_the_third_working_day_once_a_day(engine: Engine) -
     assert [(r.key, r.channel) for r in rows] == [
         ("deletions-escalation:C0COMMS:2026-11-26", "C0COMMS")
     ]
-    assert "1 deletion(s) still incomplete after 3 working day(s)" in rows[0].text
+    assert "1 deletion still incomplete after 3 working days" in rows[0].text
     lines = block_text(rows[0])
     assert f"*#{deletion_id}*" in lines and "logged by <@U0ANNA>" in lines
     assert "missing: Reason, Screenshot archived, Poster told" in lines
@@ -336,7 +336,7 @@ def test_without_a_coordinator_channel_each_coordinator_gets_a_dm(engine: Engine
         ("deletions-escalation:U0COORD2:2026-11-26", "U0COORD2"),
     ]
     for row in rows:
-        assert "still incomplete after 3 working day(s)" in row.text
+        assert "still incomplete after 3 working days" in row.text
         assert f"*#{deletion_id}*" in block_text(row)
 
 
@@ -353,7 +353,7 @@ def test_a_completed_deletion_is_not_escalated(engine: Engine) -> None:
     )
     org.sweep(at(2026, 11, 26, 9, 0))
     rows = org.rows(ESCALATION)
-    assert len(rows) == 1 and "1 deletion(s) still incomplete" in rows[0].text
+    assert len(rows) == 1 and "1 deletion still incomplete" in rows[0].text
     assert f"*#{still_open}*" in block_text(rows[0])
     assert f"*#{done}*" not in block_text(rows[0])
 

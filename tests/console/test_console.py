@@ -156,8 +156,8 @@ def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> No
         ),
         (
             "sv",
-            "`/vakt swap @kollega <vecka | från till>`",
-            ("`/vakt away <från> [<till>]", "`/vakt posted <konto> [datum tid]`"),
+            "`/vakt byt @kollega <vecka | från till>`",
+            ("`/vakt borta <från> [<till>]", "`/vakt postat <konto> [datum tid]`"),
         ),
     ],
 )

@@ -302,7 +302,7 @@ def test_coordinators_and_managers_see_their_extras_members_do_not(org: Engine) 
     coordinator = view_for(org, "U0COORD1")
     assert {"home-gaps", "home-flags", "home-requests", "home-teams"} <= block_ids(coordinator)
     text = texts(coordinator)
-    assert "*no substitute* from Monday 7 December (2 working day(s))" in text
+    assert "*no substitute* from Monday 7 December (2 working days)" in text
     assert "Inactive: *Testrud kommune* (Kommunikasjon)" in text
     assert "*Biblioteket* (instagram) for Kommunikasjon" in text
     assert "*Kommunikasjon*: 2 open, 2 overdue" in text

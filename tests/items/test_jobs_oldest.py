@@ -18,7 +18,7 @@ from bot.bench.items import CONFIG, NOW, build
 from bot.items import blocks as ib
 from bot.items.core import Status, age_working_days, escalation_cutoff
 from bot.kernel.config import OrgConfig, parse_config
-from bot.kernel.i18n import t
+from bot.kernel.i18n import fmt_working_days, t
 from bot.slackkit.outbox import Message
 from bot.store.db import make_engine, migrate
 from bot.store.models import Account, Item, Outbox, Team
@@ -165,7 +165,7 @@ def check(engine: Engine, config: OrgConfig, messages: list[Message]) -> None:
             "escalation.text",
             team=team.name,
             count=len(want.escalated),
-            days=config.items.escalate_after_working_days,
+            days=fmt_working_days(config.items.escalate_after_working_days, "en"),
         )
     summaries = [m for m in messages if m.kind == "item_summary"]
     assert len(summaries) == sum(bool(e.overdue) for e in truth.values())

@@ -15,9 +15,12 @@ from bot.kernel.i18n import (
     catalog,
     fmt_date,
     fmt_week,
+    fmt_working_days,
     language_of_locale,
     placeholders,
     plain,
+    plural_forms_needed,
+    plural_texts,
     t,
 )
 from tests.mrkdwn import problems
@@ -124,8 +127,62 @@ def _keys_used_in_code() -> set[str]:
 
 
 def test_every_key_used_in_code_exists() -> None:
-    missing = sorted(k for k in _keys_used_in_code() if k not in catalog("en"))
+    known = set(catalog("en")) | plural_texts("en")
+    missing = sorted(k for k in _keys_used_in_code() if k not in known)
     assert missing == []
+
+
+# ---------------------------------------------------------------- plurals
+
+COUNTS = (0, 1, 2, 21)
+WORKING_DAYS = {
+    "en": ("0 working days", "1 working day", "2 working days", "21 working days"),
+    "nb": ("0 virkedager", "1 virkedag", "2 virkedager", "21 virkedager"),
+    "sv": ("0 arbetsdagar", "1 arbetsdag", "2 arbetsdagar", "21 arbetsdagar"),
+}
+ACCOUNTS = {
+    "en": ("0 accounts", "1 account", "2 accounts", "21 accounts"),
+    "nb": ("0 kontoer", "1 konto", "2 kontoer", "21 kontoer"),
+    "sv": ("0 konton", "1 konto", "2 konton", "21 konton"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_count_picks_the_plural_form_babel_gives_it(lang: str) -> None:
+    # CLDR: in nb, sv and en only 1 is "one"; 0, 2 and 21 are "other" (unlike, say, Russian).
+    assert [fmt_working_days(n, lang) for n in COUNTS] == list(WORKING_DAYS[lang])
+    heads = [t(lang, "register.team_head", team="Komm", key="komm", count=n) for n in COUNTS]
+    assert [head.rsplit(": ", 1)[1] for head in heads] == list(ACCOUNTS[lang])
+    monthly = [plain(lang, "register.snapshot_every", count=n) for n in COUNTS]
+    assert "0" in monthly[0] and "1" not in monthly[1] and "21" in monthly[3]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_plural_text_has_the_forms_its_language_needs(lang: str) -> None:
+    texts = catalog(lang)
+    assert "common.working_days" in plural_texts(lang)
+    for key in plural_texts(lang):
+        forms = {k.removeprefix(f"{key}.") for k in texts if k.startswith(f"{key}.")}
+        assert forms == plural_forms_needed(lang), f"{lang}:{key} has the forms {forms}"
+        for n in COUNTS:
+            assert t(
+                lang, key, **{**dict.fromkeys(placeholders(texts[f"{key}.other"]), n), "count": n}
+            )
+
+
+def test_a_plural_text_needs_its_count_and_keeps_the_mrkdwn_escaping() -> None:
+    with pytest.raises(KeyError, match="count"):
+        t("en", "common.working_days")
+    # A form's own `&`, `<` and `>` are escaped like any text's; the values go in as given.
+    more = t("nb", "activity.more", count=1, team="a &amp; b")
+    assert more == "… og 1 konto til: se `/vakt kontoer a &amp; b`."
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_text_writes_a_plural_in_brackets(lang: str) -> None:
+    # "question(s)", "virkedag(er)", "dag(ar)", "tilgjengelig(e)": a count picks the form.
+    bracketed = re.compile(r"\w\((s|e|r|n|a|er|ar|en|mer|mar|or)\)")
+    assert [key for key, text in catalog(lang).items() if bracketed.search(text)] == []
 
 
 @pytest.mark.parametrize(

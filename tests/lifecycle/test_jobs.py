@@ -375,7 +375,7 @@ def test_coverage_vacation_of_two_of_three_members(org: Org) -> None:
     assert len(keys) == 2
     row = org.rows()[0]
     text = block_text(row)
-    assert "Team Kommunikasjon has only 1 member(s) available on Thursday 10 December" in text
+    assert "Team Kommunikasjon has only 1 member available on Thursday 10 December" in text
     assert "/vakt team members komm" in text
     assert action_ids(row) == ["vakt_flag_keep"]  # a rota is fixed, not closed
     assert org.sweep(at(2026, 12, 8)) == []

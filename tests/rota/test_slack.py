@@ -231,6 +231,19 @@ def test_coordinator_builds_a_team_from_slack(vakt: Vakt) -> None:
     ]
 
 
+def test_a_team_is_built_with_the_norwegian_and_swedish_words_the_help_shows(vakt: Vakt) -> None:
+    c = "U0COORD1"
+    assert "created" in vakt.command("team ny web Nettredaksjonen", user=c)
+    assert "rotation order" in vakt.command("team medlemmer web <@U0EVA|eva>", user=c)
+    assert "daily" in vakt.command("team turnus web daglig 2026-11-23", user=c)
+    assert "weekly" in vakt.command("team rotasjon web ukentlig", user=c)
+    assert "weekly" in vakt.command("team rotation web veckovis", user=c)
+    assert "C0WEB" in vakt.command("team kanal web <#C0WEB|nett>", user=c)
+    assert "No current or future cover" in vakt.command("fjern-inhopp <@U0DORA> <@U0ANNA>", user=c)
+    team = next(t for t in rows(vakt, Team) if t.key == "web")
+    assert (team.channel, team.rotation) == ("C0WEB", "weekly")
+
+
 def test_help_shows_coordinator_commands_to_coordinators_only(vakt: Vakt) -> None:
     assert "For coordinators" not in vakt.command("help")
     assert "For coordinators" in vakt.command("help", user="U0COORD1")

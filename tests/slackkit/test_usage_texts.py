@@ -15,8 +15,8 @@ from tests.mrkdwn import message_problems
 
 LOCALES = {"nb": "nb-NO", "sv": "sv-SE", "en": "en-GB"}
 SWAP = {
-    "nb": "`/vakt swap @kollega <uke | fra til>`",
-    "sv": "`/vakt swap @kollega <vecka | från till>`",
+    "nb": "`/vakt bytt @kollega <uke | fra til>`",
+    "sv": "`/vakt byt @kollega <vecka | från till>`",
     "en": "`/vakt swap @colleague <week | from to>`",
 }
 HELP = ("help.members", "help.coordinators", "help.register", "help.archive_coordinators")

@@ -11,6 +11,12 @@ mention or channel filled in from a placeholder, `<@{user}>` and `<#{channel}>`.
 in as given: callers escape what people wrote (`bot.rota.blocks.escape`). `plain` gives the
 text as written, for Slack's plain_text fields (buttons, headers, modal titles, input labels and
 errors) and for everything that is not Slack (files, calendars, web pages, charts).
+
+A text that depends on a number is a table of CLDR plural forms,
+`key = { one = "{count} question", other = "{count} questions" }`: `t(lang, key, count=n)`
+picks the form Babel's plural rule for the language gives `n` (in nb, sv and en: "one" for 1,
+"other" for 0, 2 and 21). The forms are kept as `key.one`, `key.other`, so every check of a
+text holds for each form.
 """
 
 from __future__ import annotations
@@ -23,10 +29,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_time
 
 LANGUAGES = ("nb", "sv", "en")
 CATALOG_DIR = Path(__file__).parent
+# CLDR's plural categories: a table of only these (with "other") is one text's forms.
+PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
+
+
+def is_plural(value: object) -> bool:
+    """Whether a catalog table is one text's plural forms rather than a section."""
+    return (
+        isinstance(value, dict)
+        and "other" in value
+        and set(value) <= set(PLURAL_FORMS)
+        and all(isinstance(form, str) for form in value.values())
+    )
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -34,10 +53,21 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
     for key, value in table.items():
         full = f"{prefix}{key}"
         if isinstance(value, dict):
+            # A section's texts, or one text's plural forms (as `key.one`, `key.other`).
             flat.update(_flatten(value, f"{full}."))
         else:
             flat[full] = str(value)
     return flat
+
+
+def _plural_keys(table: dict[str, Any], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for key, value in table.items():
+        if is_plural(value):
+            found.add(f"{prefix}{key}")
+        elif isinstance(value, dict):
+            found |= _plural_keys(value, f"{prefix}{key}.")
+    return found
 
 
 @cache
@@ -54,6 +84,31 @@ def catalog(lang: str) -> dict[str, str]:
             raise ValueError(f"{path.name}: {twice[0]!r} is defined in another catalog file too")
         texts.update(part)
     return texts
+
+
+@cache
+def plural_texts(lang: str) -> frozenset[str]:
+    """The keys of the texts that have plural forms (`key`, whose forms are `key.one` ...)."""
+    found: set[str] = set()
+    for path in [CATALOG_DIR / f"{lang}.toml", *sorted((CATALOG_DIR / lang).glob("*.toml"))]:
+        with path.open("rb") as fh:
+            found |= _plural_keys(tomllib.load(fh))
+    return frozenset(found)
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(_BABEL.get(lang, "en_GB"))
+
+
+def plural_form(lang: str, count: float) -> str:
+    """The CLDR plural category of `count` in `lang`: "one" or "other" in nb, sv and en."""
+    return str(_locale(lang).plural_form(abs(count)))
+
+
+def plural_forms_needed(lang: str) -> frozenset[str]:
+    """The forms a plural text must have in `lang`: its rule's categories and "other"."""
+    return frozenset(_locale(lang).plural_form.tags | {"other"})
 
 
 def placeholders(text: str) -> set[str]:
@@ -78,8 +133,23 @@ def _mrkdwn_catalog(lang: str) -> dict[str, str]:
     return {key: _as_mrkdwn(text) for key, text in catalog(lang).items()}
 
 
-def _template(texts: dict[str, str], fallback: dict[str, str], key: str) -> str:
-    template = texts.get(key) or fallback.get(key)
+def _form(lang: str, key: str, params: dict[str, Any]) -> str:
+    """`key` itself, or for a text with plural forms the form `count` takes in `lang`."""
+    if key not in plural_texts(lang) and key not in plural_texts("en"):
+        return key
+    if "count" not in params:
+        raise KeyError(f"the text {key!r} has plural forms: give it a count")
+    return f"{key}.{plural_form(lang, params['count'])}"
+
+
+def _template(
+    lang: str, texts: dict[str, str], fallback: dict[str, str], key: str, params: dict[str, Any]
+) -> str:
+    form = _form(lang, key, params)
+    template = texts.get(form)
+    if not template and form != key:
+        template = texts.get(f"{key}.other")
+    template = template or fallback.get(_form("en", key, params))
     if template is None:
         raise KeyError(f"no text {key!r} in the catalogs")
     return template
@@ -87,9 +157,10 @@ def _template(texts: dict[str, str], fallback: dict[str, str], key: str) -> str:
 
 def t(lang: str, key: str, /, **params: Any) -> str:
     """The text for `key` in `lang` (falling back to English) as Slack mrkdwn, with
-    placeholders filled in (values as given: escape what people wrote before passing it)."""
+    placeholders filled in (values as given: escape what people wrote before passing it).
+    A text with plural forms takes the form for `count`."""
     lang = lang if lang in LANGUAGES else "en"
-    template = _template(_mrkdwn_catalog(lang), _mrkdwn_catalog("en"), key)
+    template = _template(lang, _mrkdwn_catalog(lang), _mrkdwn_catalog("en"), key, params)
     return template.format(**params) if params else template
 
 
@@ -97,7 +168,7 @@ def plain(lang: str, key: str, /, **params: Any) -> str:
     """The text for `key` in `lang` as written, for Slack's plain_text fields and for files,
     calendars and web pages (which escape in their own way)."""
     lang = lang if lang in LANGUAGES else "en"
-    template = _template(catalog(lang), catalog("en"), key)
+    template = _template(lang, catalog(lang), catalog("en"), key, params)
     return template.format(**params) if params else template
 
 
@@ -168,3 +239,8 @@ def fmt_duration(span: timedelta, lang: str) -> str:
     if hours == 0:
         return t(lang, "common.minutes", minutes=minutes)
     return t(lang, "common.hours_minutes", hours=hours, minutes=minutes)
+
+
+def fmt_working_days(days: int, lang: str) -> str:
+    """A number of working days: "1 virkedag" / "2 arbetsdagar" / "21 working days"."""
+    return t(lang, "common.working_days", count=days)
