@@ -20,6 +20,7 @@ from bot.console.render import (
     frame,
     indent,
     mrkdwn,
+    pad,
     render_message,
     render_view,
     size_text,
@@ -396,7 +397,7 @@ class Repl:
             roles = self._roles()
             for user, name in self.session.workspace.users.items():
                 mark = "→" if user == self.session.user else " "
-                self.say(f"{mark} @{name:<18} {user:<11} {roles.get(user, '')}")
+                self.say(f"{mark} {pad('@' + name, 19)} {user:<11} {roles.get(user, '')}".rstrip())
         elif word == "as":
             found = self.session.user_by_name(rest)
             if found is None:
