@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.console import mentions
 from bot.console.render import (
     Button,
     Names,
@@ -354,7 +355,10 @@ class Repl:
             if command.lower() != "/vakt":
                 self.say(f"Only /vakt is a command here (not {command}); try /vakt help.")
                 return True
-            self.session.command(rest.strip())
+            text = self._with_mentions(rest.strip(), read)
+            if isinstance(text, bool):
+                return text
+            self.session.command(text)
             self._after(read)
             return True
         if line.startswith(":"):
@@ -368,6 +372,44 @@ class Repl:
         self.session.press(button, place)
         self._after(read)
         return True
+
+    def _with_mentions(self, text: str, read: Reader) -> str | bool:
+        """The command's text as Slack sends it, people and channels typed by name made into
+        markup; an @name that is nobody, or more than one person, is asked about first. A bool
+        when the command is not sent: what handling the line typed instead returned."""
+        users = self.session.workspace.users
+        chosen: dict[int, str] = {}
+        for mention in mentions.find(text, users):
+            if len(mention.users) == 1:
+                chosen[mention.start] = mention.users[0]
+                continue
+            picked = self._which_person(mention, read)
+            if not isinstance(picked, str):
+                return picked
+            chosen[mention.start] = picked
+        text = mentions.apply(text, chosen, users)
+        return mentions.special(mentions.channels(text, self.session.workspace.channels))
+
+    def _which_person(self, mention: mentions.Mention, read: Reader) -> str | bool:
+        """Ask who an @name means: a user id, or (nothing sent) the result of the line typed
+        instead."""
+        listed = list(mention.users or mention.candidates)
+        if mention.users:
+            self.say(f"@{mention.typed} is more than one person here. Who is meant?")
+        else:
+            self.say(f"Nobody here is called @{mention.typed[:40]}. Who is meant?")
+        for n, user_id in enumerate(listed[: mentions.MAX_LISTED], 1):
+            self.say(f"  {n}) {self.names().user(user_id)} ({user_id})")
+        if len(listed) > mentions.MAX_LISTED:
+            self.say(f"  … :who lists all {len(listed)}.")
+        answer = read("  a number (Enter: not sent) › ")
+        choice = (answer or "").strip()
+        if choice.isdigit() and 1 <= int(choice) <= min(len(listed), mentions.MAX_LISTED):
+            return listed[int(choice) - 1]
+        self.say("Not sent.")
+        if answer is None:
+            return True
+        return self.handle(choice, read) if choice else True
 
     def _button(self, line: str) -> tuple[Button, ButtonPlace] | None:
         wanted = _normal(line)

@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.console.mentions import handles
 from bot.console.render import Button, Names
 from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
 from bot.items import service as items
@@ -158,7 +159,7 @@ class ConsoleSession:
             "channel_id": CONSOLE_CHANNEL,
             "channel_name": self.workspace.channels.get(CONSOLE_CHANNEL, "console"),
             "user_id": self.user,
-            "user_name": self.workspace.users.get(self.user, self.user),
+            "user_name": handles(self.workspace.users).get(self.user, self.user),
             "command": "/vakt",
             "text": text,
             "api_app_id": "A0VAKT",

@@ -277,3 +277,36 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.sqlite3*")) and not list(tmp_path.rglob("vakt.log"))
     assert [p.name for p in files.parent.iterdir()] == ["files"]
     assert any(p.suffix == ".png" for p in files.iterdir())
+
+
+def test_people_typed_by_name_are_sent_as_mentions(console: ConsoleSession) -> None:
+    out = run(console, "/vakt away @björn", "/vakt away @Anna Lindqvist", "/vakt away @U0MARIA")
+    assert "Frånvaro för @Björn Ek" in out
+    assert "@Anna Lindqvist har ingen registrerad frånvaro" in out
+    assert "@Maria Holm har ingen registrerad frånvaro" in out
+
+
+def test_an_unknown_or_ambiguous_name_is_asked_about_not_sent(console: ConsoleSession) -> None:
+    console.workspace.users["U0ANNAB"] = "Anna Berg"
+    out = run(
+        console,
+        "/vakt away @nobody",
+        "",  # not sent
+        "/vakt away @lind",
+        "1",  # Anna Lindqvist
+        "/vakt away @anna",
+        "2",  # Anna Berg
+        "/vakt away @anna",
+        ":who",  # not sent: the line is what it says
+    )
+    unknown = out.split("› /vakt away @nobody")[1].split("› /vakt away @lind")[0]
+    assert "Nobody here is called @nobody" in unknown and "Not sent." in unknown
+    assert "  1) @Karin Sjöberg (U0KARIN)" in unknown and "Vakt ·" not in unknown
+    slip = out.split("› /vakt away @lind")[1].split("› /vakt away @anna")[0]
+    assert "  1) @Anna Lindqvist (U0ANNA)" in slip and "  2)" not in slip
+    assert "@Anna Lindqvist har ingen registrerad frånvaro" in slip
+    first, second = out.split("› /vakt away @anna")[1:]
+    assert "@anna is more than one person here" in first
+    assert "  1) @Anna Lindqvist (U0ANNA)\n  2) @Anna Berg (U0ANNAB)" in first
+    assert "@Anna Berg har ingen registrerad frånvaro" in first
+    assert "Not sent." in second and "→ @Karin Sjöberg" in second and "Vakt ·" not in second
