@@ -26,6 +26,7 @@ from bot.console.session import (
     Workspace,
     _settings,
     _stand_in,
+    memberships,
 )
 from bot.items import service as items
 from bot.items.core import Status
@@ -177,6 +178,7 @@ def start(
     workspace = Workspace(
         users=dict(data.get("users", {})),
         channels={CONSOLE_CHANNEL: "console", **data.get("channels", {})},
+        members=memberships(config),
     )
     slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
     settings = _settings(

@@ -109,6 +109,7 @@ class Button:
     value: str | None
     block_id: str | None
     element: Mapping[str, Any]
+    context: str = ""  # the first line of the text it stands under, to tell like buttons apart
 
 
 Labeller = Callable[[Button], str]
@@ -281,7 +282,7 @@ def columns(cells: Sequence[str], width: int) -> list[str]:
 
 
 def _element(
-    el: Mapping[str, Any], block_id: str | None, names: Names, label: Labeller
+    el: Mapping[str, Any], block_id: str | None, names: Names, label: Labeller, context: str = ""
 ) -> tuple[str, Button | None]:
     """An interactive element inline: `[Label]` for a button, a short note for the rest."""
     kind = el.get("type")
@@ -292,6 +293,7 @@ def _element(
             value=str(el["value"]) if el.get("value") is not None else None,
             block_id=block_id,
             element=el,
+            context=context,
         )
         return f"[{label(button)}]", button
     if kind == "image":
@@ -364,8 +366,10 @@ def render_blocks(
             style(style.finish(line), *how) if how else style.finish(line) for line in text_lines
         )
 
+    context = ""  # the text the next buttons stand under
+
     def press(el: Mapping[str, Any], block_id: str | None) -> str:
-        shown, button = _element(el, block_id, names, label)
+        shown, button = _element(el, block_id, names, label, context)
         if button is not None:
             buttons.append(button)
             return style(shown, "bold", "cyan")
@@ -374,6 +378,8 @@ def render_blocks(
     for block in blocks:
         kind = block.get("type")
         block_id = str(block["block_id"]) if block.get("block_id") else None
+        if kind in ("header", "section") and block.get("text"):
+            context = Style().finish(text_of(block["text"], names)).strip().split("\n")[0]
         if kind == "header":
             title = text_of(block.get("text"), names)
             add([title], "bold")

@@ -8,6 +8,7 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from bot.console.render import (
     render_view,
     size_text,
     text_of,
+    width_of,
     wrap,
 )
 from bot.console.session import ButtonPlace, ConsoleSession
@@ -149,7 +151,7 @@ class Repl:
         self.width = width
         self.tz = ZoneInfo(session.config.timezone)
         # Buttons on screen, by label as shown (lower case), and the labels of each place.
-        self.pressable: dict[str, tuple[Button, ButtonPlace]] = {}
+        self.pressable: dict[str, OnScreen] = {}
         self.labels: dict[str, list[str]] = {}
         self.pending_modal: Event | None = None
 
@@ -204,7 +206,7 @@ class Repl:
             while _normal(shown) in self.pressable:
                 n += 1
                 shown = f"{base}·{n}"
-            self.pressable[_normal(shown)] = (button, place)
+            self.pressable[_normal(shown)] = OnScreen(button, place, shown, _normal(base))
             self.labels.setdefault(key, []).append(_normal(shown))
             return shown
 
@@ -306,7 +308,7 @@ class Repl:
             self.say(f"⚠ stand-in Slack: {event.text}", "yellow")
 
     def _show_view(self, view: Mapping[str, Any], what: str, at: datetime) -> None:
-        place = ButtonPlace(view=dict(view))
+        place = ButtonPlace(view=dict(view), owner=self.session.user)
         self._forget(place)
         rendered = render_view(
             view, self.names(), width=self.width, style=self.style, label=self._label(place)
@@ -364,14 +366,76 @@ class Repl:
         if line.startswith(":"):
             word, _, rest = line[1:].partition(" ")
             return self._meta(word.lower(), rest.strip(), read)
-        found = self._button(line)
-        if found is None:
+        return self._press(line, read)
+
+    def _press(self, line: str, read: Reader) -> bool:
+        """Press the button whose label was typed, among those the current user can see;
+        several alike are asked about."""
+        matches = self._matching(line)
+        if not matches:
             self.say(f"Nothing to do with {line[:40]!r}: type /vakt …, a button's label, or :help.")
             return True
-        button, place = found
-        self.session.press(button, place)
+        mine = [m for m in matches if self.session.can_see(m.place)]
+        if not mine:
+            self._not_yours(matches[0])
+            return True
+        picked = mine[0] if len(mine) == 1 else self._which_button(mine, read)
+        if not isinstance(picked, OnScreen):
+            return picked
+        self.session.press(picked.button, picked.place)
         self._after(read)
         return True
+
+    def _matching(self, line: str) -> list[OnScreen]:
+        """The buttons on screen a typed label means: all with that label (`answered`), or the
+        one numbered (`answered 2`, `[Answered·2]`; 1 is the one shown without a number)."""
+        wanted = _normal(line)
+        alike = [shown for shown in self.pressable.values() if shown.base == wanted]
+        if alike:
+            return alike
+        numbered = re.fullmatch(r"(.*?)[\s·#]*(\d+)", wanted)
+        if numbered:
+            base, n = numbered.group(1).strip(), int(numbered.group(2))
+            found = self.pressable.get(base if n == 1 else f"{base}·{n}")
+            return [found] if found is not None else []
+        return []
+
+    def _where_button(self, shown: OnScreen) -> str:
+        place = shown.place
+        if place.view is not None:
+            return "your App Home" if place.view.get("type") == "home" else "your form"
+        where = self.session.slack.channel_name(place.channel)
+        posted = self.session.slack.message(place.channel, place.ts)
+        return f"only you see · {where}" if posted is not None and posted.user else where
+
+    def _not_yours(self, shown: OnScreen) -> None:
+        owner = self.session.owner(shown.place)
+        if owner is not None:
+            handle = mentions.handles(self.session.workspace.users).get(owner, owner)
+            self.say(
+                f"[{shown.label}] is {self.names().user(owner)}'s to press, not yours: "
+                f":as {handle} acts as them."
+            )
+        else:
+            where = self.session.slack.channel_name(shown.place.channel)
+            self.say(f"[{shown.label}] is in {where}, where you are not a member.")
+
+    def _which_button(self, alike: list[OnScreen], read: Reader) -> OnScreen | bool:
+        """Ask which of several buttons alike is meant: the one picked, or (nothing pressed)
+        the result of the line typed instead."""
+        self.say(f"{len(alike)} buttons [{alike[0].button.text}] are yours to press. Which one?")
+        for n, shown in enumerate(alike, 1):
+            about = f" – {shown.button.context}" if shown.button.context else ""
+            line = f"  {n}) [{shown.label}] {self._where_button(shown)}{about}"
+            self.say(line if width_of(line) <= self.width else _clip(line, self.width))
+        answer = read("  a number (Enter: nothing pressed) › ")
+        choice = (answer or "").strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(alike):
+            return alike[int(choice) - 1]
+        self.say("Nothing pressed.")
+        if answer is None:
+            return True
+        return self.handle(choice, read) if choice else True
 
     def _with_mentions(self, text: str, read: Reader) -> str | bool:
         """The command's text as Slack sends it, people and channels typed by name made into
@@ -410,16 +474,6 @@ class Repl:
         if answer is None:
             return True
         return self.handle(choice, read) if choice else True
-
-    def _button(self, line: str) -> tuple[Button, ButtonPlace] | None:
-        wanted = _normal(line)
-        if wanted in self.pressable:
-            return self.pressable[wanted]
-        numbered = re.fullmatch(r"(.*?)[\s·#]*(\d+)", wanted)
-        if numbered:
-            key = f"{numbered.group(1).strip()}·{numbered.group(2)}"
-            return self.pressable.get(key)
-        return None
 
     def _after(self, read: Reader) -> None:
         """Show what the action made happen; fill in a modal it opened."""
@@ -662,6 +716,24 @@ class Repl:
                 files.append(self.session.slack.add_local_file(path, self.session.user))
             return {"files": files}
         return {"value": answer}
+
+
+@dataclass(frozen=True)
+class OnScreen:
+    """A button as shown: where it is, its label on screen and the label it shares with its
+    like (both as compared)."""
+
+    button: Button
+    place: ButtonPlace
+    label: str
+    base: str
+
+
+def _clip(line: str, width: int) -> str:
+    """`line` cut to `width` terminal columns, with … at the end."""
+    while line and width_of(line) > width - 1:
+        line = line[:-1]
+    return line + "…"
 
 
 def _has_buttons(event: Event) -> bool:

@@ -93,6 +93,24 @@ class Workspace:
 
     users: dict[str, str] = field(default_factory=dict)  # id -> display name
     channels: dict[str, str] = field(default_factory=dict)  # id -> name without #
+    # Who is in which channel; a channel not listed is open to everyone.
+    members: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def memberships(config: OrgConfig) -> dict[str, frozenset[str]]:
+    """Who is in the channels the organisation declares: the coordinators in theirs, each
+    team's members and manager (and the coordinators, who oversee every team) in the team's
+    channels."""
+    coordinators = frozenset(config.coordinators)
+    members: dict[str, frozenset[str]] = {}
+    if config.coordinator_channel:
+        members[config.coordinator_channel] = coordinators
+    for team in config.teams:
+        people = coordinators | set(team.members) | ({team.manager} if team.manager else set())
+        for channel in (team.channel, team.intake_channel):
+            if channel:
+                members[channel] = members.get(channel, frozenset()) | people
+    return members
 
 
 @dataclass
@@ -122,6 +140,30 @@ class ConsoleSession:
         self.executor.shutdown(wait=True)
         self.slack.close()
         self.runtime.engine.dispose()
+
+    def can_see(self, place: ButtonPlace, user: str | None = None) -> bool:
+        """Whether `user` (the console's user) sees what is at `place`: their own Home tab or
+        form, their DM, a message only they see, a channel they are in."""
+        user = user or self.user
+        if place.view is not None:
+            return place.owner == user
+        posted = self.slack.message(place.channel, place.ts)
+        if posted is not None and posted.user:
+            return posted.user == user
+        if place.channel in self.slack.dms:
+            return self.slack.dms[place.channel] == user
+        members = self.workspace.members.get(place.channel)
+        return members is None or user in members
+
+    def owner(self, place: ButtonPlace) -> str | None:
+        """Whose a place is, when it is one person's: a DM, a Home tab, a message only one
+        sees."""
+        if place.view is not None:
+            return place.owner or None
+        posted = self.slack.message(place.channel, place.ts)
+        if posted is not None and posted.user:
+            return posted.user
+        return self.slack.dms.get(place.channel)
 
     def user_by_name(self, text: str) -> str | None:
         """A user by id, mention, @name, first name or full name (case-insensitive)."""
@@ -325,6 +367,7 @@ class ButtonPlace:
     channel: str = ""
     ts: str = ""
     view: dict[str, Any] | None = None
+    owner: str = ""  # a view's: whose Home tab, who opened the form
 
 
 # ---------------------------------------------------------------- start
@@ -369,6 +412,7 @@ def start(
     workspace = Workspace(
         users={u: u for u in config.coordinators},
         channels={CONSOLE_CHANNEL: "console"},
+        members=memberships(config),
     )
     slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
     settings = _settings(env, temp, slack)

@@ -52,7 +52,7 @@ def run(session: ConsoleSession, *lines: str) -> str:
 def test_who_then_a_button_closes_an_item_and_its_card_is_updated(
     console: ConsoleSession,
 ) -> None:
-    out = run(console, "/vakt who", "/vakt unanswered", "[BESVARAD]", ":quit")
+    out = run(console, "/vakt who", "/vakt unanswered", "[BESVARAD]", "1", ":quit")
     assert "You are @Karin Sjöberg (coordinator) · Mon 23 Nov 2026 09:05 (week 48)" in out
     who = out.split("› /vakt who")[1].split("›")[0]
     assert "only you see · #console · Vakt · 09:05" in who
@@ -115,7 +115,8 @@ def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, 
     out = run(
         console,
         "/vakt unanswered",
-        "raderad",  # the first item's "Raderad…": the deletion modal
+        "raderad",  # an item's "Raderad…": the deletion modal
+        "1",  # the first item's (there are five)
         "2",  # account: a number from the list
         "",  # deleted at: keep the time shown
         "8",  # reason: spam
@@ -141,7 +142,7 @@ def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, 
 
 
 def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> None:
-    out = run(console, "/vakt unanswered", "raderad", ":cancel", ":quit")
+    out = run(console, "/vakt unanswered", "raderad 1", ":cancel", ":quit")
     assert "Closed without submitting." in out
     assert "Radering #2" not in out
 
@@ -251,6 +252,9 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
         child.expect_exact("[Besvarad·5]")
         child.expect_exact("› ")
         child.sendline("besvarad")
+        child.expect_exact("5 buttons [Besvarad] are yours to press. Which one?")
+        child.expect_exact("a number (Enter: nothing pressed) › ")
+        child.sendline("1")
         child.expect_exact("(updated)")
         child.expect_exact("besvarad av @Karin Sjöberg")
         child.expect_exact("› ")
@@ -310,3 +314,37 @@ def test_an_unknown_or_ambiguous_name_is_asked_about_not_sent(console: ConsoleSe
     assert "  1) @Anna Lindqvist (U0ANNA)\n  2) @Anna Berg (U0ANNAB)" in first
     assert "@Anna Berg har ingen registrerad frånvaro" in first
     assert "Not sent." in second and "→ @Karin Sjöberg" in second and "Vakt ·" not in second
+
+
+def test_a_label_presses_only_a_button_the_user_can_see(console: ConsoleSession) -> None:
+    out = run(
+        console,
+        ":time 13:00",  # the second reminder: digests to David and Anna, in their DMs
+        "besvarad",
+        "besvarad 2",
+        ":as anna",
+        "besvarad",  # her digest has two: which one?
+        "2",
+        ":as david",
+        ":home",
+        "besvarad",  # his Home tab's only one
+    )
+    karin = out.split("› besvarad\n", 1)[1].split("› :as anna")[0]
+    assert "[Besvarad] is @David Nyström's to press, not yours: :as david acts as them." in karin
+    assert "[Besvarad·2] is @Anna Lindqvist's to press, not yours: :as anna" in karin
+    assert "(updated)" not in karin
+    anna = out.split("› :as anna")[1].split("› :as david")[0]
+    assert "2 buttons [Besvarad] are yours to press. Which one?" in anna
+    assert re.search(r"  1\) \[Besvarad·2\] DM to @Anna Lindqvist – #1 Norbergs kommun", anna)
+    assert re.search(r"  2\) \[Besvarad·3\] DM to @Anna Lindqvist – #2 Norbergs kommun", anna)
+    pressed = " ".join(anna.split("› 2")[1].split())
+    assert "#2 Norbergs kommun" in pressed.split("besvarad av @Anna Lindqvist")[0]
+    assert "[Besvarad]" in pressed.split("#2 Norbergs kommun")[0]  # #1 is left open
+    david = out.split("› :home")[1]
+    assert "Which one?" not in david and "#kultur-fritid (updated)" in david
+
+
+def test_a_channel_button_is_for_its_members(console: ConsoleSession) -> None:
+    out = run(console, ':intake fb-biblioteket "Har ni lånekort för barn?"', ":as anna", "besvarad")
+    assert "#kultur-fritid · Vakt" in out
+    assert "[Besvarad] is in #kultur-fritid, where you are not a member." in out
