@@ -202,7 +202,7 @@ def start(
         workspace=workspace,
         user=str(data["demo"].get("user") or config.coordinators[0]),
         temp_dir=temp,
-        note=f"demo database in {temp} (thrown away with it)",
+        note=("note_demo", str(temp)),
     )
     seed(session, data)
     return session

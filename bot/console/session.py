@@ -125,7 +125,8 @@ class ConsoleSession:
     workspace: Workspace
     user: str
     temp_dir: Path
-    note: str = ""  # what the banner says about the database
+    # What the banner says about the database: a console text's key and where it is.
+    note: tuple[str, str] = ("note_database", "")
     _serial: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
     @property
@@ -430,5 +431,5 @@ def start(
         workspace=workspace,
         user=user,
         temp_dir=temp,
-        note=f"database {redact_url(settings.database_url)}: what falls due is marked sent there",
+        note=("note_database", redact_url(settings.database_url)),
     )
