@@ -2,8 +2,8 @@
 
 `bot.console.slack` is the stand-in, `render` turns Block Kit into text, `repl` is the loop,
 `session` wires the runtime to the stand-in (the console's composition root) and `demo` seeds
-the demo municipalities. Its chrome (banner, help, prompts) is English: it is a tool to try
-and evaluate Vakt; what Vakt itself says is in the organisation's or the user's language.
+the demo municipalities. Its own words (banner, help, prompts, hints: `texts`, the catalogs'
+`console.*`) are in the organisation's language or `--lang`, as Vakt's messages are.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console.render import Style
+from bot.console.texts import tr
 
 
 def _log_to_file(path: Path) -> None:
@@ -70,21 +71,21 @@ def run_console(
         return loop.run(read or repl.default_reader())
     finally:
         console.close()
-        out.write(_farewell(temp, demo=preset is not None))
+        out.write(_farewell(temp, demo=preset is not None, lang=console.config.language))
         out.flush()
 
 
-def _farewell(temp: Path, *, demo: bool) -> str:
+def _farewell(temp: Path, *, demo: bool, lang: str) -> str:
     """Leave what the user may want: a demo's database, archive and log are thrown away, as
     the README says; the files Vakt shared stay, and where is said."""
     if not demo:
-        return f"Bye. Files and the log stay in {temp}\n"
+        return tr(lang, "bye", path=str(temp)) + "\n"
     logging.shutdown()  # the log file is closed before it goes
     files = temp / "files"
     for path in temp.iterdir():
         if path != files:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     if files.is_dir() and any(files.iterdir()):
-        return f"Bye. The demo's database is gone; the files Vakt shared are in {files}\n"
+        return tr(lang, "bye_demo_files", path=str(files)) + "\n"
     shutil.rmtree(temp, ignore_errors=True)
-    return "Bye. The demo's database is gone.\n"
+    return tr(lang, "bye_demo") + "\n"

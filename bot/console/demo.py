@@ -26,6 +26,7 @@ from bot.console.session import (
     Workspace,
     _settings,
     _stand_in,
+    memberships,
 )
 from bot.items import service as items
 from bot.items.core import Status
@@ -177,6 +178,7 @@ def start(
     workspace = Workspace(
         users=dict(data.get("users", {})),
         channels={CONSOLE_CHANNEL: "console", **data.get("channels", {})},
+        members=memberships(config),
     )
     slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
     settings = _settings(
@@ -200,7 +202,7 @@ def start(
         workspace=workspace,
         user=str(data["demo"].get("user") or config.coordinators[0]),
         temp_dir=temp,
-        note=f"demo database in {temp} (thrown away with it)",
+        note=("note_demo", str(temp)),
     )
     seed(session, data)
     return session

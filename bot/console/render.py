@@ -4,10 +4,11 @@ workspace's users and channels, the width and the style (colours only on a TTY).
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from wcwidth import wcswidth, wcwidth
 
 # The shortcodes Vakt's texts use (and a few common ones); others are left as typed.
 EMOJI = {
@@ -108,6 +109,7 @@ class Button:
     value: str | None
     block_id: str | None
     element: Mapping[str, Any]
+    context: str = ""  # the first line of the text it stands under, to tell like buttons apart
 
 
 Labeller = Callable[[Button], str]
@@ -180,34 +182,88 @@ def text_of(obj: Any, names: Names) -> str:
 # ---------------------------------------------------------------- layout
 
 
-def wrap(text: str, width: int, indent: str = "") -> list[str]:
-    """Wrap each line of `text` to `width`, keeping a list's hanging indent."""
+_INVISIBLE = re.compile(r"\x1b\[[0-9;]*m|[\x01\x02]")
+_JOINERS = {"\u200d"}  # a zero-width joiner binds the next character to the one before
+
+
+def width_of(text: str) -> int:
+    """The columns `text` takes on a terminal: wide characters (emoji, CJK) take two,
+    combining marks and variation selectors none; style escapes and bold markers none."""
+    visible = _INVISIBLE.sub("", text)
+    measured = wcswidth(visible)
+    if measured >= 0:
+        return int(measured)
+    return sum(max(0, wcwidth(ch)) for ch in visible)  # a control character: count the rest
+
+
+def pad(text: str, columns: int) -> str:
+    """`text` with spaces after it up to `columns` terminal columns."""
+    return text + " " * max(0, columns - width_of(text))
+
+
+def _cut(word: str, room: int) -> tuple[str, str]:
+    """The longest head of `word` that fits in `room` columns (at least one character, with
+    the marks that belong to it), and the rest."""
+    end = 0
+    for i in range(1, len(word) + 1):
+        if i < len(word) and (wcwidth(word[i]) == 0 or word[i - 1] in _JOINERS):
+            continue  # never part a character from its marks, nor a joined sequence
+        if end and width_of(word[:i]) > room:
+            break
+        end = i
+    return word[:end], word[end:]
+
+
+def _wrap_line(line: str, width: int, first: str, rest: str) -> list[str]:
+    """One line filled to `width` terminal columns, word by word: runs of spaces inside a line
+    are kept, those where it breaks dropped, a word longer than a line cut."""
+    chunks = re.findall(r"\S+|\s+", line)
     out: list[str] = []
-    for line in text.split("\n"):
+    i = 0
+    while i < len(chunks):
+        indent = rest if out else first
+        room = max(1, width - width_of(indent))
+        taken: list[str] = []
+        used = 0
+        while i < len(chunks):
+            chunk = chunks[i]
+            size = width_of(chunk)
+            if chunk.isspace() and (out or used + size > room) and not taken:
+                i += 1  # no line starts with the spaces it broke at
+                continue
+            if used + size <= room:
+                taken.append(chunk)
+                used += size
+                i += 1
+                continue
+            if not chunk.isspace() and size > room:
+                head, tail = _cut(chunk, room - used)
+                if not taken or width_of(head) <= room - used:
+                    taken.append(head)
+                    chunks[i] = tail
+                    i += 0 if tail else 1
+            break
+        while taken and taken[-1].isspace():
+            taken.pop()
+        if taken:
+            out.append(indent + "".join(taken))
+    return out
+
+
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """Wrap each line of `text` to `width` terminal columns, keeping a list's hanging indent."""
+    out: list[str] = []
+    for line in text.expandtabs().split("\n"):
         if not line.strip():
             out.append(indent.rstrip())
             continue
         lead = len(line) - len(line.lstrip())
         bullet = re.match(r"\s*(?:[•◦▪\-–]|\d+[.)])\s+", line)
-        hang = " " * (len(bullet.group(0)) if bullet else lead)
+        hang = " " * (width_of(bullet.group(0)) if bullet else lead)
         if line.startswith("> "):
             hang = "> "  # a quoted line stays quoted when it wraps
-        out.extend(
-            textwrap.wrap(
-                line,
-                width=max(20, width),
-                initial_indent=indent,
-                subsequent_indent=indent + hang,
-                break_on_hyphens=False,
-                drop_whitespace=True,
-            )
-            or [indent]
-        )
+        out.extend(_wrap_line(line, max(20, width), indent, indent + hang) or [indent])
     return out
-
-
-def _visible_len(text: str) -> int:
-    return len(re.sub(r"\x1b\[[0-9;]*m|[\x01\x02]", "", text))
 
 
 def columns(cells: Sequence[str], width: int) -> list[str]:
@@ -221,12 +277,12 @@ def columns(cells: Sequence[str], width: int) -> list[str]:
         for row in range(max(len(left), len(right))):
             a = left[row] if row < len(left) else ""
             b = right[row] if row < len(right) else ""
-            lines.append((a + " " * (half + 2 - _visible_len(a)) + b).rstrip() if b else a)
+            lines.append((pad(a, half + 2) + b).rstrip() if b else a)
     return lines
 
 
 def _element(
-    el: Mapping[str, Any], block_id: str | None, names: Names, label: Labeller
+    el: Mapping[str, Any], block_id: str | None, names: Names, label: Labeller, context: str = ""
 ) -> tuple[str, Button | None]:
     """An interactive element inline: `[Label]` for a button, a short note for the rest."""
     kind = el.get("type")
@@ -237,6 +293,7 @@ def _element(
             value=str(el["value"]) if el.get("value") is not None else None,
             block_id=block_id,
             element=el,
+            context=context,
         )
         return f"[{label(button)}]", button
     if kind == "image":
@@ -309,8 +366,10 @@ def render_blocks(
             style(style.finish(line), *how) if how else style.finish(line) for line in text_lines
         )
 
+    context = ""  # the text the next buttons stand under
+
     def press(el: Mapping[str, Any], block_id: str | None) -> str:
-        shown, button = _element(el, block_id, names, label)
+        shown, button = _element(el, block_id, names, label, context)
         if button is not None:
             buttons.append(button)
             return style(shown, "bold", "cyan")
@@ -319,12 +378,12 @@ def render_blocks(
     for block in blocks:
         kind = block.get("type")
         block_id = str(block["block_id"]) if block.get("block_id") else None
+        if kind in ("header", "section") and block.get("text"):
+            context = Style().finish(text_of(block["text"], names)).strip().split("\n")[0]
         if kind == "header":
             title = text_of(block.get("text"), names)
-            if style.colour:
-                add([title], "bold", "underline")
-            else:
-                add([title, "═" * min(width, _visible_len(title))])
+            add([title], "bold")
+            add(["═" * min(width, width_of(title))])
         elif kind == "section":
             if block.get("text"):
                 add(wrap(text_of(block["text"], names), width))
@@ -347,7 +406,7 @@ def render_blocks(
             shown = [press(el, block_id) for el in block.get("elements") or []]
             row = ""
             for item in shown:
-                if row and _visible_len(row) + 1 + _visible_len(item) > width:
+                if row and width_of(row) + 1 + width_of(item) > width:
                     lines.append(row)
                     row = ""
                 row = f"{row} {item}" if row else item
@@ -409,7 +468,7 @@ def frame(where: str, when: str, width: int = 80, style: Style | None = None) ->
     """The line above a message: where it went, who sent it, when."""
     style = style or Style()
     head = f"── {where} · {when} "
-    return style(head + "─" * max(2, min(width, 72) - len(head)), "cyan")
+    return style(head + "─" * max(2, min(width, 72) - width_of(head)), "cyan")
 
 
 def size_text(size: int) -> str:

@@ -8,10 +8,12 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.console import mentions
 from bot.console.render import (
     Button,
     Names,
@@ -20,31 +22,20 @@ from bot.console.render import (
     frame,
     indent,
     mrkdwn,
+    pad,
     render_message,
     render_view,
     size_text,
     text_of,
+    width_of,
     wrap,
 )
 from bot.console.session import ButtonPlace, ConsoleSession
 from bot.console.slack import Event
+from bot.console.texts import short_moment, tr, when_text
 from bot.kernel.errors import VaktError
 
 Reader = Callable[[str], str | None]  # shows a prompt, returns the line (None at the end)
-
-HELP = """\
-/vakt <command>      run a Vakt command as you (/vakt help lists them)
-<label>              press a button shown as [Label] (case does not matter; [Answered·2]
-                     is pressed by typing: answered 2)
-:as @name            act as another person (:who lists them)
-:time <when>         move the clock and run what falls due: 2026-12-28 09:05, 13:00,
-                     +1d, +2h, +30m, tomorrow 08:00, monday 09:05
-:intake <account> "question"   a citizen's question arrives on an account
-:home                open your App Home tab
-:who                 the people of the workspace and their roles
-:help                this text
-:quit                leave (Ctrl-D does too)
-In a form: Enter skips an optional field (or keeps the value shown), :cancel closes it."""
 
 WEEKDAYS = {
     name: i
@@ -66,7 +57,12 @@ UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
 class TimeError(ValueError):
-    """A `:time` argument the console cannot read."""
+    """A `:time` argument the console cannot read: why, as a console text and its values."""
+
+    def __init__(self, key: str, **params: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
@@ -76,11 +72,11 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     words = re.sub(r"^(\d{4}-\d\d-\d\d)t", r"\1 ", text.strip().lower())
     local = now.astimezone(tz)
     if not words:
-        raise TimeError("say when")
+        raise TimeError("time_say_when")
     if words.startswith("+"):
         steps = STEP.findall(words[1:])
         if not steps or STEP.sub("", words[1:]).strip(" +"):
-            raise TimeError(f"{text!r}: use steps like +1d, +2h, +30m, +1w")
+            raise TimeError("time_steps", text=repr(text))
         delta = timedelta()
         for amount, unit in steps:
             delta += timedelta(**{UNITS[unit]: int(amount)})
@@ -92,7 +88,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         try:
             day = date.fromisoformat(parts[0])
         except ValueError:
-            raise TimeError(f"{parts[0]!r} is not a date") from None
+            raise TimeError("time_not_a_date", text=repr(parts[0])) from None
         clock_part = parts[1] if len(parts) > 1 else None
     elif parts[0] in ("today", "i dag", "idag"):
         day, clock_part = local.date(), (parts[1] if len(parts) > 1 else None)
@@ -107,22 +103,16 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     elif re.fullmatch(r"\d{1,2}:\d{2}", parts[0]) and len(parts) == 1:
         day, clock_part = local.date(), parts[0]
     else:
-        raise TimeError(f"{text!r}: try 2026-12-28 09:05, 13:00, +1d or monday 09:05")
+        raise TimeError("time_try", text=repr(text))
     if len(parts) > 2:
-        raise TimeError(f"{text!r}: try 2026-12-28 09:05, 13:00, +1d or monday 09:05")
+        raise TimeError("time_try", text=repr(text))
     at = local.time().replace(second=0, microsecond=0)
     if clock_part is not None:
         match = re.fullmatch(r"(\d{1,2}):(\d{2})", clock_part)
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise TimeError(f"{clock_part!r} is not a time of day like 09:05")
+            raise TimeError("time_not_a_time", text=repr(clock_part))
         at = time(int(match.group(1)), int(match.group(2)))
     return datetime.combine(day, at, tzinfo=tz)
-
-
-def when_text(instant: datetime, tz: ZoneInfo) -> str:
-    """Mon 23 Nov 2026 09:05 (week 48)."""
-    local = instant.astimezone(tz)
-    return f"{local:%a %d %b %Y %H:%M} (week {local.isocalendar().week})"
 
 
 def _normal(label: str) -> str:
@@ -146,8 +136,9 @@ class Repl:
         self.style = style or Style()
         self.width = width
         self.tz = ZoneInfo(session.config.timezone)
+        self.lang = session.config.language
         # Buttons on screen, by label as shown (lower case), and the labels of each place.
-        self.pressable: dict[str, tuple[Button, ButtonPlace]] = {}
+        self.pressable: dict[str, OnScreen] = {}
         self.labels: dict[str, list[str]] = {}
         self.pending_modal: Event | None = None
 
@@ -157,17 +148,23 @@ class Repl:
         self.out.write(self.style(text, *how) + "\n")
         self.out.flush()
 
+    def tr(self, key: str, /, **params: Any) -> str:
+        return tr(self.lang, key, **params)
+
     def names(self) -> Names:
         return self.session.names()
 
     def banner(self) -> None:
         """Who you are, what time it is, how to get help, three things to try."""
         s = self.session
-        self.say(f"Vakt console · {s.config.name}", "bold")
-        self.say(f"You are {self._me()} · {when_text(s.clock(), self.tz)}")
-        self.say(f"Slack is a stand-in on this machine; {s.note}.", "dim")
-        self.say("Try:  /vakt who    :time 08:05    :time 09:05    /vakt unanswered    (:help)")
+        self.say(self.tr("title", org=s.config.name), "bold")
+        self.say(self.tr("you_are", me=self._me(), when=self._when_text(s.clock())))
+        self.say(self.tr(s.note[0], where=s.note[1]), "dim")
+        self.say(self.tr("try"))
         self.say()
+
+    def _when_text(self, instant: datetime) -> str:
+        return when_text(instant, self.tz, self.lang)
 
     def _me(self) -> str:
         user = self.session.user
@@ -179,18 +176,17 @@ class Repl:
         config = self.session.config
         roles: dict[str, list[str]] = {}
         for user in config.coordinators:
-            roles.setdefault(user, []).append("coordinator")
+            roles.setdefault(user, []).append(self.tr("coordinator"))
         for team in config.teams:
             if team.manager:
-                roles.setdefault(team.manager, []).append(f"manager of {team.name}")
+                roles.setdefault(team.manager, []).append(self.tr("manager_of", team=team.name))
             for member in team.members:
                 roles.setdefault(member, []).append(f"{team.name}")
         return {user: ", ".join(found) for user, found in roles.items()}
 
     def prompt(self) -> str:
-        local = self.session.clock().astimezone(self.tz)
         name = self.session.workspace.users.get(self.session.user, self.session.user)
-        return f"{name} · {local:%a %d %b %H:%M} › "
+        return f"{name} · {short_moment(self.session.clock(), self.tz, self.lang)} › "
 
     def _label(self, place: ButtonPlace) -> Callable[[Button], str]:
         key = self._place_key(place)
@@ -202,7 +198,7 @@ class Repl:
             while _normal(shown) in self.pressable:
                 n += 1
                 shown = f"{base}·{n}"
-            self.pressable[_normal(shown)] = (button, place)
+            self.pressable[_normal(shown)] = OnScreen(button, place, shown, _normal(base))
             self.labels.setdefault(key, []).append(_normal(shown))
             return shown
 
@@ -233,7 +229,15 @@ class Repl:
         return f"{event.at.astimezone(self.tz):%H:%M}"
 
     def _where(self, event: Event) -> str:
-        return self.session.slack.channel_name(event.channel)
+        return self._channel_name(event.channel)
+
+    def _channel_name(self, channel: str) -> str:
+        """#name, or "DM to @name" for a person's DM."""
+        slack = self.session.slack
+        person = slack.dms.get(channel) or (channel if channel[:1] in ("U", "W") else None)
+        if person is not None:
+            return self.tr("dm_to", who="@" + slack.user_name(person))
+        return "#" + slack.channels.get(channel, channel)
 
     def show(self, events: list[Event], *, home: bool = False) -> None:
         """Print what Vakt did, in order. When it shows new buttons, they replace the ones
@@ -250,12 +254,11 @@ class Repl:
             place = ButtonPlace(channel=event.channel, ts=event.ts)
             where = self._where(event)
             if event.user:
-                who = "you" if event.user == self.session.user else names.user(event.user)
-                where = f"only {who} {'see' if who == 'you' else 'sees'} · {where}"
+                where = self._only(event.user, where)
             if event.thread_ts:
-                where = f"↳ thread reply in {where}"
+                where = self.tr("thread_reply", where=where)
             if event.kind == "update":
-                where += " (updated)"
+                where = self.tr("updated", where=where)
             rendered = self._rendered(event, place)
             self.say()
             self.say(frame(f"{where} · Vakt", self._when(event), self.width, self.style))
@@ -264,9 +267,7 @@ class Repl:
                 self.say(line)
         elif event.kind == "ephemeral":
             place = ButtonPlace(channel=event.channel, ts=event.ts)
-            who = "you" if event.user == self.session.user else names.user(event.user)
-            verb = "see" if who == "you" else "sees"
-            title = f"only {who} {verb} · {self._where(event)} · Vakt"
+            title = f"{self._only(event.user, self._where(event))} · Vakt"
             self.say()
             self.say(frame(title, self._when(event), self.width, self.style))
             for line in self._rendered(event, place).lines:
@@ -275,7 +276,7 @@ class Repl:
             self._forget(ButtonPlace(channel=event.channel, ts=event.ts))
             self.say(
                 frame(
-                    f"{self._where(event)} · message deleted",
+                    self.tr("message_deleted", where=self._where(event)),
                     self._when(event),
                     self.width,
                     self.style,
@@ -284,14 +285,12 @@ class Repl:
         elif event.kind == "modal":
             if event.text in ("open", "push"):
                 self.pending_modal = event
-            self._show_view(event.view or {}, f"modal ({event.text})", event.at)
+            self._show_view(event.view or {}, self.tr("form", how=event.text), event.at)
         elif event.kind == "home":
             if home and event.user == self.session.user:
-                self._show_view(event.view or {}, "your App Home", event.at)
+                self._show_view(event.view or {}, self.tr("your_home"), event.at)
             else:
-                self.say(
-                    f"  (App Home of {names.user(event.user)} refreshed – :home shows yours)", "dim"
-                )
+                self.say("  " + self.tr("home_refreshed", who=names.user(event.user)), "dim")
         elif event.kind == "files":
             where = self._where(event) if event.channel else "Slack"
             self.say()
@@ -301,10 +300,16 @@ class Repl:
             for file in event.files:
                 self.say(f"📎 {file.name} ({size_text(file.size)}) → {file.path}")
         elif event.kind == "warning":
-            self.say(f"⚠ stand-in Slack: {event.text}", "yellow")
+            self.say(self.tr("stand_in_warning", text=event.text), "yellow")
+
+    def _only(self, user: str, where: str) -> str:
+        """ "only you see · #x", "only @Anna sees · #x": a message one person sees."""
+        if user == self.session.user:
+            return self.tr("only_you_see", where=where)
+        return self.tr("only_they_see", who=self.names().user(user), where=where)
 
     def _show_view(self, view: Mapping[str, Any], what: str, at: datetime) -> None:
-        place = ButtonPlace(view=dict(view))
+        place = ButtonPlace(view=dict(view), owner=self.session.user)
         self._forget(place)
         rendered = render_view(
             view, self.names(), width=self.width, style=self.style, label=self._label(place)
@@ -323,7 +328,7 @@ class Repl:
             try:
                 line = read(self.prompt())
             except KeyboardInterrupt:
-                self.say("\n(:quit leaves the console)")
+                self.say("\n" + self.tr("interrupted"))
                 continue
             if line is None:
                 self.say()
@@ -339,44 +344,135 @@ class Repl:
         try:
             return self._handle(line, read)
         except VaktError as error:
-            self.say(f"Vakt refused: {error.key}", "yellow")
+            self.say(self.tr("refused", key=error.key), "yellow")
         except Exception as error:  # a console line never ends in a traceback
             import logging
 
             logging.getLogger(__name__).exception("console line failed: %s", line)
-            self.say(f"That did not work ({type(error).__name__}: {error}); see the log.", "yellow")
+            self.say(self.tr("failed", error=f"{type(error).__name__}: {error}"), "yellow")
         return True
 
     def _handle(self, line: str, read: Reader) -> bool:
         if line.startswith("/"):
             command, _, rest = line.partition(" ")
             if command.lower() != "/vakt":
-                self.say(f"Only /vakt is a command here (not {command}); try /vakt help.")
+                self.say(self.tr("only_vakt", command=command))
                 return True
-            self.session.command(rest.strip())
+            text = self._with_mentions(rest.strip(), read)
+            if isinstance(text, bool):
+                return text
+            self.session.command(text)
             self._after(read)
             return True
         if line.startswith(":"):
             word, _, rest = line[1:].partition(" ")
             return self._meta(word.lower(), rest.strip(), read)
-        found = self._button(line)
-        if found is None:
-            self.say(f"Nothing to do with {line[:40]!r}: type /vakt …, a button's label, or :help.")
+        return self._press(line, read)
+
+    def _press(self, line: str, read: Reader) -> bool:
+        """Press the button whose label was typed, among those the current user can see;
+        several alike are asked about."""
+        matches = self._matching(line)
+        if not matches:
+            self.say(self.tr("nothing_to_do", line=repr(line[:40])))
             return True
-        button, place = found
-        self.session.press(button, place)
+        mine = [m for m in matches if self.session.can_see(m.place)]
+        if not mine:
+            self._not_yours(matches[0])
+            return True
+        picked = mine[0] if len(mine) == 1 else self._which_button(mine, read)
+        if not isinstance(picked, OnScreen):
+            return picked
+        self.session.press(picked.button, picked.place)
         self._after(read)
         return True
 
-    def _button(self, line: str) -> tuple[Button, ButtonPlace] | None:
+    def _matching(self, line: str) -> list[OnScreen]:
+        """The buttons on screen a typed label means: all with that label (`answered`), or the
+        one numbered (`answered 2`, `[Answered·2]`; 1 is the one shown without a number)."""
         wanted = _normal(line)
-        if wanted in self.pressable:
-            return self.pressable[wanted]
+        alike = [shown for shown in self.pressable.values() if shown.base == wanted]
+        if alike:
+            return alike
         numbered = re.fullmatch(r"(.*?)[\s·#]*(\d+)", wanted)
         if numbered:
-            key = f"{numbered.group(1).strip()}·{numbered.group(2)}"
-            return self.pressable.get(key)
-        return None
+            base, n = numbered.group(1).strip(), int(numbered.group(2))
+            found = self.pressable.get(base if n == 1 else f"{base}·{n}")
+            return [found] if found is not None else []
+        return []
+
+    def _where_button(self, shown: OnScreen) -> str:
+        place = shown.place
+        if place.view is not None:
+            return self.tr("your_home" if place.view.get("type") == "home" else "your_form")
+        where = self._channel_name(place.channel)
+        posted = self.session.slack.message(place.channel, place.ts)
+        return self._only(posted.user, where) if posted is not None and posted.user else where
+
+    def _not_yours(self, shown: OnScreen) -> None:
+        owner = self.session.owner(shown.place)
+        if owner is not None:
+            handle = mentions.handles(self.session.workspace.users).get(owner, owner)
+            who = self.names().user(owner)
+            self.say(self.tr("not_yours", label=shown.label, who=who, handle=handle))
+        else:
+            where = self._channel_name(shown.place.channel)
+            self.say(self.tr("not_member", label=shown.label, where=where))
+
+    def _which_button(self, alike: list[OnScreen], read: Reader) -> OnScreen | bool:
+        """Ask which of several buttons alike is meant: the one picked, or (nothing pressed)
+        the result of the line typed instead."""
+        self.say(self.tr("buttons_alike", count=str(len(alike)), label=alike[0].button.text))
+        for n, shown in enumerate(alike, 1):
+            about = f" – {shown.button.context}" if shown.button.context else ""
+            line = f"  {n}) [{shown.label}] {self._where_button(shown)}{about}"
+            self.say(line if width_of(line) <= self.width else _clip(line, self.width))
+        answer = read(f"  {self.tr('pick_button')} › ")
+        choice = (answer or "").strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(alike):
+            return alike[int(choice) - 1]
+        self.say(self.tr("nothing_pressed"))
+        if answer is None:
+            return True
+        return self.handle(choice, read) if choice else True
+
+    def _with_mentions(self, text: str, read: Reader) -> str | bool:
+        """The command's text as Slack sends it, people and channels typed by name made into
+        markup; an @name that is nobody, or more than one person, is asked about first. A bool
+        when the command is not sent: what handling the line typed instead returned."""
+        users = self.session.workspace.users
+        chosen: dict[int, str] = {}
+        for mention in mentions.find(text, users):
+            if len(mention.users) == 1:
+                chosen[mention.start] = mention.users[0]
+                continue
+            picked = self._which_person(mention, read)
+            if not isinstance(picked, str):
+                return picked
+            chosen[mention.start] = picked
+        text = mentions.apply(text, chosen, users)
+        return mentions.special(mentions.channels(text, self.session.workspace.channels))
+
+    def _which_person(self, mention: mentions.Mention, read: Reader) -> str | bool:
+        """Ask who an @name means: a user id, or (nothing sent) the result of the line typed
+        instead."""
+        listed = list(mention.users or mention.candidates)
+        if mention.users:
+            self.say(self.tr("person_several", name=mention.typed))
+        else:
+            self.say(self.tr("person_nobody", name=mention.typed[:40]))
+        for n, user_id in enumerate(listed[: mentions.MAX_LISTED], 1):
+            self.say(f"  {n}) {self.names().user(user_id)} ({user_id})")
+        if len(listed) > mentions.MAX_LISTED:
+            self.say("  " + self.tr("more_people", count=str(len(listed))))
+        answer = read(f"  {self.tr('pick_person')} › ")
+        choice = (answer or "").strip()
+        if choice.isdigit() and 1 <= int(choice) <= min(len(listed), mentions.MAX_LISTED):
+            return listed[int(choice) - 1]
+        self.say(self.tr("not_sent"))
+        if answer is None:
+            return True
+        return self.handle(choice, read) if choice else True
 
     def _after(self, read: Reader) -> None:
         """Show what the action made happen; fill in a modal it opened."""
@@ -390,20 +486,20 @@ class Repl:
         if word in ("quit", "q", "exit"):
             return False
         if word in ("help", "h", "?"):
-            for line in HELP.splitlines():
+            for line in self.tr("help").splitlines():
                 self.say(line)
         elif word == "who":
             roles = self._roles()
             for user, name in self.session.workspace.users.items():
                 mark = "→" if user == self.session.user else " "
-                self.say(f"{mark} @{name:<18} {user:<11} {roles.get(user, '')}")
+                self.say(f"{mark} {pad('@' + name, 19)} {user:<11} {roles.get(user, '')}".rstrip())
         elif word == "as":
             found = self.session.user_by_name(rest)
             if found is None:
-                self.say(f"Nobody called {rest[:40]!r} here: :who lists the people.")
+                self.say(self.tr("nobody_called", name=repr(rest[:40])))
             else:
                 self.session.user = found
-                self.say(f"You are now {self._me()}.")
+                self.say(self.tr("now_you_are", me=self._me()))
         elif word == "time":
             self._time(rest)
         elif word == "intake":
@@ -415,12 +511,12 @@ class Repl:
             if not any(e.kind == "home" and e.user == self.session.user for e in events):
                 stored = self.session.slack.homes.get(self.session.user)
                 if stored is not None:
-                    self._show_view(stored, "your App Home", self.session.clock())
+                    self._show_view(stored, self.tr("your_home"), self.session.clock())
                 else:
-                    self.say("Vakt published no App Home for you.")
+                    self.say(self.tr("no_home"))
             self._after(read)
         else:
-            self.say(f"Unknown :{word[:20]} – :help lists what the console understands.")
+            self.say(self.tr("unknown_command", word=word[:20]))
         return True
 
     def _time(self, rest: str) -> None:
@@ -428,20 +524,19 @@ class Repl:
         try:
             target = parse_when(rest, now, self.tz)
         except TimeError as error:
-            self.say(f"Cannot read that time: {error}.")
+            self.say(self.tr("time_unreadable", reason=self.tr(error.key, **error.params)))
             return
         if target < now:
             self.say(
-                f"The clock only moves forward: it is {when_text(now, self.tz)} "
-                f"and {when_text(target, self.tz)} has passed."
+                self.tr("time_backwards", now=self._when_text(now), then=self._when_text(target))
             )
             return
         result = self.session.move_clock(target)
         events = self.session.events()
         sent = sum(1 for e in events if e.kind in ("message", "files", "update", "ephemeral"))
-        self.say(f"⏩ {when_text(target, self.tz)}: the jobs ran, {sent} message(s) sent.", "bold")
+        self.say(self.tr("time_moved", when=self._when_text(target), sent=str(sent)), "bold")
         if result.failed_jobs:
-            self.say(f"Jobs that failed (see the log): {', '.join(result.failed_jobs)}", "yellow")
+            self.say(self.tr("jobs_failed", jobs=", ".join(result.failed_jobs)), "yellow")
         self.show(events)
 
     def _intake(self, rest: str, read: Reader) -> None:
@@ -450,20 +545,18 @@ class Repl:
         except ValueError:
             words = []
         if len(words) < 2:
-            self.say(
-                'Usage: :intake <account> "the question", e.g. '
-                ':intake fb-kommun "När öppnar biblioteket?"'
-            )
+            self.say(self.tr("intake_usage"))
             return
         try:
             item_id = self.session.intake(words[0], " ".join(words[1:]))
         except VaktError as error:
             if error.key == "error.no_account":
                 known = ", ".join(a.key for a in self.session.config.accounts)
-                self.say(f"No account {words[0][:40]!r}. Accounts: {known or 'none declared'}.")
+                known = known or self.tr("no_accounts")
+                self.say(self.tr("no_account", account=repr(words[0][:40]), known=known))
                 return
             raise
-        self.say(f"Item #{item_id} taken in on {words[0]}.", "dim")
+        self.say(self.tr("taken_in", item=str(item_id), account=words[0]), "dim")
         self._after(read)
 
     # ------------------------------------------------------------ modals
@@ -478,7 +571,7 @@ class Repl:
             for block in asking:
                 answer = self._ask(block, read)
                 if answer is None:
-                    self.say("Closed without submitting.")
+                    self.say(self.tr("closed"))
                     return
                 values[str(block.get("block_id"))] = answer
             for block in view.get("blocks") or []:
@@ -489,7 +582,7 @@ class Repl:
             action = reply.get("response_action")
             if action == "errors":
                 errors = reply.get("errors") or {}
-                self.say("Vakt says:", "yellow")
+                self.say(self.tr("vakt_says"), "yellow")
                 by_id = {str(b.get("block_id")): b for b in asking + (view.get("blocks") or [])}
                 for block_id, message in errors.items():
                     label = text_of((by_id.get(block_id) or {}).get("label"), self.names())
@@ -504,7 +597,7 @@ class Repl:
                 continue
             if action in ("update", "push") and isinstance(reply.get("view"), dict):
                 view = {**reply["view"], "id": view.get("id")}
-                self._show_view(view, f"modal ({action})", self.session.clock())
+                self._show_view(view, self.tr("form", how=action), self.session.clock())
                 asking = [b for b in view.get("blocks") or [] if b.get("type") == "input"]
                 values = {}
                 if asking:
@@ -528,24 +621,25 @@ class Repl:
         for group in element.get("option_groups") or []:
             options.extend(group.get("options") or [])
         default = _initial(element, options, names, self.tz)
-        self.say(f"{label}{' (optional)' if optional else ''}", "bold")
+        self.say(f"{label} {self.tr('optional')}" if optional else label, "bold")
         if block.get("hint"):
             self.say("  " + text_of(block["hint"], names), "dim")
         for n, option in enumerate(options, 1):
             self.say(f"  {n}) {text_of(option.get('text'), names)}")
-        hint = {
-            "datepicker": "YYYY-MM-DD",
-            "datetimepicker": "YYYY-MM-DD HH:MM",
-            "timepicker": "HH:MM",
-            "users_select": "@name",
-            "multi_users_select": "@name @name …",
-            "multi_static_select": "numbers, e.g. 1,3",
-            "checkboxes": "numbers, e.g. 1,3",
-            "static_select": "a number",
-            "radio_buttons": "a number",
-            "file_input": "path of a local file",
-            "number_input": "a number",
-        }.get(kind, "")
+        hint_key = {
+            "datepicker": "hint_date",
+            "datetimepicker": "hint_date_time",
+            "timepicker": "hint_time",
+            "users_select": "hint_person",
+            "multi_users_select": "hint_people",
+            "multi_static_select": "hint_numbers",
+            "checkboxes": "hint_numbers",
+            "static_select": "hint_number",
+            "radio_buttons": "hint_number",
+            "file_input": "hint_file",
+            "number_input": "hint_number",
+        }.get(kind)
+        hint = self.tr(hint_key) if hint_key else ""
         while True:
             shown = f" [{default[0]}]" if default else ""
             answer = read(f"  {hint + shown + ' ' if hint or shown else ''}› ")
@@ -557,7 +651,7 @@ class Repl:
                     return {action_id: {"type": kind, **default[1]}}
                 if optional:
                     return {action_id: {"type": kind, **_state(kind, None)}}
-                self.say("  This one is needed (:cancel closes the form).")
+                self.say("  " + self.tr("needed"))
                 continue
             try:
                 state = self._parse_input(kind, answer, options)
@@ -568,31 +662,35 @@ class Repl:
 
     def _parse_input(self, kind: str, answer: str, options: list[dict[str, Any]]) -> dict[str, Any]:
         if kind in ("static_select", "radio_buttons"):
-            return {"selected_option": _option(answer, options, self.names())}
+            return {"selected_option": _option(answer, options, self.names(), self.lang)}
         if kind in ("checkboxes", "multi_static_select"):
-            picked = [_option(p, options, self.names()) for p in re.split(r"[,\s]+", answer) if p]
+            picked = [
+                _option(p, options, self.names(), self.lang)
+                for p in re.split(r"[,\s]+", answer)
+                if p
+            ]
             return {"selected_options": picked}
         if kind == "datepicker":
             try:
                 return {"selected_date": date.fromisoformat(answer).isoformat()}
             except ValueError:
-                raise ValueError("A date like 2026-12-28, please.") from None
+                raise ValueError(self.tr("bad_date")) from None
         if kind == "datetimepicker":
             try:
                 local = datetime.fromisoformat(answer).replace(tzinfo=self.tz)
             except ValueError:
-                raise ValueError("A date and time like 2026-12-28 09:05, please.") from None
+                raise ValueError(self.tr("bad_date_time")) from None
             return {"selected_date_time": int(local.timestamp())}
         if kind == "timepicker":
             if not re.fullmatch(r"\d{2}:\d{2}", answer):
-                raise ValueError("A time like 09:05, please.")
+                raise ValueError(self.tr("bad_time"))
             return {"selected_time": answer}
         if kind in ("users_select", "multi_users_select"):
             users = []
             for word in answer.split():
                 user = self.session.user_by_name(word)
                 if user is None:
-                    raise ValueError(f"Nobody called {word!r} here (:who lists the people).")
+                    raise ValueError(self.tr("nobody_here", name=repr(word)))
                 users.append(user)
             if kind == "users_select":
                 return {"selected_user": users[0]}
@@ -607,7 +705,7 @@ class Repl:
                         else ("selected_channel")
                     )
                     return {key: channel_id}
-            raise ValueError(f"No channel #{wanted} here.")
+            raise ValueError(self.tr("no_channel", name=wanted))
         if kind == "file_input":
             from pathlib import Path
 
@@ -615,10 +713,28 @@ class Repl:
             for raw in shlex.split(answer):
                 path = Path(raw).expanduser()
                 if not path.is_file():
-                    raise ValueError(f"No file at {raw}.")
+                    raise ValueError(self.tr("no_file", path=raw))
                 files.append(self.session.slack.add_local_file(path, self.session.user))
             return {"files": files}
         return {"value": answer}
+
+
+@dataclass(frozen=True)
+class OnScreen:
+    """A button as shown: where it is, its label on screen and the label it shares with its
+    like (both as compared)."""
+
+    button: Button
+    place: ButtonPlace
+    label: str
+    base: str
+
+
+def _clip(line: str, width: int) -> str:
+    """`line` cut to `width` terminal columns, with … at the end."""
+    while line and width_of(line) > width - 1:
+        line = line[:-1]
+    return line + "…"
 
 
 def _has_buttons(event: Event) -> bool:
@@ -657,13 +773,13 @@ def _state(kind: str, value: Any) -> dict[str, Any]:
     return {key: value}
 
 
-def _option(answer: str, options: list[dict[str, Any]], names: Names) -> dict[str, Any]:
+def _option(answer: str, options: list[dict[str, Any]], names: Names, lang: str) -> dict[str, Any]:
     if answer.isdigit() and 1 <= int(answer) <= len(options):
         return options[int(answer) - 1]
     for option in options:
         if text_of(option.get("text"), names).strip().lower() == answer.strip().lower():
             return option
-    raise ValueError(f"Pick a number from 1 to {len(options)}.")
+    raise ValueError(tr(lang, "pick_number", count=str(len(options))))
 
 
 def _initial(

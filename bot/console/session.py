@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.console.mentions import handles
 from bot.console.render import Button, Names
 from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
 from bot.items import service as items
@@ -92,6 +93,24 @@ class Workspace:
 
     users: dict[str, str] = field(default_factory=dict)  # id -> display name
     channels: dict[str, str] = field(default_factory=dict)  # id -> name without #
+    # Who is in which channel; a channel not listed is open to everyone.
+    members: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def memberships(config: OrgConfig) -> dict[str, frozenset[str]]:
+    """Who is in the channels the organisation declares: the coordinators in theirs, each
+    team's members and manager (and the coordinators, who oversee every team) in the team's
+    channels."""
+    coordinators = frozenset(config.coordinators)
+    members: dict[str, frozenset[str]] = {}
+    if config.coordinator_channel:
+        members[config.coordinator_channel] = coordinators
+    for team in config.teams:
+        people = coordinators | set(team.members) | ({team.manager} if team.manager else set())
+        for channel in (team.channel, team.intake_channel):
+            if channel:
+                members[channel] = members.get(channel, frozenset()) | people
+    return members
 
 
 @dataclass
@@ -106,7 +125,8 @@ class ConsoleSession:
     workspace: Workspace
     user: str
     temp_dir: Path
-    note: str = ""  # what the banner says about the database
+    # What the banner says about the database: a console text's key and where it is.
+    note: tuple[str, str] = ("note_database", "")
     _serial: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
     @property
@@ -121,6 +141,30 @@ class ConsoleSession:
         self.executor.shutdown(wait=True)
         self.slack.close()
         self.runtime.engine.dispose()
+
+    def can_see(self, place: ButtonPlace, user: str | None = None) -> bool:
+        """Whether `user` (the console's user) sees what is at `place`: their own Home tab or
+        form, their DM, a message only they see, a channel they are in."""
+        user = user or self.user
+        if place.view is not None:
+            return place.owner == user
+        posted = self.slack.message(place.channel, place.ts)
+        if posted is not None and posted.user:
+            return posted.user == user
+        if place.channel in self.slack.dms:
+            return self.slack.dms[place.channel] == user
+        members = self.workspace.members.get(place.channel)
+        return members is None or user in members
+
+    def owner(self, place: ButtonPlace) -> str | None:
+        """Whose a place is, when it is one person's: a DM, a Home tab, a message only one
+        sees."""
+        if place.view is not None:
+            return place.owner or None
+        posted = self.slack.message(place.channel, place.ts)
+        if posted is not None and posted.user:
+            return posted.user
+        return self.slack.dms.get(place.channel)
 
     def user_by_name(self, text: str) -> str | None:
         """A user by id, mention, @name, first name or full name (case-insensitive)."""
@@ -158,7 +202,7 @@ class ConsoleSession:
             "channel_id": CONSOLE_CHANNEL,
             "channel_name": self.workspace.channels.get(CONSOLE_CHANNEL, "console"),
             "user_id": self.user,
-            "user_name": self.workspace.users.get(self.user, self.user),
+            "user_name": handles(self.workspace.users).get(self.user, self.user),
             "command": "/vakt",
             "text": text,
             "api_app_id": "A0VAKT",
@@ -324,6 +368,7 @@ class ButtonPlace:
     channel: str = ""
     ts: str = ""
     view: dict[str, Any] | None = None
+    owner: str = ""  # a view's: whose Home tab, who opened the form
 
 
 # ---------------------------------------------------------------- start
@@ -368,6 +413,7 @@ def start(
     workspace = Workspace(
         users={u: u for u in config.coordinators},
         channels={CONSOLE_CHANNEL: "console"},
+        members=memberships(config),
     )
     slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
     settings = _settings(env, temp, slack)
@@ -385,5 +431,5 @@ def start(
         workspace=workspace,
         user=user,
         temp_dir=temp,
-        note=f"database {redact_url(settings.database_url)}: what falls due is marked sent there",
+        note=("note_database", redact_url(settings.database_url)),
     )

@@ -52,17 +52,17 @@ def run(session: ConsoleSession, *lines: str) -> str:
 def test_who_then_a_button_closes_an_item_and_its_card_is_updated(
     console: ConsoleSession,
 ) -> None:
-    out = run(console, "/vakt who", "/vakt unanswered", "[BESVARAD]", ":quit")
-    assert "You are @Karin Sjöberg (coordinator) · Mon 23 Nov 2026 09:05 (week 48)" in out
+    out = run(console, "/vakt who", "/vakt unanswered", "[BESVARAD]", "1", ":quit")
+    assert "Du är @Karin Sjöberg (samordnare) · mån 23 nov. 2026 09:05 (vecka 48)" in out
     who = out.split("› /vakt who")[1].split("›")[0]
-    assert "only you see · #console · Vakt · 09:05" in who
+    assert "bara du ser · #console · Vakt · 09:05" in who
     assert "Har bevakningen: @Anna Lindqvist" in who and "Ersättare: @Björn Ek" in who
     listing = out.split("› /vakt unanswered")[1].split("› [BESVARAD]")[0]
     assert listing.count("[Besvarad") == 5 and "[Besvarad·5]" in listing
     pressed = out.split("› [BESVARAD]")[1]
-    assert "(updated)" in pressed and re.search(r"besvarad av @Karin\s+Sjöberg", pressed)
+    assert "(uppdaterat)" in pressed and re.search(r"besvarad av @Karin\s+Sjöberg", pressed)
     # The item's card in the team channel was changed too (chat.update by the listener).
-    assert "#komm-vakt (updated) · Vakt" in pressed
+    assert "#komm-vakt (uppdaterat) · Vakt" in pressed
 
 
 def test_as_time_and_intake_show_the_digest_and_the_card(console: ConsoleSession) -> None:
@@ -73,11 +73,13 @@ def test_as_time_and_intake_show_the_digest_and_the_card(console: ConsoleSession
         ':intake fb-kommun "När öppnar biblioteket?"',
         ":quit",
     )
-    assert "You are now @Anna Lindqvist (Kommunikation)." in out
-    assert "Anna Lindqvist · Tue 24 Nov 09:05 ›" in out
+    assert "Nu är du @Anna Lindqvist (Kommunikation)." in out
+    assert "Anna Lindqvist · tis 24 nov. 09:05 ›" in out
     moved = out.split("› :time tomorrow 09:05")[1].split("› :intake")[0]
-    assert re.search(r"⏩ Tue 24 Nov 2026 09:05 \(week 48\): the jobs ran, \d+ message", moved)
-    assert "── DM to @Anna Lindqvist · Vakt · 09:05" in moved
+    assert re.search(
+        r"⏩ tis 24 nov\. 2026 09:05 \(vecka 48\): jobben kördes, \d+ meddelande", moved
+    )
+    assert "── DM till @Anna Lindqvist · Vakt · 09:05" in moved
     assert "Obesvarade frågor" in moved and "Försenade: 2" in moved
     card = out.split("› :intake")[1]
     assert "── #komm-vakt · Vakt · 09:05" in card and "> När öppnar biblioteket?" in card
@@ -97,15 +99,15 @@ def test_bad_input_gets_a_short_answer_never_a_traceback(console: ConsoleSession
         "press me",
     )
     assert "Traceback" not in out
-    assert "› /vakt frobnicate\n\n── only you see" in out  # Vakt's own localised answer
-    assert "Only /vakt is a command here" in out
-    assert "Cannot read that time" in out
-    assert "The clock only moves forward: it is Mon 23 Nov 2026 09:05" in out
-    assert "Nobody called '@nobody' here" in out
-    assert "No account 'fb-nowhere'. Accounts: fb-kommun, ig-kommun, fb-biblioteket." in out
-    assert 'Usage: :intake <account> "the question"' in out
-    assert "Unknown :bogus" in out
-    assert "Nothing to do with 'press me'" in out
+    assert "› /vakt frobnicate\n\n── bara du ser" in out  # Vakt's own localised answer
+    assert "Bara /vakt är ett kommando här" in out
+    assert "Kan inte läsa den tiden" in out
+    assert "Klockan går bara framåt: den är mån 23 nov. 2026 09:05" in out
+    assert "Ingen här heter '@nobody'" in out
+    assert "Inget konto 'fb-nowhere'. Konton: fb-kommun, ig-kommun, fb-biblioteket." in out
+    assert 'Så här: :intake <konto> "frågan"' in out
+    assert "Okänt :bogus" in out
+    assert "Inget att göra med 'press me'" in out
     assert out.rstrip().endswith("›")  # the end of the input ends the console
 
 
@@ -115,7 +117,8 @@ def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, 
     out = run(
         console,
         "/vakt unanswered",
-        "raderad",  # the first item's "Raderad…": the deletion modal
+        "raderad",  # an item's "Raderad…": the deletion modal
+        "1",  # the first item's (there are five)
         "2",  # account: a number from the list
         "",  # deleted at: keep the time shown
         "8",  # reason: spam
@@ -133,16 +136,16 @@ def test_a_modal_is_asked_field_by_field_and_submitted(console: ConsoleSession, 
         ":quit",
     )
     assert "┃ Logga radering" in out
-    assert "No file at /no/such/file.png." in out
-    assert "Pick a number from 1 to 3." in out
-    assert "Nobody called '@ghost' here" in out
+    assert "Ingen fil på /no/such/file.png." in out
+    assert "Välj en siffra från 1 till 3." in out
+    assert "Ingen här heter '@ghost'" in out
     assert "Raderingar" in out or "Radering #2" in out
     assert "skarmbild.png är arkiverad" in out
 
 
 def test_cancel_closes_a_modal_without_submitting(console: ConsoleSession) -> None:
-    out = run(console, "/vakt unanswered", "raderad", ":cancel", ":quit")
-    assert "Closed without submitting." in out
+    out = run(console, "/vakt unanswered", "raderad 1", ":cancel", ":quit")
+    assert "Stängt utan att skicka." in out
     assert "Radering #2" not in out
 
 
@@ -237,13 +240,13 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
     )
     try:
         # The demo starts before Monday's opening; the README's first step is `:time 08:05`.
-        child.expect_exact("Karin Sjöberg · Mon 23 Nov 07:55 › ")
+        child.expect_exact("Karin Sjöberg · mån 23 nov. 07:55 › ")
         child.sendline(":time 08:05")
         child.expect_exact("Veckorapport – vecka 47")
         child.expect(r"📎 vakt-2026-W47\.png \(\d+ KB\) → ")
-        child.expect_exact("Karin Sjöberg · Mon 23 Nov 08:05 › ")
+        child.expect_exact("Karin Sjöberg · mån 23 nov. 08:05 › ")
         child.sendline(":time 09:05")
-        child.expect_exact("Karin Sjöberg · Mon 23 Nov 09:05 › ")
+        child.expect_exact("Karin Sjöberg · mån 23 nov. 09:05 › ")
         child.sendline("/vakt who")
         child.expect_exact("Har bevakningen: @Anna Lindqvist")
         child.expect_exact("› ")
@@ -251,22 +254,25 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
         child.expect_exact("[Besvarad·5]")
         child.expect_exact("› ")
         child.sendline("besvarad")
-        child.expect_exact("(updated)")
+        child.expect_exact("5 knappar [Besvarad] kan du trycka på. Vilken?")
+        child.expect_exact("en siffra (Enter: inget trycks) › ")
+        child.sendline("1")
+        child.expect_exact("(uppdaterat)")
         child.expect_exact("besvarad av @Karin Sjöberg")
         child.expect_exact("› ")
         child.sendline(":as @anna")
-        child.expect_exact("You are now @Anna Lindqvist")
+        child.expect_exact("Nu är du @Anna Lindqvist")
         child.sendline(":time +1d")
-        child.expect(r"⏩ Tue 24 Nov 2026 09:05 \(week 48\)")
-        child.expect_exact("── DM to @Anna Lindqvist · Vakt · 09:05")
-        child.expect_exact("Anna Lindqvist · Tue 24 Nov 09:05 › ")
+        child.expect(r"⏩ tis 24 nov\. 2026 09:05 \(vecka 48\)")
+        child.expect_exact("── DM till @Anna Lindqvist · Vakt · 09:05")
+        child.expect_exact("Anna Lindqvist · tis 24 nov. 09:05 › ")
         child.sendline(':intake fb-kommun "När öppnar biblioteket?"')
         child.expect_exact("> När öppnar biblioteket?")
         child.expect_exact("› ")
         child.sendline(":time last week")
-        child.expect_exact("Cannot read that time")
+        child.expect_exact("Kan inte läsa den tiden")
         child.sendline(":quit")
-        child.expect(r"Bye\. The demo's database is gone; the files Vakt shared are in (\S+)")
+        child.expect(r"Hej då\. Demons databas är borta; filerna Vakt delade finns i (\S+)")
         files = Path(child.match.group(1))
         child.expect(pexpect.EOF)
     finally:
@@ -277,3 +283,70 @@ def test_vakt_console_through_a_pseudo_terminal(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.sqlite3*")) and not list(tmp_path.rglob("vakt.log"))
     assert [p.name for p in files.parent.iterdir()] == ["files"]
     assert any(p.suffix == ".png" for p in files.iterdir())
+
+
+def test_people_typed_by_name_are_sent_as_mentions(console: ConsoleSession) -> None:
+    out = run(console, "/vakt away @björn", "/vakt away @Anna Lindqvist", "/vakt away @U0MARIA")
+    assert "Frånvaro för @Björn Ek" in out
+    assert "@Anna Lindqvist har ingen registrerad frånvaro" in out
+    assert "@Maria Holm har ingen registrerad frånvaro" in out
+
+
+def test_an_unknown_or_ambiguous_name_is_asked_about_not_sent(console: ConsoleSession) -> None:
+    console.workspace.users["U0ANNAB"] = "Anna Berg"
+    out = run(
+        console,
+        "/vakt away @nobody",
+        "",  # not sent
+        "/vakt away @lind",
+        "1",  # Anna Lindqvist
+        "/vakt away @anna",
+        "2",  # Anna Berg
+        "/vakt away @anna",
+        ":who",  # not sent: the line is what it says
+    )
+    unknown = out.split("› /vakt away @nobody")[1].split("› /vakt away @lind")[0]
+    assert "Ingen här heter @nobody. Vem menas?" in unknown and "Inte skickat." in unknown
+    assert "  1) @Karin Sjöberg (U0KARIN)" in unknown and "Vakt ·" not in unknown
+    slip = out.split("› /vakt away @lind")[1].split("› /vakt away @anna")[0]
+    assert "  1) @Anna Lindqvist (U0ANNA)" in slip and "  2)" not in slip
+    assert "@Anna Lindqvist har ingen registrerad frånvaro" in slip
+    first, second = out.split("› /vakt away @anna")[1:]
+    assert "@anna är mer än en person här. Vem menas?" in first
+    assert "  1) @Anna Lindqvist (U0ANNA)\n  2) @Anna Berg (U0ANNAB)" in first
+    assert "@Anna Berg har ingen registrerad frånvaro" in first
+    assert "Inte skickat." in second and "→ @Karin Sjöberg" in second and "Vakt ·" not in second
+
+
+def test_a_label_presses_only_a_button_the_user_can_see(console: ConsoleSession) -> None:
+    out = run(
+        console,
+        ":time 13:00",  # the second reminder: digests to David and Anna, in their DMs
+        "besvarad",
+        "besvarad 2",
+        ":as anna",
+        "besvarad",  # her digest has two: which one?
+        "2",
+        ":as david",
+        ":home",
+        "besvarad",  # his Home tab's only one
+    )
+    karin = out.split("› besvarad\n", 1)[1].split("› :as anna")[0]
+    assert "[Besvarad] är till för @David Nyström att trycka på, inte dig: :as david" in karin
+    assert "[Besvarad·2] är till för @Anna Lindqvist att trycka på, inte dig: :as anna" in karin
+    assert "(uppdaterat)" not in karin
+    anna = out.split("› :as anna")[1].split("› :as david")[0]
+    assert "2 knappar [Besvarad] kan du trycka på. Vilken?" in anna
+    assert re.search(r"  1\) \[Besvarad·2\] DM till @Anna Lindqvist – #1 Norbergs kommun", anna)
+    assert re.search(r"  2\) \[Besvarad·3\] DM till @Anna Lindqvist – #2 Norbergs kommun", anna)
+    pressed = " ".join(anna.split("› 2")[1].split())
+    assert "#2 Norbergs kommun" in pressed.split("besvarad av @Anna Lindqvist")[0]
+    assert "[Besvarad]" in pressed.split("#2 Norbergs kommun")[0]  # #1 is left open
+    david = out.split("› :home")[1]
+    assert "Vilken?" not in david and "#kultur-fritid (uppdaterat)" in david
+
+
+def test_a_channel_button_is_for_its_members(console: ConsoleSession) -> None:
+    out = run(console, ':intake fb-biblioteket "Har ni lånekort för barn?"', ":as anna", "besvarad")
+    assert "#kultur-fritid · Vakt" in out
+    assert "[Besvarad] finns i #kultur-fritid, där du inte är medlem." in out

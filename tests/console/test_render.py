@@ -22,6 +22,7 @@ from bot.console.render import (
     render_blocks,
     render_message,
     size_text,
+    width_of,
     wrap,
 )
 
@@ -118,3 +119,74 @@ def test_frames_files_and_colours() -> None:
     assert line.startswith("── #kommunikation · Vakt · 09:05 ─") and len(line) == 72
     assert frame("x", "09:05", style=Style(colour=True)).startswith("\x1b[36m")
     assert [size_text(n) for n in (512, 34 * 1024, 3 * 1024 * 1024)] == ["512 B", "34 KB", "3.0 MB"]
+
+
+# Wide and zero-width characters: a terminal shows an emoji or a CJK character in two columns, a
+# combining mark or a variation selector in none.
+WIDE_TEXTS = [
+    "🗄️ Arkiv: inga raderingar loggade · ögonblicksbilder som ska tas: 0 och lite till",
+    "✅ Bevakningen: inga luckor framöver, alla veckor har någon som har bevakningen",
+    "日本語のテキストはとても長いのでここで折り返す必要があります。さらにもう少し",
+    "Cafe\u0301 och re\u0301sume\u0301 " * 6,
+    "👩\u200d👩\u200d👧 familjen 👩\u200d👩\u200d👧 " * 5,
+    "👀" * 50,
+]
+
+
+def test_width_counts_terminal_columns() -> None:
+    assert width_of("abc") == 3
+    assert width_of("👀 ok") == 5 and width_of("🗄️") == 2 and width_of("⚠️") == 2
+    assert width_of("日本") == 4
+    assert width_of("e\u0301") == 1  # e and a combining acute accent: one column
+    assert width_of("👩\u200d👩\u200d👧") == 2  # one family, joined
+    assert width_of("\x1b[1mfet\x1b[22m \x01b\x02") == 5  # escapes and markers take none
+
+
+def test_lines_with_wide_characters_fit_the_width() -> None:
+    for width in (20, 24, 37, 60):
+        for text in WIDE_TEXTS:
+            lines = wrap(text, width)
+            assert all(width_of(line) <= width for line in lines), (width, lines)
+            # Nothing lost, and no character parted from its marks or joined sequence.
+            assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+            assert not any(line[:1] in ("\u0301", "\u200d", "\ufe0f") for line in lines)
+
+
+def test_an_emoji_line_is_wrapped_one_word_earlier() -> None:
+    line = "👀 Your duty: Kommunikation now"  # 31 columns on screen, 30 characters
+    assert len(line) == 30 and width_of(line) == 31
+    assert wrap(line, 30) == ["👀 Your duty: Kommunikation", "now"]
+    assert wrap(line, 31) == [line]
+
+
+def test_fields_side_by_side_line_up_with_wide_characters() -> None:
+    blocks = [
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text="👀 Bevakning"),
+                MarkdownTextObject(text="Kultur"),
+                MarkdownTextObject(text="日本語"),
+                MarkdownTextObject(text="Café"),
+            ]
+        ).to_dict()
+    ]
+    lines = render_blocks(blocks, NAMES, width=40).lines
+    assert [
+        width_of(line[: line.index(word)])
+        for line, word in zip(lines, ("Kultur", "Café"), strict=True)
+    ] == [21, 21]
+
+
+def test_a_header_is_underlined_as_wide_as_it_shows_with_or_without_colour() -> None:
+    for title, columns in (("Obesvarade frågor", 17), ("👀 Din bevakning", 16), ("日本語", 6)):
+        block = HeaderBlock(text=title).to_dict()
+        assert render_blocks([block], NAMES, width=60).lines == [title, "═" * columns]
+        coloured = render_blocks([block], NAMES, width=60, style=Style(colour=True)).lines
+        assert coloured[1] == "═" * columns and title in coloured[0]
+    assert (
+        render_blocks([HeaderBlock(text="👀" * 40).to_dict()], NAMES, width=50).lines[1] == "═" * 50
+    )
+
+
+def test_frames_are_as_wide_with_wide_characters() -> None:
+    assert width_of(frame("DM to @Anna 日本 · Vakt 👀", "09:05", 80)) == 72
