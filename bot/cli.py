@@ -498,7 +498,18 @@ def _version() -> str:
     try:
         return version("vakt")
     except PackageNotFoundError:
+        return source_version(Path(__file__).resolve().parents[1] / "pyproject.toml")
+
+
+def source_version(pyproject: Path) -> str:
+    """The version a source tree's pyproject.toml declares, marked as not installed."""
+    import tomllib
+
+    try:
+        declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
         return "unknown (not installed)"
+    return f"{declared} (source tree, not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -255,6 +255,16 @@ def test_version(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"vakt {version('vakt')}"
 
 
+def test_the_source_trees_version_when_vakt_is_not_installed(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    from bot.cli import source_version
+
+    declared = source_version(ROOT / "pyproject.toml")
+    assert declared == f"{version('vakt')} (source tree, not installed)"
+    assert source_version(tmp_path / "pyproject.toml") == "unknown (not installed)"
+
+
 def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path) -> None:
     preset = ROOT / "config" / "presets" / "norberg.toml"
     shipped = vakt("check-config", str(preset), env={}, cwd=tmp_path)
