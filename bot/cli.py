@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import sys
@@ -576,6 +577,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _matplotlib_in_the_data_dir(settings: Settings) -> None:
+    """matplotlib keeps its font cache under HOME, which a service account may lack or not be
+    let write (systemd's ProtectHome=): keep it in the data directory, unless MPLCONFIGDIR says
+    where. Set before anything imports matplotlib (the weekly report's chart)."""
+    if not os.environ.get("MPLCONFIGDIR"):
+        os.environ["MPLCONFIGDIR"] = str((settings.data_dir / "matplotlib").resolve())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vakt` console script and `python -m bot`."""
     parser = build_parser()
@@ -588,6 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings()
         level, fmt = settings.log_level, settings.log_format
+        if args.command != "console":  # a person's console keeps matplotlib's usual place
+            _matplotlib_in_the_data_dir(settings)
     except SettingsError:
         level, fmt = "INFO", "text"  # the command itself reports the bad setting
     setup_logging(level, fmt)
