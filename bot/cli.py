@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import sys
@@ -519,7 +520,18 @@ def _version() -> str:
     try:
         return version("vakt")
     except PackageNotFoundError:
+        return source_version(Path(__file__).resolve().parents[1] / "pyproject.toml")
+
+
+def source_version(pyproject: Path) -> str:
+    """The version a source tree's pyproject.toml declares, marked as not installed."""
+    import tomllib
+
+    try:
+        declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
         return "unknown (not installed)"
+    return f"{declared} (source tree, not installed)"
 
 
 def cmd_meta(args: argparse.Namespace) -> int:
@@ -608,6 +620,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _matplotlib_in_the_data_dir(settings: Settings) -> None:
+    """matplotlib keeps its font cache under HOME, which a service account may lack or not be
+    let write (systemd's ProtectHome=): keep it in the data directory, unless MPLCONFIGDIR says
+    where. Set before anything imports matplotlib (the weekly report's chart)."""
+    if not os.environ.get("MPLCONFIGDIR"):
+        os.environ["MPLCONFIGDIR"] = str((settings.data_dir / "matplotlib").resolve())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vakt` console script and `python -m bot`."""
     parser = build_parser()
@@ -620,6 +640,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings()
         level, fmt = settings.log_level, settings.log_format
+        if args.command != "console":  # a person's console keeps matplotlib's usual place
+            _matplotlib_in_the_data_dir(settings)
     except SettingsError:
         level, fmt = "INFO", "text"  # the command itself reports the bad setting
     setup_logging(level, fmt)

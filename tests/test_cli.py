@@ -249,6 +249,28 @@ def test_migrate_applies_the_configuration_once(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_an_older_release_on_a_newer_database_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "vakt.toml").write_text(CONFIG)
+    env = {
+        "VAKT_CONFIG": str(tmp_path / "vakt.toml"),
+        "VAKT_DATA_DIR": str(tmp_path / "data"),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+    }
+    assert vakt("migrate", env=env, cwd=tmp_path).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'vakt.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    for verb in ("migrate", "sweep"):
+        result = vakt(verb, env=env, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "Can't locate revision" not in result.stderr
+        assert f"vakt: database sqlite:///{tmp_path / 'data' / 'vakt.sqlite3'} is at 0999, a " in (
+            result.stderr
+        )
+        assert result.stderr.count("vakt: ") == 1
+
+
 def test_the_register_verbs_see_a_configuration_changed_since_migrate(tmp_path: Path) -> None:
     (tmp_path / "vakt.toml").write_text(CONFIG)
     env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
@@ -267,6 +289,16 @@ def test_version(tmp_path: Path) -> None:
 
     result = vakt("--version", env={}, cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == f"vakt {version('vakt')}"
+
+
+def test_the_source_trees_version_when_vakt_is_not_installed(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    from bot.cli import source_version
+
+    declared = source_version(ROOT / "pyproject.toml")
+    assert declared == f"{version('vakt')} (source tree, not installed)"
+    assert source_version(tmp_path / "pyproject.toml") == "unknown (not installed)"
 
 
 def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path) -> None:

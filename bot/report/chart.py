@@ -12,20 +12,14 @@ import math
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
-
-import matplotlib
-
-# The Agg canvas and Figure directly, never pyplot: no display, no global figure manager, and
-# the process's backend left alone.
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from typing import TYPE_CHECKING, Any
 
 from bot.kernel.i18n import plain
 from bot.report.blocks import deadline_words, duration
 from bot.report.service import Report, TeamReport
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 # 1100 x 620 pixels: Slack shows it whole in its preview and the labels stay readable.
 SIZE = (11.0, 6.2)
@@ -107,6 +101,15 @@ def chart_png(report: Report, lang: str) -> bytes:
     labels = [plain(lang, "report.chart_week", week=w.number) for w in weeks]
     deadline = report.deadline.total_seconds() / 3600
     teams = drawn_teams(report)
+    # Imported at the first chart, not when Vakt starts: matplotlib takes a while to import and
+    # builds its font cache the first time (in MPLCONFIGDIR, which bot.cli points at the data
+    # directory). The Agg canvas and Figure directly, never pyplot: no display, no global
+    # figure manager, and the process's backend left alone.
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     with _LOCK, matplotlib.rc_context(STYLE):
         figure = Figure(figsize=SIZE, dpi=DPI)
         FigureCanvasAgg(figure)

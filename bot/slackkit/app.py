@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.logger import messages as bolt_messages
 
 from bot.kernel.i18n import t
 from bot.kernel.parse import clean
@@ -25,6 +26,22 @@ from bot.slackkit.router import Router
 from bot.store.db import is_storage_full, is_unavailable
 
 log = logging.getLogger(__name__)
+
+
+class _ClientTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, and then warns
+    that the token "will be unused": Vakt's client carries that very token, so the warning (on
+    every start where the token is in the environment, as under systemd) says nothing. Only
+    that one message is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != bolt_messages.warning_client_prioritized_and_token_skipped()
+
+
+def _quiet_the_client_token_notice() -> None:
+    bolt_log = logging.getLogger(f"slack_bolt.{App.__name__}")  # Bolt's own logger of App
+    if not any(isinstance(f, _ClientTokenNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_ClientTokenNotice())
 
 
 def _events_wait_for_the_database(deps: Deps) -> Callable[..., BoltResponse | None]:
@@ -148,6 +165,7 @@ def build_app(
     listener_executor: Executor | None = None,
 ) -> App:
     """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
+    _quiet_the_client_token_notice()
     app = VaktApp(
         report=_on_failure(deps),
         gate=guard.Gate(lambda: deps.bot_identity().workspace, deps.config.language),

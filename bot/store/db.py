@@ -160,7 +160,26 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     try:
         with startup_lock(engine):
             before = current_revision(engine)
+            if before is not None and before not in known_revisions():
+                raise DatabaseError(_ahead(engine, before))
             command.upgrade(_alembic_config(engine), "head")
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot reach the database: {exc.orig}") from None
     return before, head_revision()
+
+
+def known_revisions() -> frozenset[str]:
+    """Every migration this code knows, the newest and all before it."""
+    scripts = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def _ahead(engine: Engine, current: str) -> str:
+    """What to say when a newer release has migrated the database (Alembic would only say
+    that it cannot locate the revision, with a traceback)."""
+    where = engine.url.render_as_string(hide_password=True)
+    return (
+        f"database {where} is at {current}, a migration this release does not know (its "
+        f"newest is {head_revision()}): a newer release of Vakt has migrated it; start that "
+        "release, or restore the backup taken before the upgrade"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -108,6 +109,12 @@ def seed(engine: Engine, config_text: str = CONFIG) -> None:
                 updated_at=NOW,
             )
         )
+
+
+@pytest.fixture(autouse=True)
+def _mplconfigdir_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vakt` run in-process points MPLCONFIGDIR at its data directory: undone after each test."""
+    monkeypatch.setenv("MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR", ""))
 
 
 @pytest.fixture

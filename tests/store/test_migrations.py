@@ -10,7 +10,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from bot.store.db import _alembic_config, current_revision, head_revision, make_engine, migrate
+from bot.store.db import (
+    DatabaseError,
+    _alembic_config,
+    current_revision,
+    head_revision,
+    known_revisions,
+    make_engine,
+    migrate,
+)
 from bot.store.models import (
     Account,
     CalendarFeed,
@@ -33,6 +41,25 @@ def test_empty_database_upgrades_to_head(any_db_url: str) -> None:
     assert current_revision(engine) == head_revision()
     # A second run is a no-op.
     assert migrate(engine) == (head_revision(), head_revision())
+    engine.dispose()
+
+
+def test_a_database_a_newer_release_migrated_is_refused_in_one_line(any_db_url: str) -> None:
+    engine = make_engine(any_db_url)
+    migrate(engine)
+    newer = "0999"  # what a later release's migration is called, as far as this one knows
+    assert newer not in known_revisions() and head_revision() in known_revisions()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": newer})
+    try:
+        migrate(engine)
+        raise AssertionError("migrate went on over a revision it does not know")
+    except DatabaseError as exc:
+        said = str(exc)
+    assert "\n" not in said
+    assert f"is at {newer}, a migration this release does not know" in said
+    assert f"its newest is {head_revision()}" in said and "newer release of Vakt" in said
+    assert current_revision(engine) == newer  # nothing touched
     engine.dispose()
 
 
