@@ -21,7 +21,7 @@ from bot.feeds.service import PREFIX as CALENDAR
 from bot.kernel.config import parse_config
 from bot.runtime import build_runtime
 from bot.settings import load_settings
-from bot.web.app import PROBES, WebApp
+from bot.web.app import META_WEBHOOK, PROBES, WebApp
 from bot.web.httpworker import HttpLimits
 from bot.web.intake import MAX_BODY
 from bot.web.signing import MAX_SLACK_BODY
@@ -306,7 +306,7 @@ def vakt_routes(tmp: Path) -> set[str]:
     runtime = build_runtime(settings, parse_config(CONFIG, "vakt.toml"))
     try:
         web = WebApp(runtime.app(signing_secret="s"), runtime.deps, signing_secret="s")
-        routes = {web.slack.path, *web.intake_routes, *PROBES}
+        routes = {web.slack.path, *web.intake_routes, *PROBES, META_WEBHOOK}
     finally:
         runtime.engine.dispose()
     return routes | {f"{CALENDAR}token.ics", f"{CALENDAR}token/komm.ics"}

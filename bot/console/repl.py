@@ -534,7 +534,7 @@ class Repl:
         result = self.session.move_clock(target)
         events = self.session.events()
         sent = sum(1 for e in events if e.kind in ("message", "files", "update", "ephemeral"))
-        self.say(self.tr("time_moved", when=self._when_text(target), sent=str(sent)), "bold")
+        self.say(self.tr("time_moved", when=self._when_text(target), count=sent), "bold")
         if result.failed_jobs:
             self.say(self.tr("jobs_failed", jobs=", ".join(result.failed_jobs)), "yellow")
         self.show(events)
