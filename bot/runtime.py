@@ -9,6 +9,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
@@ -105,6 +106,7 @@ def build_runtime(
     *,
     clock: Callable[[], datetime] = wall_clock,
     engine: Engine | None = None,
+    graph_client: httpx.Client | None = None,
 ) -> Runtime:
     """Everything wired together; raises ConfigError for a bad configuration."""
     config = config or load_config(settings.config_path)
@@ -130,6 +132,7 @@ def build_runtime(
             verify_token=settings.meta_verify_token,
             access_token=settings.meta_access_token,
             graph_url=settings.meta_graph_url,
+            client=graph_client,
         )
         if settings.meta_app_secret
         else None

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.archive import service as archive
 from bot.archive.core import Reason
+from bot.console.graph import StandInGraph
 from bot.console.session import (
     CONSOLE_CHANNEL,
     DEMO_DIR,
@@ -181,16 +182,31 @@ def start(
         members=memberships(config),
     )
     slack = _stand_in(workspace, clock, temp, LOCALES[lang or config.language])
+    # Its Facebook Pages and Instagram accounts on a stand-in Graph API, read by the real
+    # connector (`:comment`, `:reply`, `:remove`).
+    graph = StandInGraph()
+    for account in config.accounts:
+        for object_id, instagram in (
+            (account.facebook_page_id, False),
+            (account.instagram_user_id, True),
+        ):
+            if object_id:
+                graph.accounts[object_id] = account.name
+                if instagram:
+                    graph.instagram.add(object_id)
     settings = _settings(
         {
             "DATABASE_URL": f"sqlite:///{temp / 'vakt.sqlite3'}",
             "VAKT_CONFIG": str(config_path),
             "VAKT_DATA_DIR": str(temp / "data"),
+            "META_APP_SECRET": "console-app-secret",
+            "META_ACCESS_TOKEN": "console-system-user-token",
+            "META_GRAPH_URL": "https://graph.facebook.invalid/v27.0/",
         },
         temp,
         slack,
     )
-    runtime = build_runtime(settings, config, clock=clock)
+    runtime = build_runtime(settings, config, clock=clock, graph_client=graph.client())
     prepare_database(runtime)
     executor = TrackingExecutor()
     session = ConsoleSession(
@@ -203,6 +219,7 @@ def start(
         user=str(data["demo"].get("user") or config.coordinators[0]),
         temp_dir=temp,
         note=("note_demo", str(temp)),
+        graph=graph,
     )
     seed(session, data)
     return session

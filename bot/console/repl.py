@@ -504,6 +504,10 @@ class Repl:
             self._time(rest)
         elif word == "intake":
             self._intake(rest, read)
+        elif word == "comment":
+            self._comment(rest, read)
+        elif word in ("reply", "remove"):
+            self._on_platform(word, rest, read)
         elif word == "home":
             self.session.open_home()
             events = self.session.events()
@@ -538,6 +542,53 @@ class Repl:
         if result.failed_jobs:
             self.say(self.tr("jobs_failed", jobs=", ".join(result.failed_jobs)), "yellow")
         self.show(events)
+
+    def _connected(self) -> str:
+        keys = [
+            a.key for a in self.session.config.accounts if a.facebook_page_id or a.instagram_user_id
+        ]
+        return ", ".join(keys) or self.tr("no_accounts")
+
+    def _comment(self, rest: str, read: Reader) -> None:
+        """A citizen's comment on the stand-in platform, read by the real connector."""
+        try:
+            words = shlex.split(rest)
+        except ValueError:
+            words = []
+        if len(words) < 2:
+            self.say(self.tr("comment_usage", known=self._connected()))
+            return
+        try:
+            self.session.platform_comment(words[0], " ".join(words[1:]))
+        except VaktError as error:
+            if error.key in ("error.no_account", "error.meta_not_connected"):
+                self.say(self.tr("comment_usage", known=self._connected()))
+                return
+            raise
+        self.say(self.tr("commented", account=words[0]), "dim")
+        self._after(read)
+
+    def _on_platform(self, word: str, rest: str, read: Reader) -> None:
+        """The account's reply under a question (`:reply`), or the comment's removal."""
+        try:
+            words = shlex.split(rest)
+        except ValueError:
+            words = []
+        number = words[0].lstrip("#") if words else ""
+        usage = "reply_usage" if word == "reply" else "remove_usage"
+        if not number.isdigit() or (word == "reply" and len(words) < 2):
+            self.say(self.tr(usage))
+            return
+        try:
+            self.session.platform_act(int(number), " ".join(words[1:]) if word == "reply" else None)
+        except VaktError as error:
+            if error.key == "error.no_item":
+                self.say(self.tr("not_from_platform", item=number))
+                return
+            raise
+        done = "replied" if word == "reply" else "removed_on_platform"
+        self.say(self.tr(done, item=number), "dim")
+        self._after(read)
 
     def _intake(self, rest: str, read: Reader) -> None:
         try:

@@ -21,15 +21,19 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.console.graph import StandInGraph
 from bot.console.mentions import handles
 from bot.console.render import Button, Names
 from bot.console.slack import BOT_ID, BOT_USER, TEAM, Event, Respond, StandInSlack, User
 from bot.items import service as items
 from bot.kernel.config import OrgConfig, load_config
+from bot.kernel.errors import Conflict, NotFound
 from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import Settings, load_settings, redact_url
 from bot.slackkit.deps import request_ctx
 from bot.slackkit.outbox import deliver
+from bot.store.db import session_scope
+from bot.store.models import Item
 from bot.sweep import SweepResult
 
 log = logging.getLogger(__name__)
@@ -127,6 +131,8 @@ class ConsoleSession:
     temp_dir: Path
     # What the banner says about the database: a console text's key and where it is.
     note: tuple[str, str] = ("note_database", "")
+    # The stand-in Facebook and Instagram (`:comment`, `:reply`, `:remove`); None: not connected.
+    graph: StandInGraph | None = None
     _serial: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
     @property
@@ -348,6 +354,48 @@ class ConsoleSession:
         deliver(self.runtime.engine, self.runtime.deps.gateway, now)
         assert item_id is not None
         return item_id
+
+    def platform(self) -> StandInGraph:
+        if self.graph is None or self.runtime.connector is None:
+            raise Conflict("error.meta_unavailable")
+        return self.graph
+
+    def read_platforms(self) -> None:
+        """What the stand-in platforms hold, read by the real connector (a poll of every
+        account, every open question looked at again) and taken; then sent."""
+        connector = self.runtime.connector
+        assert connector is not None
+        now = self.clock()
+        connector.poll(now, everything=True)
+        connector.process(now)
+        deliver(self.runtime.engine, self.runtime.deps.gateway, now)
+        self.executor.idle()
+
+    def platform_comment(self, account_key: str, text: str) -> str:
+        """A citizen's comment on a connected account, on the stand-in platform."""
+        graph = self.platform()
+        with session_scope(self.runtime.engine) as session:
+            account = items.account_by_key(session, account_key)
+            object_id = account.facebook_page_id or account.instagram_user_id
+        if object_id is None:
+            raise Conflict("error.meta_not_connected", account=account_key[:40])
+        comment_id = graph.comment(object_id, text, self.clock())
+        self.read_platforms()
+        return comment_id
+
+    def platform_act(self, item_id: int, text: str | None) -> None:
+        """The account's own reply under question #item_id (`text`), or its removal (None)."""
+        graph = self.platform()
+        with session_scope(self.runtime.engine) as session:
+            item = session.get(Item, item_id)
+            if item is None or item.external_id not in graph.comments:
+                raise NotFound("error.no_item", id=item_id)
+            comment_id = item.external_id
+        if text is None:
+            graph.remove(comment_id)
+        else:
+            graph.reply(comment_id, text, self.clock())
+        self.read_platforms()
 
     def move_clock(self, to: datetime) -> SweepResult:
         """Move the clock forward and run what is due, as the scheduler would: the jobs, the

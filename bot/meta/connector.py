@@ -246,9 +246,11 @@ class Connector:
             ).all()
         )
 
-    def poll(self, now: datetime) -> PollResult:
-        """Read every connected account that is due. One failing account never stops the
-        others: its problem is recorded (and told once), and the next poll tries again."""
+    def poll(self, now: datetime, *, everything: bool = False) -> PollResult:
+        """Read every connected account that is due (`everything`: every account, and every
+        open question looked at again — the console's stand-in platform). One failing account
+        never stops the others: its problem is recorded (and told once), and the next poll
+        tries again."""
         assert self.graph is not None
         result = PollResult()
         with session_scope(self.deps.engine) as session:
@@ -262,7 +264,8 @@ class Connector:
                     if state.blocked_until is not None and now < state.blocked_until:
                         continue
                     if (
-                        state.resume is None
+                        not everything
+                        and state.resume is None
                         and state.last_attempt_at is not None
                         and now - state.last_attempt_at < timedelta(minutes=minutes) - OVERLAP / 4
                     ):
@@ -270,7 +273,7 @@ class Connector:
             result.accounts += 1
             calls_before = self.graph.calls
             try:
-                result.stored += self._poll_account(account_id, now)
+                result.stored += self._poll_account(account_id, now, everything)
                 self._problem(account_id, None, now)
             except (GraphError, Problem) as error:
                 result.failed[key] = error.kind
@@ -289,7 +292,7 @@ class Connector:
             state.calls += calls
             session.add(state)
 
-    def _poll_account(self, account_id: int, now: datetime) -> int:
+    def _poll_account(self, account_id: int, now: datetime, everything: bool = False) -> int:
         with session_scope(self.deps.engine) as session:
             account = session.get(Account, account_id)
             assert account is not None
@@ -312,7 +315,7 @@ class Connector:
             if token is None:
                 raise Problem("gone", f"the token reaches no Instagram account {ig_id}")
             stored += self._read_instagram(account_id, ig_id, token, window, backfill, resume, now)
-        stored += self._recheck(account_id, now)
+        stored += self._recheck(account_id, now, everything)
         with session_scope(self.deps.engine) as session:
             state = session.get(MetaState, account_id) or MetaState(account_id=account_id)
             state.since, state.last_read_at, state.resume = now, now, None
@@ -453,7 +456,7 @@ class Connector:
             self._slow_down(graph)
         return stored
 
-    def _recheck(self, account_id: int, now: datetime) -> int:
+    def _recheck(self, account_id: int, now: datetime, everything: bool = False) -> int:
         """The account's open questions looked at again: gone (code 100, subcode 33) or hidden
         on the platform since? Removed comments bring no webhook with their content, and a
         hidden Instagram comment none at all. At most RECHECK_PER_POLL a poll, those looked at
@@ -470,13 +473,14 @@ class Connector:
                     col(Item.status) == Status.OPEN,
                     sa.or_(
                         col(CommentCapture.checked_at).is_(None),
-                        col(CommentCapture.checked_at) < now - RECHECK_EVERY,
+                        col(CommentCapture.checked_at)
+                        < now - (timedelta(0) if everything else RECHECK_EVERY),
                     ),
                 )
                 .order_by(
                     col(CommentCapture.checked_at).is_not(None), col(CommentCapture.checked_at)
                 )
-                .limit(RECHECK_PER_POLL)
+                .limit(None if everything else RECHECK_PER_POLL)
             ).all()
             ids = {
                 core.FACEBOOK: account.facebook_page_id,
