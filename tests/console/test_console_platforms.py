@@ -56,7 +56,7 @@ def test_a_comment_arrives_through_the_connector_and_the_pages_reply_closes_it(
 
 
 def test_a_removed_comment_opens_the_deletion_log_with_its_capture(tmp_path: Path) -> None:
-    out, session = run(tmp_path, ':comment ig-kommun "Fult ord"')
+    _out, session = run(tmp_path, ':comment ig-kommun "Fult ord"')
     try:
         [item] = platform_items(session)
         assert item.source == "instagram"
