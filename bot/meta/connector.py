@@ -591,6 +591,8 @@ class Connector:
             before = state.problem
             if error is not None:
                 state.errors += 1
+            else:
+                state.blocked_until = None  # read to the end: no throttle to wait out
             if kind == before:
                 ctx.session.add(state)
                 return

@@ -4,7 +4,7 @@ form."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
@@ -31,14 +31,14 @@ from slack_sdk.models.blocks.block_elements import ConversationFilter, Conversat
 from slack_sdk.models.views import View
 
 from bot.kernel.config import META_IDS, PLATFORMS, AccountKind, RegisterRules
-from bot.kernel.i18n import fmt_date, fmt_week, plain, t
+from bot.kernel.i18n import fmt_date, fmt_moment, fmt_week, plain, t
 from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
 
 if TYPE_CHECKING:
     from bot.kernel.config import AccountFields
     from bot.register.service import AccountCard, AccountRow, TeamRegister
-    from bot.store.models import Account, Team
+    from bot.store.models import Account, MetaState, Team
 
 # Action and callback ids of the register (the listeners import them from here).
 ACCOUNT_EDIT = "vakt_account_edit"  # the card's Edit button: opens the edit form
@@ -208,6 +208,31 @@ def _channel(channel: str | None, lang: str) -> str:
     return f"<#{channel}>" if channel else t(lang, "register.none")
 
 
+def connection_lines(lang: str, state: MetaState | None, tz: tzinfo | None) -> list[str]:
+    """How Vakt reads a connected account: by webhook or polling, the last read, the newest
+    comment seen, a problem or a throttle to wait out."""
+
+    def when(instant: datetime) -> str:
+        return fmt_moment(instant, tz or UTC, lang)
+
+    if state is None or state.last_read_at is None:
+        lines = [t(lang, "meta.state_never_read")]
+    else:
+        lines = [t(lang, "meta.state_last_read", when=when(state.last_read_at))]
+    if state is not None and state.last_webhook_at is not None:
+        lines.insert(0, t(lang, "meta.state_webhook", when=when(state.last_webhook_at)))
+    else:
+        lines.insert(0, t(lang, "meta.state_polling"))
+    if state is not None and state.last_comment_at is not None:
+        lines.append(t(lang, "meta.state_last_comment", when=when(state.last_comment_at)))
+    if state is not None and state.problem:
+        problem = escape(state.problem_detail or state.problem)
+        lines.append(t(lang, "meta.state_problem", problem=problem))
+    if state is not None and state.blocked_until is not None:
+        lines.append(t(lang, "meta.state_blocked", when=when(state.blocked_until)))
+    return [f"    {line}" for line in lines]
+
+
 def account_card(
     lang: str, card: AccountCard, today: date, config_file: str
 ) -> tuple[str, list[dict[str, Any]]]:
@@ -288,6 +313,8 @@ def account_card(
         access.append(t(lang, "register.connected_facebook", id=account.facebook_page_id))
     if account.instagram_user_id:
         access.append(t(lang, "register.connected_instagram", id=account.instagram_user_id))
+    if account.facebook_page_id or account.instagram_user_id:
+        access += connection_lines(lang, card.connection, card.tz)
     blocks: list[Block] = [
         HeaderBlock(text=account.name[:150]),
         SectionBlock(text=kit.md("\n".join(lines))),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +37,7 @@ from bot.kernel.errors import Conflict, NotFound, UserInputError
 from bot.register.accounts import account_manager, last_posts
 from bot.register.core import cadence_of, join_users, split_users
 from bot.register.sync import account_data, write_entry
-from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, Team
+from bot.store.models import Account, AccountClosure, AccountFlag, AccountPost, MetaState, Team
 
 MAX_TEXT = 2000  # purpose, audience, dialogue, privacy, resources, plan (as the config file)
 MAX_NAME = 200
@@ -466,6 +466,8 @@ class AccountCard:
     editable: bool  # the reader may edit it here (a coordinator, and not declared in the file)
     status_since: date | None = None  # local dates of status_changed_at and the closure's start
     closure_started: date | None = None
+    connection: MetaState | None = None  # Facebook and Instagram: how Vakt reads it (bot.meta)
+    tz: tzinfo | None = None  # the organisation's, for the connection's instants
 
 
 def _posts_between(session: Session, account_id: int, start: datetime, end: datetime) -> int:
@@ -524,4 +526,6 @@ def account_card(ctx: Ctx, key: str) -> AccountCard:
         editable=ctx.is_coordinator and not account.managed,
         status_since=local(account.status_changed_at),
         closure_started=local(closure.started_at) if closure is not None else None,
+        connection=ctx.session.get(MetaState, account.id),
+        tz=tz,
     )

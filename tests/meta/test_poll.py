@@ -257,3 +257,16 @@ def test_vakt_sweep_at_runs_the_poll(vakt: Vakt, graph: FakeGraph) -> None:
     vakt.runtime.sweep(NOW + timedelta(minutes=1))
     assert len(items(vakt)) == 1
     assert items(vakt)[0].received_at == (NOW - timedelta(hours=1)).astimezone(UTC)
+
+
+def test_the_account_card_shows_how_vakt_reads_it(vakt: Vakt, graph: FakeGraph) -> None:
+    before = vakt.command("account fb-main", user="U0COORD1")
+    assert "Connected to Facebook" in before and "Not read yet" in before
+    graph.fail_next(path_contains=f"{PAGE}/published_posts", code=80001, regain_minutes=30)
+    sweep(vakt)
+    throttled = vakt.command("account fb-main", user="U0COORD1")
+    assert "Meta asked Vakt to wait" in throttled
+    sweep(vakt, minutes=35)
+    card = vakt.command("account fb-main", user="U0COORD1")
+    assert "by polling" in card and "Last successful read: " in card
+    assert "Meta asked Vakt to wait" not in card
