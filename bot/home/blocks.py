@@ -187,6 +187,18 @@ def request_row(lang: str, calendar: WorkCalendar, now: datetime, row: Any) -> s
     )
 
 
+def platform_row(lang: str, calendar: WorkCalendar, now: datetime, row: Any) -> str:
+    name = _link(row.url, row.name)
+    if row.problem:
+        return t(lang, "home.platform_problem", account=name, problem=escape(row.problem))
+    return t(
+        lang,
+        "home.platform_waiting",
+        account=name,
+        time=fmt_moment(row.blocked_until, calendar.tz, lang),
+    )
+
+
 ROWS: dict[str, Render] = {
     "duty": duty_row,
     "items": item_row,
@@ -198,6 +210,7 @@ ROWS: dict[str, Render] = {
     "flags": flag_row,
     "closures": closure_row,
     "requests": request_row,
+    "platforms": platform_row,
 }
 # The order of the lists on the home: one's own duties first, then what others wait for.
 ORDER = tuple(ROWS)

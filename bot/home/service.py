@@ -24,7 +24,7 @@ from bot.home import core
 from bot.home.core import Listing, clip
 from bot.items.core import ItemLine, Status
 from bot.kernel.calendar import WorkCalendar
-from bot.kernel.config import OrgConfig
+from bot.kernel.config import LIVE, OrgConfig
 from bot.kernel.context import Ctx
 from bot.lifecycle import service as lifecycle
 from bot.requests.core import RequestStatus, Role
@@ -38,6 +38,7 @@ from bot.store.models import (
     Deletion,
     Gap,
     Item,
+    MetaState,
     SwapRequest,
 )
 
@@ -54,6 +55,7 @@ SECTIONS = (
     "flags",
     "closures",
     "requests",
+    "platforms",
 )
 SNAPSHOT_LOOKAHEAD = timedelta(days=14)
 
@@ -133,6 +135,20 @@ class RequestLine:
     made: date
 
 
+@dataclass(frozen=True)
+class PlatformLine:
+    """A connected account Vakt cannot read as it should (coordinators)."""
+
+    name: str
+    url: str
+    problem: str | None  # what Meta said, in short
+    blocked_until: datetime | None
+
+
+def _later(instant: datetime | None, now: datetime) -> datetime | None:
+    return instant if instant is not None and instant > now else None
+
+
 def _empty() -> Listing[Any]:
     return Listing((), 0)
 
@@ -156,6 +172,7 @@ class Home:
     flags: Listing[FlagLine] = field(default_factory=_empty)
     closures: Listing[ClosureLine] = field(default_factory=_empty)
     requests: Listing[RequestLine] = field(default_factory=_empty)
+    platforms: Listing[PlatformLine] = field(default_factory=_empty)
 
     @property
     def empty(self) -> bool:
@@ -346,6 +363,34 @@ class Board:
         )
 
     @cached_property
+    def platform_problems(self) -> list[PlatformLine]:
+        """Connected accounts with a problem or a throttle to wait out (the rest read fine:
+        listing them would change the home at every read)."""
+        rows = self.session.exec(
+            select(Account, MetaState)
+            .join(MetaState, col(MetaState.account_id) == col(Account.id))
+            .where(
+                col(Account.status).in_(LIVE),
+                sa.or_(
+                    col(MetaState.problem).is_not(None),
+                    col(MetaState.blocked_until) > self.now,
+                ),
+            )
+            .order_by(col(Account.key))
+        ).all()
+        return [
+            PlatformLine(
+                a.name,
+                a.url,
+                state.problem_detail or state.problem,
+                state.blocked_until
+                if state.blocked_until and state.blocked_until > self.now
+                else None,
+            )
+            for a, state in rows
+        ]
+
+    @cached_property
     def pending_requests(self) -> list[AccountRequest]:
         return list(
             self.session.exec(
@@ -429,6 +474,8 @@ def gather(board: Board, user: str, limit: int = core.ROWS, only: str | None = N
             parts["flags"] = board.flags(limit)
         if wanted("closures"):
             parts["closures"] = board.closures(limit)
+        if wanted("platforms"):
+            parts["platforms"] = clip(board.platform_problems, limit)
     if wanted("requests") and (coordinator or managed):
         parts["requests"] = clip(_requests_for(board, user, coordinator), limit)
     return Home(

@@ -277,6 +277,11 @@ class Connector:
                 self._problem(account_id, None, now)
             except (GraphError, Problem) as error:
                 result.failed[key] = error.kind
+                if error.kind in ("expired", "gone"):
+                    # A Page token ends with the token it was derived from, and a Page may
+                    # have been given to the system user since: ask me/accounts again.
+                    with self._tokens_lock:
+                        self._tokens = None
                 self._problem(account_id, error, now)
             except httpx.HTTPError as error:
                 result.failed[key] = "unavailable"

@@ -270,3 +270,26 @@ def test_the_account_card_shows_how_vakt_reads_it(vakt: Vakt, graph: FakeGraph) 
     card = vakt.command("account fb-main", user="U0COORD1")
     assert "by polling" in card and "Last successful read: " in card
     assert "Meta asked Vakt to wait" not in card
+
+
+def test_the_coordinators_home_lists_the_accounts_vakt_cannot_read(
+    vakt: Vakt, graph: FakeGraph
+) -> None:
+    from bot.home.blocks import home_view
+    from bot.home.service import Board, gather
+
+    def coordinators_home() -> str:
+        with session_scope(vakt.runtime.engine) as session:
+            board = Board(session, vakt.config, vakt.runtime.deps.calendar, vakt.clock.now)
+            home = gather(board, "U0COORD1")
+            return json.dumps(home_view("en", vakt.runtime.deps.calendar, home))
+
+    sweep(vakt)
+    assert "accounts Vakt cannot read" not in coordinators_home()
+    # The system user's token is revoked: the Page token derived from it ends with it.
+    graph.expire(graph.user_token)
+    graph.expire(graph.page_token)  # type: ignore[attr-defined]
+    sweep(vakt, minutes=5)
+    sweep(vakt, minutes=5)
+    home = coordinators_home()
+    assert "accounts Vakt cannot read (" in home
