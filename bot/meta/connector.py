@@ -45,6 +45,7 @@ SLOW_DOWN_AT = 90  # % of a usage limit: this account waits for the next poll
 OVERLAP = timedelta(minutes=2)  # comments read again at the edge of the last read
 PROBLEM_KIND = "meta_problem"
 PERMISSIONS_TTL = timedelta(minutes=10)
+WEBHOOK_NOTE_EVERY = timedelta(minutes=1)
 RECHECK_PER_POLL = 25  # open questions looked at again per account and poll
 RECHECK_EVERY = timedelta(minutes=30)
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},is_hidden,permalink_url,attachment"
@@ -127,20 +128,51 @@ class Connector:
             return 200, {"ok": True, "stored": 0}
         with session_scope(self.deps.engine) as session:
             stored = service.store(session, changes, "webhook", now)
-            self._note_webhook(session, changes, now)
+        try:
+            with session_scope(self.deps.engine) as session:
+                self._note_webhook(session, changes, now)
+        except sa.exc.IntegrityError:
+            pass  # another worker noted the same account's first delivery at this instant
         if stored:
             self.kick()
         return 200, {"ok": True, "stored": stored}
 
     def _note_webhook(self, session: Session, changes: list[Change], now: datetime) -> None:
-        ids = {(c.platform, c.object_id) for c in changes}
-        for platform, object_id in ids:
-            account = service.account_for(session, platform, object_id)
-            if account is None or account.id is None:
-                continue
-            state = session.get(MetaState, account.id) or MetaState(account_id=account.id)
-            state.last_webhook_at = now
-            session.add(state)
+        """When a webhook last brought something for each account (at most once a minute a
+        write: a busy Page's deliveries do not all update the same row)."""
+        pages = {c.object_id for c in changes if c.platform == core.FACEBOOK}
+        instagram = {c.object_id for c in changes if c.platform == core.INSTAGRAM}
+        if not pages and not instagram:
+            return
+        ids = list(
+            session.exec(
+                select(Account.id).where(
+                    sa.or_(
+                        col(Account.facebook_page_id).in_(pages),
+                        col(Account.instagram_user_id).in_(instagram),
+                    )
+                )
+            ).all()
+        )
+        if not ids:
+            return
+        known = set(
+            session.exec(select(MetaState.account_id).where(col(MetaState.account_id).in_(ids)))
+        )
+        for account_id in ids:
+            if account_id is not None and account_id not in known:
+                session.add(MetaState(account_id=account_id, last_webhook_at=now))
+        session.execute(
+            sa.update(MetaState)
+            .where(
+                col(MetaState.account_id).in_(known),
+                sa.or_(
+                    col(MetaState.last_webhook_at).is_(None),
+                    col(MetaState.last_webhook_at) < now - WEBHOOK_NOTE_EVERY,
+                ),
+            )
+            .values(last_webhook_at=now)
+        )
 
     # ------------------------------------------------------------ taking what was stored
 
