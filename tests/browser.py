@@ -214,13 +214,25 @@ class Browser:
         )
         self.evaluate("document.fonts.ready.then(() => true)")
 
-    def axe(self, tags: list[str] = WCAG_21_AA) -> list[dict[str, Any]]:
-        """axe-core's violations on the page as it is laid out now, for these tags."""
+    def axe(
+        self,
+        tags: list[str] | None = None,
+        rules: list[str] | None = None,
+        within: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """axe-core's violations on the page as it is laid out now: of these tags (WCAG 2.1 AA
+        unless told), or of these rules only; on the whole page, or `within` a CSS selector."""
         if not self.evaluate("typeof window.axe === 'object'"):
             self.evaluate(self._axe_source)
-        options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
+        only = (
+            {"type": "rule", "values": rules}
+            if rules
+            else {"type": "tag", "values": tags or WCAG_21_AA}
+        )
+        options = {"runOnly": only, "resultTypes": ["violations"]}
+        context = json.dumps({"include": [within]}) if within else "document"
         script = f"""
-            axe.run(document, {json.dumps(options)}).then(result => result.violations.map(v => ({{
+            axe.run({context}, {json.dumps(options)}).then(result => result.violations.map(v => ({{
                 id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.map(n => ({{
                     target: n.target.join(' '), html: n.html.slice(0, 200),
