@@ -125,6 +125,11 @@ def setup_logging(level: str, fmt: str) -> None:
     handler.setFormatter(formatter(fmt))  # refuses an unknown format even when it is a no-op
     # The SDK logs the bodies it sends at DEBUG, and replies can hold a calendar link.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, _level(level)))
+    # matplotlib says "generated new fontManager" at INFO the first time its cache (in the
+    # data directory) is made: nothing an operator needs to read.
+    logging.getLogger("matplotlib").setLevel(max(logging.WARNING, _level(level)))
+    # httpx logs every Graph API request line at INFO: a poll would fill the log with them.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, _level(level)))
     if logging.getLogger().handlers:
         return
     logging.basicConfig(level=_level(level), handlers=[handler])
