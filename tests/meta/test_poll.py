@@ -293,3 +293,58 @@ def test_the_coordinators_home_lists_the_accounts_vakt_cannot_read(
     sweep(vakt, minutes=5)
     home = coordinators_home()
     assert "accounts Vakt cannot read (" in home
+
+
+def test_delete_on_facebook_archives_first_then_deletes_then_asks_why(
+    vakt: Vakt, graph: FakeGraph
+) -> None:
+    from bot.items import ids as item_ids
+
+    post = graph.add_post(PAGE, created_time=NOW - timedelta(days=1))
+    question = ask(graph, post, "Stygg kommentar", NOW - timedelta(hours=1))
+    sweep(vakt)
+    [item] = items(vakt)
+    assert item.id is not None
+    calls = len(graph.calls)
+    # At the moment Facebook is asked to delete, the evidence must be in the archive: the
+    # fake looks at the database and the archive directory when the DELETE arrives.
+    seen_at_delete: list[tuple[int, bool]] = []
+    serve = graph._serve  # noqa: SLF001 - watching the fake's own door, not our code
+
+    def watching(handler: object, method: str) -> None:
+        if method == "DELETE":
+            with session_scope(vakt.runtime.engine) as session:
+                files = session.exec(select(ArchivedFile)).all()
+                present = all((vakt.runtime.deps.archive_dir / f.path).exists() for f in files)
+                seen_at_delete.append((len(files), present))
+        serve(handler, method)  # type: ignore[arg-type]
+
+    graph._serve = watching  # type: ignore[method-assign]
+    text = vakt.press(item_ids.ITEM_DELETE_ON_PLATFORM, str(item.id), "U0ANNA")
+    assert "deleted on Facebook" in text
+    deletes = [c for c in graph.calls[calls:] if c.method == "DELETE"]
+    assert [c.path for c in deletes] == [question]
+    assert seen_at_delete == [(2, True)]  # the JSON capture and its sheet, both on disk
+    [item] = items(vakt)
+    assert item.status == Status.DELETED
+    # Then the deletion form opens, to say why.
+    opened = vakt.fake.calls_to("views.open")
+    assert opened and "deletion" in json.dumps(opened[-1].args).lower()
+
+
+def test_without_the_permission_the_buttons_say_so_and_change_nothing(
+    vakt: Vakt, graph: FakeGraph
+) -> None:
+    from bot.items import ids as item_ids
+
+    post = graph.add_post(PAGE, created_time=NOW - timedelta(days=1))
+    ask(graph, post, "Spørsmål", NOW - timedelta(hours=1))
+    sweep(vakt)
+    [item] = items(vakt)
+    graph.revoke("pages_manage_engagement")
+    text = vakt.press(item_ids.ITEM_HIDE_ON_PLATFORM, str(item.id), "U0ANNA")
+    assert "may not hide or delete" in text
+    [item] = items(vakt)
+    assert item.status == Status.OPEN
+    with session_scope(vakt.runtime.engine) as session:
+        assert session.exec(select(Deletion)).all() == []
