@@ -67,7 +67,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 engine.dispose()
     print(
         f"{path}: OK – {config.name} ({config.country}, {config.timezone}, {config.language}); "
-        f"{len(config.teams)} team(s), {len(config.accounts)} account(s) declared"
+        f"{counted(len(config.teams), 'team')}, {counted(len(config.accounts), 'account')} declared"
     )
     for warning in config_warnings(config):
         print(f"  warning: {warning}")
@@ -103,7 +103,8 @@ def config_warnings(config: OrgConfig) -> list[str]:
     if placeholders:
         warnings.append(
             f"{', '.join(placeholders)} {'is' if len(placeholders) == 1 else 'are'} the "
-            "example's placeholder id(s): put your workspace's Slack ids in their place"
+            f"example's {'placeholder id' if len(placeholders) == 1 else 'placeholder ids'}: "
+            "put your workspace's Slack ids in their place"
         )
     return warnings
 
@@ -143,7 +144,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         config = load_config(path)
         changes = apply_configuration(engine, config, wall_clock())
         print(
-            f"{path}: {len(changes)} change(s) applied"
+            f"{path}: {counted(len(changes), 'change')} applied"
             if changes
             else f"{path}: the database already holds its teams and accounts"
         )
@@ -189,10 +190,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     stop_on_sigterm(runtime.stopping)
     result = runtime.sweep(now, dry_run=args.dry_run)
     verb = "would send" if args.dry_run else "recorded"
-    print(f"sweep as of {now.isoformat()}: {len(result.recorded)} message(s) {verb}")
+    print(f"sweep as of {now.isoformat()}: {counted(len(result.recorded), 'message')} {verb}")
     if args.dry_run and unapplied:
         print(
-            f"  (the database lacks {len(unapplied)} change(s) the file declares; "
+            f"  (the database lacks {counted(len(unapplied), 'change')} the file declares; "
             "vakt migrate applies them: this dry run reads the database as it is)"
         )
     if runtime.stopping.is_set():
@@ -347,9 +348,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise CliError(str(exc)) from None
     print(
-        f"exported {summary.deletions} deletion(s), {summary.snapshots} snapshot(s), "
-        f"{summary.items} item(s), {summary.audit_log} audit log entr(ies) and "
-        f"{summary.files} archived file(s) from {start} to {end} into {args.out}"
+        f"exported {counted(summary.deletions, 'deletion')}, "
+        f"{counted(summary.snapshots, 'snapshot')}, {counted(summary.items, 'item')}, "
+        f"{counted(summary.audit_log, 'audit log entry', 'audit log entries')} and "
+        f"{counted(summary.files, 'archived file')} from {start} to {end} into {args.out}"
     )
     return 0
 
@@ -420,7 +422,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"  {line.key}: {would}{line.outcome}{note}")
     verb = "would change" if args.dry_run else "changed"
     print(
-        f"{args.file}: {verb} {result.changes} account(s) – {result.count('created')} created, "
+        f"{args.file}: {verb} {counted(result.changes, 'account')} – "
+        f"{result.count('created')} created, "
         f"{result.count('updated')} updated, {result.count('unchanged')} unchanged, "
         f"{result.count('skipped')} skipped"
     )
@@ -455,7 +458,7 @@ def _export_public(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {exc.filename or args.out}: {exc.strerror}") from None
     print(
-        f"public list of {len(accounts)} account(s) as of {day} written to {args.out} "
+        f"public list of {counted(len(accounts), 'account')} as of {day} written to {args.out} "
         f"({', '.join(sorted(files))})"
     )
     return 0
@@ -488,7 +491,7 @@ def cmd_export_register(args: argparse.Namespace) -> int:
         write_atomic(Path(args.out), data)
     except OSError as exc:
         raise CliError(f"cannot write {exc.filename or args.out}: {exc.strerror}") from None
-    print(f"{len(rows)} account(s) written to {args.out} as {fmt.upper()}")
+    print(f"{counted(len(rows), 'account')} written to {args.out} as {fmt.upper()}")
     return 0
 
 
@@ -551,6 +554,11 @@ def cmd_meta(args: argparse.Namespace) -> int:
     for line, _ok in results:
         print(line)
     return 0 if all(ok for _line, ok in results) else 1
+
+
+def counted(count: int, one: str, other: str | None = None) -> str:
+    """ "1 account", "2 accounts" (the CLI speaks English; Slack's texts use Babel's rules)."""
+    return f"{count} {one if count == 1 else (other or one + 's')}"
 
 
 def build_parser() -> argparse.ArgumentParser:

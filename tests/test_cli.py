@@ -95,7 +95,7 @@ def test_migrate_then_sweep_dry_run_prints_and_records_nothing(tmp_path: Path) -
     # Monday 08:05: the handovers, and the weekly report (with its chart) to the coordinators'
     # channel and the manager, printed as people read them: names, not <@U0ANNA>, emoji, not
     # shortcodes, and a link's label with its address.
-    assert "7 message(s) would send" in swept.stdout
+    assert "7 messages would send" in swept.stdout
     assert "to @Anna Berg: 👀 Your monitoring duty" in swept.stdout
     assert "[weekly_report_files] to @U0BOSS: Chart and figures, week 47" in swept.stdout
     assert "Substitute: @U0BO. Accounts: Testrud kommune (https://www.facebook.com/testrud)." in (
@@ -231,10 +231,10 @@ def test_migrate_applies_the_configuration_once(tmp_path: Path) -> None:
     env = {"VAKT_CONFIG": str(tmp_path / "vakt.toml"), "VAKT_DATA_DIR": str(tmp_path / "data")}
     first = vakt("migrate", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert f"{tmp_path / 'vakt.toml'}: 2 change(s) applied" in first.stdout  # the team, the account
+    assert f"{tmp_path / 'vakt.toml'}: 2 changes applied" in first.stdout  # the team, the account
     public = vakt("export-register", "--public", "--out", "public", env=env, cwd=tmp_path)
     assert public.returncode == 0, public.stderr
-    assert "public list of 1 account(s)" in public.stdout
+    assert "public list of 1 account" in public.stdout
     assert "Testrud kommune" in (tmp_path / "public" / "accounts.csv").read_text(
         encoding="utf-8-sig"
     )
@@ -312,7 +312,7 @@ def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path
     example = vakt("check-config", str(ROOT / "config" / "vakt.example.toml"), env={}, cwd=tmp_path)
     assert example.returncode == 0, example.stderr
     assert (
-        "warning: C0COMMS, C0TEAM1, U0COORD1 are the example's placeholder id(s)" in example.stdout
+        "warning: C0COMMS, C0TEAM1, U0COORD1 are the example's placeholder ids" in example.stdout
     )
     (tmp_path / "real.toml").write_text(
         CONFIG.replace("U0COORD1", "U07QX2LMN")
@@ -362,7 +362,7 @@ def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert swept.returncode == 0, swept.stderr
     assert "would send" in swept.stdout
     assert (
-        "the database lacks 1 change(s) the file declares; vakt migrate applies them"
+        "the database lacks 1 change the file declares; vakt migrate applies them"
         in swept.stdout
     )
     assert counts() == before

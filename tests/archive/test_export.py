@@ -496,8 +496,8 @@ def test_cli_export_and_verify(site: tuple[dict[str, str], Path]) -> None:
     )
     assert made.returncode == 0, made.stderr
     assert made.stdout == (
-        "exported 2 deletion(s), 1 snapshot(s), 2 item(s), 2 audit log entr(ies) and "
-        "3 archived file(s) from 2026-10-01 to 2026-11-30 into out\n"
+        "exported 2 deletions, 1 snapshot, 2 items, 2 audit log entries and "
+        "3 archived files from 2026-10-01 to 2026-11-30 into out\n"
     )
     listed = len(json.loads((cwd / "out" / "manifest.json").read_text())["files"])
     ok = vakt("export", "--verify", "out", env=env, cwd=cwd)

@@ -205,14 +205,14 @@ def test_round_trip_changes_nothing(
 ) -> None:
     before, audits = register(site), audit_rows(site)
     code, out, _ = run(capsys, "export-register", "--out", f"register.{suffix}")
-    assert (code, out) == (0, f"3 account(s) written to register.{suffix} as {suffix.upper()}\n")
+    assert (code, out) == (0, f"3 accounts written to register.{suffix} as {suffix.upper()}\n")
     first = (tmp_path / f"register.{suffix}").read_bytes()
     assert first.startswith(BOM) == (suffix == "csv")
     code, out, err = run(capsys, "import", f"register.{suffix}")
     assert code == 0, err
     assert out == (
         f"  fb-main: skipped (declared in the configuration file)\n"
-        f"register.{suffix}: changed 0 account(s) – 0 created, 0 updated, 2 unchanged, 1 skipped\n"
+        f"register.{suffix}: changed 0 accounts – 0 created, 0 updated, 2 unchanged, 1 skipped\n"
     )
     assert register(site) == before and audit_rows(site) == audits
     run(capsys, "export-register", "--out", f"again.{suffix}")
@@ -262,7 +262,7 @@ def test_a_register_moves_to_another_database(
             "  fb-main: skipped (declared in the configuration file)",
             "  ig-ung: created",
             "  yt-old: skipped (closed in the file: not created)",
-            f"r.{suffix}: changed 2 account(s) – 2 created, 0 updated, 0 unchanged, 2 skipped",
+            f"r.{suffix}: changed 2 accounts – 2 created, 0 updated, 0 unchanged, 2 skipped",
         ]
         moved = register(target)
         assert set(moved) == {"fb-main", "fb-kulturhus", "ig-ung"}
@@ -277,12 +277,12 @@ def test_a_register_moves_to_another_database(
         ]
         audits = audit_rows(target)
         code, out, _ = run(capsys, "import", f"r.{suffix}")
-        assert code == 0 and "changed 0 account(s)" in out and audit_rows(target) == audits
+        assert code == 0 and "changed 0 accounts" in out and audit_rows(target) == audits
         # And back out of this database: its own export imports as no change.
         assert run(capsys, "export-register", "--out", f"back.{suffix}")[0] == 0
         code, out, _ = run(capsys, "import", f"back.{suffix}")
         assert code == 0 and out.endswith(
-            "changed 0 account(s) – 0 created, 0 updated, 2 unchanged, 1 skipped\n"
+            "changed 0 accounts – 0 created, 0 updated, 2 unchanged, 1 skipped\n"
         )
         assert register(target) == moved and audit_rows(target) == audits
     finally:
@@ -330,7 +330,7 @@ def test_import_creates_and_updates_audited_then_changes_nothing(
     assert out == (
         "  tt-bibliotek: created\n"
         "  ig-ung: updated\n"
-        "accounts.csv: changed 2 account(s) – 1 created, 1 updated, 0 unchanged, 0 skipped\n"
+        "accounts.csv: changed 2 accounts – 1 created, 1 updated, 0 unchanged, 0 skipped\n"
     )
     now = register(site)
     assert now["tt-bibliotek"]["admins"] == "U0ANNA,U0CARL"
@@ -366,7 +366,7 @@ def test_import_creates_and_updates_audited_then_changes_nothing(
     code, out, _ = run(capsys, "import", "accounts.csv")
     assert code == 0
     assert out == (
-        "accounts.csv: changed 0 account(s) – 0 created, 0 updated, 2 unchanged, 0 skipped\n"
+        "accounts.csv: changed 0 accounts – 0 created, 0 updated, 2 unchanged, 0 skipped\n"
     )
     assert register(site) == now and audit_rows(site) == audits + 2
 
@@ -381,7 +381,7 @@ def test_dry_run_shows_and_writes_nothing(
     assert out == (
         "  tt-bibliotek: would be created\n"
         "  ig-ung: would be updated\n"
-        "accounts.csv: would change 2 account(s) – 1 created, 1 updated, 0 unchanged, 0 skipped\n"
+        "accounts.csv: would change 2 accounts – 1 created, 1 updated, 0 unchanged, 0 skipped\n"
     )
     assert register(site) == before and audit_rows(site) == audits
 
@@ -701,7 +701,7 @@ def test_the_formula_guard_round_trips(
         "'@team",
     )
     code, out, _ = run(capsys, "import", "r.csv")
-    assert code == 0 and "changed 0 account(s)" in out
+    assert code == 0 and "changed 0 accounts" in out
     assert register(site) == before
     # A hand-written apostrophe that guards nothing is kept.
     write_csv(
@@ -729,7 +729,7 @@ def test_a_formula_inside_a_cell_is_defused_for_every_delimiter_and_round_trips(
         cells = [cell for row in reader for cell in row]
         assert [c for c in cells if c.lstrip(' "').startswith(FORMULA)] == [], delimiter
     code, out, _ = run(capsys, "import", "r.csv")
-    assert code == 0 and "changed 0 account(s)" in out
+    assert code == 0 and "changed 0 accounts" in out
     assert register(site) == before
     # Saved again by Nordic Excel, semicolon-separated, it still reads back the same.
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
@@ -737,7 +737,7 @@ def test_a_formula_inside_a_cell_is_defused_for_every_delimiter_and_round_trips(
     csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
     (tmp_path / "s.csv").write_bytes(BOM + buffer.getvalue().encode())
     code, out, _ = run(capsys, "import", "s.csv")
-    assert code == 0 and "changed 0 account(s)" in out
+    assert code == 0 and "changed 0 accounts" in out
     assert register(site) == before
     # The public list's CSV too.
     with session_scope(site) as session:
@@ -759,7 +759,7 @@ def test_the_command_in_a_real_process(site: Engine, tmp_path: Path) -> None:
     made = vakt("export-register", "--format", "csv", "--out", "out.csv", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     again = vakt("import", "out.csv", env=env, cwd=tmp_path)
-    assert again.returncode == 0 and "changed 0 account(s)" in again.stdout
+    assert again.returncode == 0 and "changed 0 accounts" in again.stdout
     bad = vakt("export-register", "--public", env=env, cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr == (
@@ -862,7 +862,7 @@ def test_the_public_list_holds_exactly_the_active_and_flagged_open_accounts(
     )
     assert code == 0, err
     assert out == (
-        "public list of 6 account(s) as of 2026-11-23 written to web "
+        "public list of 6 accounts as of 2026-11-23 written to web "
         "(accounts.csv, accounts.json, index.html)\n"
     )
     files = {p.name: p.read_bytes() for p in (tmp_path / "web").iterdir()}
