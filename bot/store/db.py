@@ -127,6 +127,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every migration this code knows, the newest and all before it."""
+    script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None: empty)."""
     with engine.connect() as conn:
