@@ -26,6 +26,7 @@ from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401 - the tables, for SQLModel.metadata
 from bot.archive.files import SlackFile, store
+from bot.backup.core import BackupError, Problem, compare, parse_manifest
 from bot.store.db import head_revision, make_engine, migrate
 from bot.store.models import ArchivedFile
 from tests.archive.test_slack import png
@@ -551,3 +552,71 @@ def test_without_pg_dump_the_backup_says_which_tool_it_needs(
         "PostgreSQL's client tools (Debian, Ubuntu: apt install postgresql-client)"
     )
     assert not (tmp_path / "backup").exists()
+
+
+# ---------------------------------------------------------------- the manifest, read
+
+
+def manifest_of(**changes: Any) -> bytes:
+    data: dict[str, Any] = {
+        "format": "vakt-backup/1",
+        "vakt_version": "0.1.0",
+        "alembic_revision": head_revision(),
+        "database": "sqlite",
+        "database_file": "database/vakt.sqlite3",
+        "taken_at": NOW.isoformat(),
+        "archived_files": 0,
+        "files": [{"path": "database/vakt.sqlite3", "sha256": "a" * 64, "size": 3}],
+    }
+    return json.dumps(data | changes).encode()
+
+
+def test_a_whole_manifest_reads_back_as_it_was_written() -> None:
+    manifest = parse_manifest(manifest_of())
+    assert manifest.taken_at == NOW and manifest.database == "sqlite"
+    assert parse_manifest(manifest.to_json()) == manifest
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"format": "vakt-export/1"},
+        {"database": "oracle"},
+        {"taken_at": "2026-11-23T09:00"},  # no offset: not an instant
+        {"files": []},  # no database file
+        {"files": [{"path": "database/vakt.sqlite3", "sha256": "A" * 64, "size": 3}]},
+        {"files": [{"path": "database/vakt.sqlite3", "sha256": "a" * 64, "size": True}]},
+        {"archived_files": "2"},
+    ],
+)
+def test_a_manifest_that_is_not_whole_is_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(BackupError, match="manifest"):
+        parse_manifest(manifest_of(**changes))
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside.png", "/etc/passwd", "archive/../../x", "archive/./x", "a\\b"]
+)
+def test_a_manifest_naming_a_file_outside_the_backup_is_refused(path: str) -> None:
+    files = [
+        {"path": "database/vakt.sqlite3", "sha256": "a" * 64, "size": 3},
+        {"path": path, "sha256": "b" * 64, "size": 1},
+    ]
+    with pytest.raises(BackupError, match="not a plain relative path"):
+        parse_manifest(manifest_of(files=files))
+
+
+def test_comparing_reads_a_file_only_when_its_size_is_right() -> None:
+    manifest = parse_manifest(manifest_of())
+    asked: list[str] = []
+
+    def digest(path: str) -> str:
+        asked.append(path)
+        return "a" * 64
+
+    assert compare(manifest, {"database/vakt.sqlite3": 3}, digest) == []
+    assert compare(manifest, {"database/vakt.sqlite3": 4, "x": 1}, digest) == [
+        Problem("database/vakt.sqlite3", "wrong size"),
+        Problem("x", "extra"),
+    ]
+    assert asked == ["database/vakt.sqlite3"]
