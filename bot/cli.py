@@ -1,5 +1,5 @@
 """The `vakt` command: run, serve, migrate, check-config, sweep, export, import,
-export-register."""
+export-register, backup, restore."""
 
 from __future__ import annotations
 
@@ -495,6 +495,30 @@ def cmd_export_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.backup.core import BackupError
+    from bot.backup.verbs import backup
+    from bot.runtime import wall_clock
+
+    try:
+        settings = None if args.verify else _settings()  # a check needs no .env
+        return backup(
+            settings, out=args.out, verify=args.verify, now=wall_clock(), version=_version()
+        )
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from bot.backup.core import BackupError
+    from bot.backup.verbs import restore
+
+    try:
+        return restore(_settings(), args.dir)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     """The real app in the terminal, with a stand-in for Slack (see bot.console)."""
     from bot.console import run_console
@@ -618,6 +642,17 @@ def build_parser() -> argparse.ArgumentParser:
     meta = sub.add_parser("meta", help="check the Facebook and Instagram connection, or subscribe")
     meta.add_argument("action", choices=("check", "subscribe"))
     meta.set_defaults(func=cmd_meta)
+    bak = sub.add_parser(
+        "backup", help="back up the database and the archive while Vakt runs, or verify a backup"
+    )
+    bak.add_argument("--out", metavar="DIR", help="new or empty directory to write the backup into")
+    bak.add_argument("--verify", metavar="DIR", help="check a backup against its manifest")
+    bak.set_defaults(func=cmd_backup)
+    res = sub.add_parser(
+        "restore", help="restore a backup into an empty database and an empty archive directory"
+    )
+    res.add_argument("dir", metavar="DIR", help="a directory vakt backup wrote")
+    res.set_defaults(func=cmd_restore)
     con = sub.add_parser(
         "console", help="try Vakt in the terminal, with a stand-in for Slack (no Slack app needed)"
     )

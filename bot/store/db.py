@@ -127,6 +127,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every migration this code knows, the newest and all before it."""
+    script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None: empty)."""
     with engine.connect() as conn:
@@ -166,12 +172,6 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot reach the database: {exc.orig}") from None
     return before, head_revision()
-
-
-def known_revisions() -> frozenset[str]:
-    """Every migration this code knows, the newest and all before it."""
-    scripts = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
-    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def _ahead(engine: Engine, current: str) -> str:

@@ -309,7 +309,7 @@ def test_delete_on_facebook_archives_first_then_deletes_then_asks_why(
     # At the moment Facebook is asked to delete, the evidence must be in the archive: the
     # fake looks at the database and the archive directory when the DELETE arrives.
     seen_at_delete: list[tuple[int, bool]] = []
-    serve = graph._serve  # noqa: SLF001 - watching the fake's own door, not our code
+    serve = graph._serve
 
     def watching(handler: object, method: str) -> None:
         if method == "DELETE":
