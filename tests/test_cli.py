@@ -311,9 +311,7 @@ def test_check_config_warns_of_what_a_valid_file_still_gets_wrong(tmp_path: Path
     )
     example = vakt("check-config", str(ROOT / "config" / "vakt.example.toml"), env={}, cwd=tmp_path)
     assert example.returncode == 0, example.stderr
-    assert (
-        "warning: C0COMMS, C0TEAM1, U0COORD1 are the example's placeholder ids" in example.stdout
-    )
+    assert "warning: C0COMMS, C0TEAM1, U0COORD1 are the example's placeholder ids" in example.stdout
     (tmp_path / "real.toml").write_text(
         CONFIG.replace("U0COORD1", "U07QX2LMN")
         .replace("C0TEAM1", "C07ABCDEF")
@@ -362,8 +360,7 @@ def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert swept.returncode == 0, swept.stderr
     assert "would send" in swept.stdout
     assert (
-        "the database lacks 1 change the file declares; vakt migrate applies them"
-        in swept.stdout
+        "the database lacks 1 change the file declares; vakt migrate applies them" in swept.stdout
     )
     assert counts() == before
     with db.connect() as conn:
