@@ -302,6 +302,15 @@ def _write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
+def _write_with_sidecar(target: Path, content: bytes, sidecar: dict[str, object]) -> None:
+    """The file and its JSON sidecar beside it, each written atomically."""
+    _write_atomically(target, content)
+    _write_atomically(
+        target.with_name(target.name + ".json"),
+        (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
+    )
+
+
 def store(
     archive_dir: Path,
     content: bytes,
@@ -330,12 +339,7 @@ def store(
         owner: owner_id,
         "account": account,
     }
-    target = archive_dir / relative
-    _write_atomically(target, content)
-    _write_atomically(
-        target.with_name(target.name + ".json"),
-        (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-    )
+    _write_with_sidecar(archive_dir / relative, content, sidecar)
     return ArchivedFile(
         path=relative,
         sha256=digest,
@@ -382,12 +386,7 @@ def store_made(
         owner: owner_id,
         "account": account,
     }
-    target = archive_dir / relative
-    _write_atomically(target, content)
-    _write_atomically(
-        target.with_name(target.name + ".json"),
-        (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-    )
+    _write_with_sidecar(archive_dir / relative, content, sidecar)
     return ArchivedFile(
         path=relative,
         sha256=digest,

@@ -303,10 +303,27 @@ def _removed(ctx: Ctx, account: Account, comment_id: str, archive_dir: Path) -> 
     if item.status != Status.OPEN and capture.content is None:
         return Taken()  # answered long ago, the capture purged: nothing left to log
 
+    _log_with_capture(ctx, account, item, capture, archive_dir, trusted=True)
+    assert item.id is not None
+    return Taken((item.id,))
+
+
+def _log_with_capture(
+    ctx: Ctx,
+    account: Account,
+    item: Item,
+    capture: CommentCapture,
+    archive_dir: Path,
+    *,
+    trusted: bool,
+) -> int:
+    """Log the item's deletion as a draft (closing it when open), the capture archived as its
+    evidence before the checklist is made; the capture then lives in the archive only."""
+
     def evidence(deletion: Deletion) -> list[ArchivedFile]:
         return _evidence(ctx, account, capture, deletion, archive_dir)
 
-    view = archive.log_deletion(
+    logged = archive.log_deletion(
         ctx,
         archive.NewDeletion(
             account=account,
@@ -317,15 +334,15 @@ def _removed(ctx: Ctx, account: Account, comment_id: str, archive_dir: Path) -> 
             item_id=item.id if item.status == Status.OPEN else None,
         ),
         require_reason=False,
-        trusted=True,
+        trusted=trusted,
         evidence=evidence,
     )
-    capture.deletion_id = view.deletion.id
+    assert logged.deletion.id is not None
+    capture.deletion_id = logged.deletion.id
     capture.content = None  # kept in the archive from now on, as the deletion's evidence
     capture.updated_at = ctx.now
     ctx.session.add(capture)
-    assert item.id is not None
-    return Taken((item.id,))
+    return logged.deletion.id
 
 
 def _evidence(
@@ -397,29 +414,9 @@ def archive_before_removal(ctx: Ctx, item_id: int, archive_dir: Path) -> Removal
         raise Conflict("error.meta_no_capture", id=item_id)
     if item.status != Status.OPEN:
         raise Conflict("error.item_closed", id=item_id, by=item.closed_by or "?")
-
-    def evidence(deletion: Deletion) -> list[ArchivedFile]:
-        return _evidence(ctx, account, capture, deletion, archive_dir)
-
-    logged = archive.log_deletion(
-        ctx,
-        archive.NewDeletion(
-            account=account,
-            deleted_at=ctx.now,
-            reason=None,
-            summary=item.excerpt,
-            url=item.url,
-            item_id=item.id,
-        ),
-        require_reason=False,
-        evidence=evidence,
-    )
-    assert logged.deletion.id is not None and item.id is not None
-    capture.deletion_id = logged.deletion.id
-    capture.content = None
-    capture.updated_at = ctx.now
-    ctx.session.add(capture)
-    return Removal(logged.deletion.id, item.id, item.source, object_id, item.external_id)
+    deletion_id = _log_with_capture(ctx, account, item, capture, archive_dir, trusted=False)
+    assert item.id is not None
+    return Removal(deletion_id, item.id, item.source, object_id, item.external_id)
 
 
 # ---------------------------------------------------------------- purging
