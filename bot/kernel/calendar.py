@@ -185,6 +185,11 @@ class WorkCalendar:
             raise ValueError(f"unknown time zone {rules.timezone!r}") from exc
         self.rules = rules
         self._holidays: dict[int, dict[date, str]] = {}
+        # Per year: how many working days from 1 January up to and including each day of it.
+        self._counted: dict[int, tuple[int, ...]] = {}
+        # (first year, last year) -> working days in the whole years from the first to before
+        # the last: a team's start year and this year, so a handful of entries.
+        self._whole_years: dict[tuple[int, int], int] = {}
         try:
             self._holidays_for(2000)  # fail now, not at the first question, on a bad subdivision
         except NotImplementedError as exc:
@@ -333,6 +338,34 @@ class WorkCalendar:
         for _ in range(n):
             day = self.next_working_day(day)
         return day
+
+    def _working_days_through(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year up to and including `day` (cached per
+        year: one pass over a year's days, then a lookup)."""
+        counts = self._counted.get(day.year)
+        if counts is None:
+            first = date(day.year, 1, 1)
+            running, seen = 0, []
+            for offset in range((date(day.year + 1, 1, 1) - first).days):
+                running += self.is_working_day(first + timedelta(days=offset))
+                seen.append(running)
+            counts = self._counted[day.year] = tuple(seen)
+        return counts[day.timetuple().tm_yday - 1]
+
+    def count_working_days(self, start: date, end: date) -> int:
+        """How many working days from start to end, both inclusive (0 if end < start):
+        `len(working_days_between(start, end))` at the same cost however far apart they are,
+        once their years have been counted."""
+        if end < start:
+            return 0
+        before_start = self._working_days_through(start) - self.is_working_day(start)
+        span = (start.year, end.year)
+        whole = self._whole_years.get(span)
+        if whole is None:
+            whole = self._whole_years[span] = sum(
+                self._working_days_through(date(year, 12, 31)) for year in range(*span)
+            )
+        return whole + self._working_days_through(end) - before_start
 
     def working_days_between(self, start: date, end: date) -> list[date]:
         """Working days from start to end, both inclusive (empty if end < start)."""

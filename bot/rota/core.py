@@ -110,10 +110,10 @@ def period_of(team: TeamRota, day: date, calendar: WorkCalendar) -> Period:
         return Period(index=index, start=start, end=start + timedelta(days=6))
     # Daily rotation advances by working days only: nobody "has" a Saturday.
     if day >= team.start:
-        index = len(calendar.working_days_between(team.start, day))
+        index = calendar.count_working_days(team.start, day)
         index -= 1 if calendar.is_working_day(day) else 0
     else:
-        index = -len(calendar.working_days_between(day, team.start - timedelta(days=1)))
+        index = -calendar.count_working_days(day, team.start - timedelta(days=1))
     return Period(index=index, start=day, end=day)
 
 

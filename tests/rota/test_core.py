@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
+from bot.kernel.calendar import CalendarRules, Hours, Season, WorkCalendar
 from bot.rota.core import (
     Absence,
     AbsenceKind,
@@ -174,3 +176,64 @@ def test_single_member_team_always_lacks_a_substitute() -> None:
     team = TeamRota("solo", ("A",), Rotation.WEEKLY, date(2026, 11, 2))
     gaps = find_gaps(team, [date(2026, 11, 2)], CAL)
     assert [g.kind for g in gaps] == ["no_substitute"]
+
+
+# ---------------------------------------------------------------- period cost independent of age
+
+# A Swedish office with a shorter summer week and a closed day of its own, beside CAL: the count
+# of working days must follow every rule the calendar has, not only weekends and holidays.
+SE_CAL = WorkCalendar(
+    CalendarRules(
+        timezone="Europe/Stockholm",
+        country="SE",
+        week={d: Hours(time(8), time(16, 30)) for d in range(5)},
+        seasons=(
+            Season("summer", (6, 15), (8, 15), {d: Hours(time(8), time(15)) for d in range(4)}),
+        ),
+        closed_dates=frozenset({date(2019, 5, 31), date(2031, 11, 3)}),
+    )
+)
+
+
+def _counted_period(team: TeamRota, day: date, calendar: WorkCalendar) -> int:
+    """The daily period index as it was first written: working days counted one by one."""
+    if day >= team.start:
+        index = len(calendar.working_days_between(team.start, day))
+        return index - (1 if calendar.is_working_day(day) else 0)
+    return -len(calendar.working_days_between(day, team.start - timedelta(days=1)))
+
+
+@given(
+    start=st.dates(min_value=date(2010, 1, 1), max_value=date(2036, 12, 31)),
+    day=st.dates(min_value=date(2010, 1, 1), max_value=date(2036, 12, 31)),
+    rotation=st.sampled_from(list(Rotation)),
+    members=st.integers(min_value=1, max_value=6),
+    calendar=st.sampled_from([CAL, SE_CAL]),
+)
+def test_period_matches_counting_day_by_day(
+    start: date, day: date, rotation: Rotation, members: int, calendar: WorkCalendar
+) -> None:
+    """Over random start dates, days and rotations, the period (and so the duty) is the one a
+    day-by-day count gives, however long ago the team started."""
+    team = TeamRota("komm", tuple("ABCDEF"[:members]), rotation, start)
+    period = period_of(team, day, calendar)
+    if rotation == Rotation.DAILY:
+        assert period.index == _counted_period(team, day, calendar)
+        assert period.start == period.end == day
+    else:
+        assert period.start <= day <= period.end
+        assert (period.start - start).days == 7 * period.index
+    duty = duty_on(team, day, calendar)
+    assert duty.primary == team.members[period.index % members]
+
+
+@given(
+    start=st.dates(min_value=date(2012, 1, 1), max_value=date(2032, 12, 31)),
+    length=st.integers(min_value=-3, max_value=4000),
+)
+def test_count_of_working_days_is_the_length_of_the_list(start: date, length: int) -> None:
+    end = start + timedelta(days=length)
+    for calendar in (CAL, SE_CAL):
+        assert calendar.count_working_days(start, end) == len(
+            calendar.working_days_between(start, end)
+        )
