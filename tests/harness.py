@@ -136,7 +136,9 @@ class Vakt:
         self.server = make_server(
             "127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         self._responses = 0
 

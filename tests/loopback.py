@@ -49,7 +49,9 @@ class Server:
         self.httpd.daemon_threads = True
         if self.tls is not None:
             self.httpd.socket = self.tls.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

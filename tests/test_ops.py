@@ -140,7 +140,9 @@ def serving(web: WebApp) -> Iterator[str]:
     server = make_server(
         "127.0.0.1", 0, web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

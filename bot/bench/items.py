@@ -569,7 +569,9 @@ def run_commands(
         server = make_server(
             "127.0.0.1", 0, web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         port = int(server.server_port)
         answered = 0
