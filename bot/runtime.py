@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.slackkit.app import build_app
 from bot.slackkit.deps import Deps
 from bot.slackkit.gateway import SlackGateway, SlackSendError, build_client
+from bot.slackkit.shed import Shedder
 from bot.store.db import make_engine, migrate, session_scope, startup_lock
 from bot.sweep import SweepResult, sweep
 
@@ -90,13 +91,21 @@ class Runtime:
             on_final=self.deps.final_snapshot_archived,
         )
 
-    def app(self, *, signing_secret: str | None, listener_executor: Executor | None = None) -> App:
-        """The Bolt app over this runtime (the executor runs listeners after their ack)."""
+    def app(
+        self,
+        *,
+        signing_secret: str | None,
+        listener_executor: Executor | None = None,
+        shed: Shedder | None = None,
+    ) -> App:
+        """The Bolt app over this runtime (the executor runs listeners after their ack; `shed`
+        answers "busy" for what it cannot start at once)."""
         return build_app(
             self.deps,
             FEATURES,
             signing_secret=signing_secret,
             listener_executor=listener_executor,
+            shed=shed,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -50,3 +51,17 @@ def stop_scheduler(runtime: Runtime, scheduler: BackgroundScheduler) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=True)
     log.info("scheduler stopped")
+
+
+def every(
+    scheduler: BackgroundScheduler, seconds: float, job_id: str, job: Callable[[], object]
+) -> None:
+    """Run `job` every `seconds` (one at a time; a run missed while busy is not made up)."""
+    scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=seconds),
+        id=job_id,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )

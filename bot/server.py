@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
+from bot.slackkit.shed import ShedLimits
 from bot.web.httpworker import HttpLimits
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 8
 REQUEST_THREADS = 8  # per worker: they run the app once a request has been read whole
+# A command (or a form's submission) is answered "busy" (bot.slackkit.shed) when this many
+# listeners are running or queued: one queued behind them is acked only once one of them is
+# done. `python -m bot.bench.load --duration 5` (2 workers on 2 cores, its Python client, each
+# command 50 ms of CPU) gave, by limit, the ack p99 at 50 and at 200 connections and the
+# commands run in the 5 s at 200: 16 (a queue as long as the pool) 1.86 s at 50; 8 (the
+# whole pool) 0.71 s, 2.45 s, 169; 6: 0.50 s, 1.29 s, 148; 4: 0.43 s, 1.13 s, 133. Over six,
+# the commands mostly contend for the GIL with the requests waiting for their ack; six also
+# leave two threads for events and button presses, which are never shed. A request that waited
+# a second for a request thread is answered "busy" too, well within Slack's 3 seconds.
+SHED_LIMITS = ShedLimits(backlog=LISTENER_THREADS - 2, waited=1.0)
+SHED_FLUSH_SECONDS = 5  # how often a worker stores its count of busy answers (for /metrics)
 WORKER_CLASS = "bot.web.httpworker.BufferingWorker"
 
 
@@ -56,8 +67,9 @@ class VaktServer(BaseApplication):
     def load(self) -> Any:
         # Runs in each worker after the fork: its own connections, scheduler and Bolt app.
         from bot.runtime import build_runtime
-        from bot.scheduler import start_scheduler, stop_scheduler
+        from bot.scheduler import every, start_scheduler, stop_scheduler
         from bot.slackkit.gateway import SlackSendError
+        from bot.slackkit.shed import CountingExecutor, Shedder
         from bot.web.app import WebApp
 
         runtime = build_runtime(self.settings)
@@ -69,13 +81,22 @@ class VaktServer(BaseApplication):
             log.warning("auth.test failed at start (%s); asked again on the first request", exc)
         secret = self.settings.require_signing_secret()
         # Listeners run after their ack; Bolt's default pool (5 threads) would cap a worker at
-        # five commands waiting on Slack's response_url at once.
-        listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-        app = runtime.app(signing_secret=secret, listener_executor=listeners)
+        # five commands waiting on Slack's response_url at once. It counts its backlog: what it
+        # cannot start at once is answered "busy" rather than acked too late.
+        listeners = CountingExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        shed = Shedder(runtime.deps, SHED_LIMITS, lambda: listeners.backlog)
+        app = runtime.app(signing_secret=secret, listener_executor=listeners, shed=shed)
         scheduler = start_scheduler(runtime)
+        every(
+            scheduler,
+            SHED_FLUSH_SECONDS,
+            "vakt-shed-count",
+            lambda: shed.tally.flush(runtime.engine),
+        )
 
         def stop() -> None:
             stop_scheduler(runtime, scheduler)
+            shed.tally.flush(runtime.engine)
             if runtime.connector is not None:
                 runtime.connector.close()
 

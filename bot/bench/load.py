@@ -744,6 +744,9 @@ def measure(
         result["server_log"] = {
             "errors": server.log_lines(" ERROR ") + server.log_lines("Traceback"),
             "warnings": server.log_lines(" WARNING "),
+            # Commands answered "busy" in their ack (bot.slackkit.shed), warm-up included:
+            # they get no answer at their response_url.
+            "busy_answers": server.log_lines("answered busy"),
         }
         fake.reset()
     finally:

@@ -23,6 +23,7 @@ from bot.slackkit import guard, payload
 from bot.slackkit.deps import Deps, user_language
 from bot.slackkit.feature import Feature
 from bot.slackkit.router import Router
+from bot.slackkit.shed import Shedder
 from bot.store.db import is_storage_full, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,10 @@ def build_app(
     *,
     signing_secret: str | None,
     listener_executor: Executor | None = None,
+    shed: Shedder | None = None,
 ) -> App:
-    """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not."""
+    """A Bolt app over the given client; HTTP mode passes the signing secret, Socket Mode not.
+    With `shed`, a command the listener pool cannot start at once is answered "busy" instead."""
     _quiet_the_client_token_notice()
     app = VaktApp(
         report=_on_failure(deps),
@@ -177,6 +180,8 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     router_of(features).register(app, deps)
+    if shed is not None:
+        app.middleware(shed.middleware)  # first: a shed command costs no more than its ack
     app.middleware(_events_wait_for_the_database(deps))
     for feature in features:
         if feature.listeners is not None:

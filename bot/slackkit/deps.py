@@ -24,6 +24,9 @@ from bot.store.db import session_scope
 from bot.store.models import Person
 
 LOCALE_TTL = timedelta(days=7)
+# Languages remembered in the process for answers that must not wait on the database or Slack
+# (a "busy" answer under load): a municipality's people fit many times over.
+KNOWN_LANGUAGES = 10_000
 # Told that an account's final snapshot is archived (account id, when, by whom): the lifecycle
 # may then finish the account's closure.
 FinalSnapshotHook = Callable[["Deps", int, datetime, str], None]
@@ -48,6 +51,8 @@ class Deps:
     # What the composition root built for one feature's listeners (the platform connector), by
     # the feature's name.
     services: dict[str, object] = field(default_factory=dict)
+    # The language each person was last answered in, by Slack user id (see `known_language`).
+    languages: dict[str, str] = field(default_factory=dict)
 
     def bot_identity(self) -> Identity:
         """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its
@@ -67,7 +72,7 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
     with session_scope(deps.engine) as session:
         person = session.get(Person, user)
         if person is not None and now - person.fetched_at < LOCALE_TTL:
-            return language_of_locale(person.locale, deps.config.language)
+            return _remember(deps, user, language_of_locale(person.locale, deps.config.language))
     locale, name = deps.gateway.user_profile(user)
     try:
         with session_scope(deps.engine) as session:
@@ -77,7 +82,21 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
             session.add(person)
     except sa.exc.IntegrityError:
         pass  # a concurrent request by the same person stored it first: same answer
-    return language_of_locale(locale, deps.config.language)
+    return _remember(deps, user, language_of_locale(locale, deps.config.language))
+
+
+def _remember(deps: Deps, user: str, lang: str) -> str:
+    known = deps.languages
+    if user not in known and len(known) >= KNOWN_LANGUAGES:
+        known.clear()  # past any municipality's size: start over rather than grow
+    known[user] = lang
+    return lang
+
+
+def known_language(deps: Deps, user: str | None) -> str:
+    """The language this process last answered `user` in, else the organisation's: without
+    the database or Slack, for answers that must go out at once."""
+    return deps.languages.get(user or "", deps.config.language)
 
 
 @contextmanager

@@ -621,3 +621,13 @@ class CommentCapture(SQLModel, table=True):
     deletion_id: int | None = Field(default=None, foreign_key="deletion.id", index=True)
     purged_at: datetime | None = _utc(default=None)
     checked_at: datetime | None = _utc(default=None)  # last looked at again by a poll
+
+
+class ShedCount(SQLModel, table=True):
+    """How many requests Vakt answered "busy" instead of running them, by kind (`command`,
+    `view_submission`): each process counts its own and adds them here every few seconds, so
+    /metrics shows every replica's, and a restart loses none but the last few seconds'."""
+
+    __tablename__ = "shed_count"
+    kind: str = Field(primary_key=True, max_length=20)
+    count: int = Field(default=0)

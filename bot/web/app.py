@@ -29,8 +29,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.activity import service as activity
@@ -43,6 +44,7 @@ from bot.kernel.errors import NotFound, VaktError
 from bot.meta.connector import Connector
 from bot.slackkit.deps import Deps, request_ctx
 from bot.slackkit.listen import deliver_now
+from bot.slackkit.shed import WAITED
 from bot.store.db import (
     MIGRATIONS,
     current_revision,
@@ -52,6 +54,7 @@ from bot.store.db import (
     session_scope,
 )
 from bot.store.models import Account
+from bot.web.httpworker import WAITED as ENVIRON_WAITED
 from bot.web.intake import (
     ANSWERED_FIELDS,
     INTAKE_FIELDS,
@@ -97,6 +100,22 @@ META_MAX_BODY = 1024 * 1024  # what the HTTP worker keeps of a body; 1000 commen
 Answer = tuple[int, dict[str, Any]]
 
 
+class _SlackHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, telling Bolt how long the request waited for a request thread
+    (bot.web.httpworker measures it): a command that waited too long is answered "busy"."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        waited = request.environ.get(ENVIRON_WAITED)
+        return self.app.dispatch(
+            BoltRequest(
+                body=request.get_body(),
+                query=request.query_string,
+                headers=request.get_headers(),
+                context={WAITED: waited} if isinstance(waited, float) else None,
+            )
+        )
+
+
 class WebApp:
     """Routes requests; everything Slack sends goes through Bolt's signature check, the intake
     through its bearer token, and /metrics through its own when one is set."""
@@ -111,7 +130,7 @@ class WebApp:
         signing_secret: str | None = None,
         meta: Connector | None = None,
     ) -> None:
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.slack = _SlackHandler(app, path="/slack/events")
         self.meta = meta
         # Checked here first, so a forged or garbled request is a 401 before Bolt parses it.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None

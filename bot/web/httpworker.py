@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = 0.5  # seconds between heartbeats to the master and looks at SIGTERM
 CLOSE_TIMEOUT = 5.0  # seconds to close the connections left after the requests in flight
+# The environ key of the seconds a request, read whole, waited for a request thread: the app
+# answers "busy" at once when it waited too long to be answered within Slack's 3 seconds.
+WAITED = "vakt.waited"
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,11 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
-def call_app(app: WSGIApp, environ: dict[str, Any]) -> Answer:
-    """Run a WSGI app to the end: its status, headers and whole body."""
+def call_app(app: WSGIApp, environ: dict[str, Any], read_at: float | None = None) -> Answer:
+    """Run a WSGI app to the end: its status, headers and whole body. `read_at` is when the
+    request was read whole (perf_counter): how long it then waited is in environ[WAITED]."""
+    if read_at is not None:
+        environ[WAITED] = max(perf_counter() - read_at, 0.0)
     started: list[Any] = []
     chunks: list[bytes] = []
 
@@ -157,6 +163,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.headers = httputil.HTTPHeaders()
         self.body = bytearray()
         self.counted = False
+        self.read_at = 0.0  # when the request was read whole (perf_counter)
 
     def headers_received(
         self,
@@ -176,6 +183,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         return None
 
     def finish(self) -> None:
+        self.read_at = perf_counter()
         self.worker.spawn(self.respond())
 
     def on_connection_close(self) -> None:
@@ -209,7 +217,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         path_info = str(environ["PATH_INFO"])
         try:
             answer = await asyncio.get_running_loop().run_in_executor(
-                worker.executor, call_app, worker.wsgi, environ
+                worker.executor, call_app, worker.wsgi, environ, self.read_at
             )
             code, reason, headers, body = _parse_answer(answer)
         except Exception:

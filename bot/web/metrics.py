@@ -2,6 +2,8 @@
 
 Nothing is counted in the process: every replica reports the same truth, and nothing is lost
 when one restarts. Each scrape runs a few aggregate queries (grouped in SQL, a few rows back).
+The one count a process makes itself, of the requests it answered "busy"
+(bot.slackkit.shed), it adds to the database every few seconds, off the requests' path.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
 from bot.items.core import Status
-from bot.store.models import Account, Item, MetaChange, MetaState, Outbox, Team
+from bot.slackkit.shed import KINDS as SHED_KINDS
+from bot.store.models import Account, Item, MetaChange, MetaState, Outbox, ShedCount, Team
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class Snapshot:
     # Connected accounts (Facebook, Instagram): key -> (last read, Graph calls, errors)
     platforms: dict[str, tuple[datetime | None, int, int]] = field(default_factory=dict)
     platform_changes: dict[str, int] = field(default_factory=dict)  # status -> stored changes
+    shed: dict[str, int] = field(default_factory=dict)  # kind -> requests answered "busy"
 
     def outbox_total(self, *statuses: str) -> int:
         return sum(n for (_, status), n in self.outbox.items() if status in statuses)
@@ -150,12 +154,17 @@ def read_snapshot(conn: Connection, now: datetime) -> Snapshot:
             sa.select(col(MetaChange.status), sa.func.count()).group_by(col(MetaChange.status))
         )
     }
+    shed = {
+        str(kind): int(count)
+        for kind, count in conn.execute(sa.select(col(ShedCount.kind), col(ShedCount.count)))
+    }
     return Snapshot(
         outbox=outbox,
         oldest_due=_aware(oldest_due),
         teams=teams,
         platforms=platforms,
         platform_changes=changes,
+        shed=shed,
     )
 
 
@@ -228,6 +237,14 @@ def families(snapshot: Snapshot, now: datetime) -> Iterator[Metric]:
     for status in ("pending", "done"):
         stored.add_metric([status], snapshot.platform_changes.get(status, 0))
     yield stored
+    shed = CounterMetricFamily(
+        "vakt_shed",
+        'Requests answered "busy, try again in a minute" under load instead of being run, by kind',
+        labels=["kind"],
+    )
+    for kind in sorted(set(SHED_KINDS) | set(snapshot.shed)):
+        shed.add_metric([kind], snapshot.shed.get(kind, 0))
+    yield shed
 
 
 class VaktCollector(Collector):
