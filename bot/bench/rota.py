@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.kernel.calendar import CalendarRules, Hours, WorkCalendar
@@ -71,14 +72,14 @@ def main(argv: list[str] | None = None) -> int:
             duty_at(team, instant, calendar)  # the years counted once, as a worker's first call
             entry: dict[str, object] = {
                 "started": start.isoformat(),
-                "duty_at_us": best_of(lambda t=team: duty_at(t, instant, calendar), args.repeat),
+                "duty_at_us": best_of(partial(duty_at, team, instant, calendar), args.repeat),
             }
             entry["period_of_us"] = best_of(
-                lambda t=team: period_of(t, args.at, calendar), args.repeat
+                partial(period_of, team, args.at, calendar), args.repeat
             )
             if rotation == Rotation.DAILY:
                 entry["floor_period_counted_day_by_day_us"] = best_of(
-                    lambda t=team: counted_index(t, args.at, calendar),
+                    partial(counted_index, team, args.at, calendar),
                     max(1, args.repeat // 20),
                 )
             teams[f"{rotation}_{age}"] = entry

@@ -75,10 +75,7 @@ class FakeSocketModeServer:
         )
         self._port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeSocketMode:{self.port}",
-            daemon=True,
+            target=self._server.serve_forever, name=f"FakeSocketMode:{self.port}", daemon=True
         )
         self._thread.start()
         return self
