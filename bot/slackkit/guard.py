@@ -189,7 +189,11 @@ def _interaction(body: dict[str, Any]) -> str | None:
                 return "an action has no action_id"
             if not _text(action.get("block_id")) or not _text(action.get("type")):
                 return "an action's block_id or type is not a text"
-        container = body.get("container") or {}
+        # Where the button was (a message or a view) is how its answer finds the user: Slack
+        # always says, and a press that does not is answered nowhere.
+        container = body.get("container")
+        if not isinstance(container, dict) or not container.get("type"):
+            return "container is not an object with a type"
         for name in ("type", "channel_id", "message_ts", "view_id"):
             if not _text(container.get(name)):
                 return f"container.{name} is not a text"

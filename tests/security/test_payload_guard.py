@@ -157,6 +157,8 @@ BROKEN_PRESSES: list[tuple[tuple[str | int, ...], Any]] = [
     (("user",), "U0ANNA"),
     (("user",), []),
     (("container",), "x"),
+    (("container",), None),  # found by the fuzzer: a press from nowhere, answered nowhere
+    (("container", "type"), None),
     (("response_url",), "x"),
     (("response_url",), None),
     (("channel",), "C0INTAKE"),
@@ -191,6 +193,7 @@ def test_payloads_not_shaped_as_slacks_are_a_plain_200(vakt: Vakt, logs: Capture
     for n, (path, value) in enumerate(BROKEN_PRESSES):
         cases.append((INTERACTIVE, _set(press_payload(vakt, state, f"broken-{n}"), path, value)))
     cases.append((INTERACTIVE, _drop(press_payload(vakt, state, "no-actions"), ("actions",))))
+    cases.append((INTERACTIVE, _drop(press_payload(vakt, state, "no-where"), ("container",))))
     cases += [(INTERACTIVE, _set(decline_payload(state), p, v)) for p, v in BROKEN_FORMS]
     cases += [
         (EVENT, _set(message_payload(vakt, n), path, value))
