@@ -77,6 +77,8 @@ SIGNATURE_LIFETIME = 300  # Bolt refuses a request signed more than 5 minutes ag
 TARGET_P99_MS = 500.0
 TARGET_FLOOR_RATIO = 3.0
 TARGET_RSS_MB = 150.0
+TARGET_COMMANDS_RUN_PER_S = 250.0  # answered at their response_url, "busy" acks aside
+TARGET_CPU_MS_PER_COMMAND = 4.0  # worker CPU per command run
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 WRK_SCRIPT = r"""
@@ -628,9 +630,16 @@ class Target:
 
 
 def answer_times(
-    fake: FakeSlack, tag: str, sent: list[tuple[int, float]], acked: int, load_end: float
+    fake: FakeSlack,
+    tag: str,
+    sent: list[tuple[int, float]],
+    acked: int,
+    load_end: float,
+    busy: int = 0,
 ) -> dict[str, Any]:
-    """How long after its request each answer reached the fake's response_url."""
+    """How long after its request each answer reached the fake's response_url. `busy` of the
+    acked commands were answered "busy" in their ack (bot.slackkit.shed): the user was told to
+    try again, so they are neither run nor missing."""
     arrived = {k: v for k, v in arrivals_of(fake).items() if k.startswith(tag)}
     first_send: dict[int, float] = {}
     for ident, at in sent:
@@ -644,7 +653,8 @@ def answer_times(
         "requests_sent": len(first_send),
         "acked": acked,
         "answered": len(arrived),
-        "missing_after_ack": max(0, acked - len(arrived)),
+        "answered_busy": busy,
+        "missing_after_ack": max(0, acked - len(arrived) - busy),
     }
     if delays:
         result.update(
@@ -690,6 +700,7 @@ def measure(
             time.process_time(),
         )
         machine_before = machine_cpu_seconds()
+        busy_before = server.log_lines("answered busy")
         load = run_load(port, pool, args.duration, args.concurrency, tmp, args.client, args.rate)
         load_end = time.time()
         cpu_during = (
@@ -711,7 +722,11 @@ def measure(
         if target.answers:
             log(f"{target.name}: waiting for the answers at the response_urls")
             wait_answers(fake, tag, len({i for i, _ in load.sent}))
-            result["answers"] = answer_times(fake, tag, load.sent, load.requests, load_end)
+            # The log is read after the wait: by then every ack of the load has been logged.
+            busy_during = server.log_lines("answered busy") - busy_before
+            answers = answer_times(fake, tag, load.sent, load.requests, load_end, busy_during)
+            answers["commands_run_per_s"] = round(answers["answered"] / load.seconds, 1)
+            result["answers"] = answers
         result["cpu_seconds_during_load"] = {
             "workers": round(cpu_during[0], 1),
             "postgres": round(cpu_during[1], 1),
@@ -728,6 +743,14 @@ def measure(
             result["cpu_ms_per_request"] = {
                 "workers": round(cpu_during[0] / load.requests * 1000, 2),
                 "postgres": round(cpu_during[1] / load.requests * 1000, 2),
+            }
+        if result.get("answers", {}).get("answered"):
+            # A "busy" ack costs next to nothing: what a command that is run costs is the CPU
+            # over the commands answered at their response_url (busy acks' share included).
+            run = result["answers"]["answered"]
+            result["cpu_ms_per_command_run"] = {
+                "workers": round(cpu_during[0] / run * 1000, 2),
+                "postgres": round(cpu_during[1] / run * 1000, 2),
             }
         rejected = fake.errors
         result["slack_calls_rejected"] = len(rejected)
@@ -820,6 +843,15 @@ def verdict(floor: dict[str, Any], vakt: dict[str, Any]) -> dict[str, Any]:
         and answers.get("missing_after_ack", 1) == 0
         and vakt["slack_calls_rejected"] == 0,
         "rss_per_worker_under_150mb": bool(workers_rss) and max(workers_rss) < TARGET_RSS_MB,
+        # Slack gives up on an ack after 3 s: none may come later, whatever the load.
+        "no_ack_past_3s": vakt["ack"].get("max_ms", ACK_TIMEOUT * 1000) < ACK_TIMEOUT * 1000
+        and vakt["errors"].get("timeouts", 0) == 0,
+        "commands_run_at_least_250_per_s": answers.get("commands_run_per_s", 0.0)
+        >= TARGET_COMMANDS_RUN_PER_S,
+        "cpu_per_command_run_at_most_4ms": vakt.get("cpu_ms_per_command_run", {}).get(
+            "workers", math.inf
+        )
+        <= TARGET_CPU_MS_PER_COMMAND,
     }
     return {
         "ack_p99_ms": p99,
