@@ -23,7 +23,7 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
 from bot.rota import core as rota
 from bot.rota.service import duty_inputs
-from bot.rota.teams import TeamView, team_views
+from bot.rota.teams import TeamView, read_model, team_views
 from bot.slackkit.outbox import enqueue
 from bot.store.models import Account, Item, Outbox, Team
 
@@ -401,7 +401,7 @@ def unanswered(
     # few out of view are the cheaper filter: the count is then all open items (an index-only
     # scan of (status, deadline)) less those of the hidden accounts (their own index).
     visible = set(account_ids)
-    hidden = [i for i in ctx.session.exec(select(Account.id)).all() if i not in visible]
+    hidden = sorted(read_model(ctx).account_ids - visible)
     counted = select(func.count()).select_from(Item)
     if len(hidden) < len(visible):
         everyone = counted.where(*conditions).scalar_subquery()

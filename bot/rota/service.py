@@ -23,9 +23,8 @@ from bot.rota import core as rota
 from bot.rota import messages as notify
 from bot.rota.teams import (
     TeamView,
-    absences_from,
+    duty_inputs_from,
     get_team,
-    overrides_from,
     set_members,
     team_snapshot,
     team_views,
@@ -51,8 +50,7 @@ class PeriodPlan:
 
 
 def duty_inputs(ctx: Ctx) -> tuple[list[rota.Absence], list[rota.Override]]:
-    since = ctx.today - timedelta(days=7)
-    return absences_from(ctx.session, since), overrides_from(ctx.session, since)
+    return duty_inputs_from(ctx, ctx.today - timedelta(days=7))
 
 
 def find_teams(ctx: Ctx, query: str | None) -> list[TeamView]:

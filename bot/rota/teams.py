@@ -1,19 +1,31 @@
-"""Data access shared by the services: loading teams into the pure rota, and the audit log."""
+"""Data access shared by the services: loading teams into the pure rota, and the audit log.
+
+Commands read the teams, members, accounts and duty inputs through the read model: what this
+process read of them, kept for as long as the database's read revision (migration 0009) is the
+token it was read under. A command costs one indexed read of that token instead of loading
+every team and account; any change committed anywhere, by any replica or by hand, changes the
+token in the same transaction, so the next command reads afresh and never sees a stale duty.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, or_, select
 
 from bot.kernel.config import LIVE
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound
 from bot.rota import core as rota
-from bot.store.models import Absence, Account, Override, Team, TeamMember
+from bot.store.models import Absence, Account, Override, ReadRevision, Team, TeamMember
+
+R = TypeVar("R", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,106 @@ def overrides_from(session: Session, since: date) -> list[rota.Override]:
     ]
 
 
+DutyInputs = tuple[list[rota.Absence], list[rota.Override]]
+KEPT_INPUTS = 4  # duty inputs kept per revision, by first day (a day's commands share one)
+
+
+@dataclass
+class ReadModel:
+    """The teams (with members and live accounts) and the ids of every account, as of one read
+    revision. Shared by every thread of the process: its rows are copies that belong to no
+    session, to be read and never changed (load a row by id to change it)."""
+
+    revision: str | None
+    teams: tuple[TeamView, ...]
+    account_ids: frozenset[int]
+    _inputs: dict[date, tuple[tuple[rota.Absence, ...], tuple[rota.Override, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+
+
+@dataclass
+class _Kept:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    model: ReadModel | None = None
+
+
+# One per database the process uses (tests use many): gone with its engine.
+_KEPT: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def read_revision(session: Session) -> str | None:
+    """The database's read revision (None: its row is missing, so nothing may be kept)."""
+    return session.exec(select(ReadRevision.token).where(ReadRevision.id == 1)).first()
+
+
+def _kept(session: Session) -> _Kept:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(engine)
+        if kept is None:
+            kept = _KEPT[engine] = _Kept()
+    return kept
+
+
+def _copy(row: R) -> R:
+    """A copy of a row that belongs to no session (adding it would insert, and fail loudly)."""
+    return type(row)(**row.model_dump())
+
+
+def read_model(ctx: Ctx) -> ReadModel:
+    """What the teams are at the start of this transaction (until `ctx.forget()`): the kept
+    model when the read revision is the one it was read under, else read afresh and kept."""
+    return ctx.memo("read_model", lambda: _current(ctx.session))
+
+
+def _current(session: Session) -> ReadModel:
+    kept = _kept(session)
+    revision = read_revision(session)
+    model = kept.model
+    if model is not None and revision is not None and model.revision == revision:
+        return model
+    views = tuple(
+        TeamView(_copy(v.team), v.members, tuple(_copy(a) for a in v.accounts))
+        for v in all_teams(session)
+    )
+    ids = frozenset(i for i in session.exec(select(Account.id)).all() if i is not None)
+    model = ReadModel(revision, views, ids)
+    if _unchanged(session, revision):
+        with kept.lock:
+            kept.model = model
+    return model
+
+
+def _unchanged(session: Session, revision: str | None) -> bool:
+    """Whether what was just read belongs to `revision`, read again: PostgreSQL's READ
+    COMMITTED shows a transaction what others committed after its first read, and a transaction
+    that wrote has a token of its own (which no one else sees unless it commits)."""
+    return revision is not None and read_revision(session) == revision
+
+
 def team_views(ctx: Ctx) -> list[TeamView]:
-    """Every team with its members and accounts, loaded once per transaction."""
-    return ctx.memo("teams", lambda: all_teams(ctx.session))
+    """Every team with its members and live accounts, ordered by key (the read model)."""
+    return list(read_model(ctx).teams)
+
+
+def duty_inputs_from(ctx: Ctx, since: date) -> DutyInputs:
+    """Absences and overrides in force on or after `since`, as the database has them now (this
+    transaction's own changes included): kept with the read model of the revision they were
+    read under, so they cost one indexed read while nothing changes."""
+    session = ctx.session
+    model = read_model(ctx)
+    revision = read_revision(session)
+    if revision is None or revision != model.revision:  # changed since (by this transaction)
+        return absences_from(session, since), overrides_from(session, since)
+    found = model._inputs.get(since)
+    if found is None:
+        found = tuple(absences_from(session, since)), tuple(overrides_from(session, since))
+        if _unchanged(session, revision):
+            with _kept(session).lock:
+                if len(model._inputs) >= KEPT_INPUTS:
+                    model._inputs.clear()
+                model._inputs[since] = found
+    return list(found[0]), list(found[1])

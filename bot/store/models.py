@@ -631,3 +631,13 @@ class ShedCount(SQLModel, table=True):
     __tablename__ = "shed_count"
     kind: str = Field(primary_key=True, max_length=20)
     count: int = Field(default=0)
+
+
+class ReadRevision(SQLModel, table=True):
+    """One row: a random token that triggers replace with every statement writing a team, a
+    member, an account, an absence or an override (migration 0009). What a process read of
+    those is good for as long as the token is the same (`bot.rota.teams.read_model`)."""
+
+    __tablename__ = "read_revision"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    token: str = Field(max_length=32)
