@@ -53,6 +53,9 @@ class Deps:
     services: dict[str, object] = field(default_factory=dict)
     # The language each person was last answered in, by Slack user id (see `known_language`).
     languages: dict[str, str] = field(default_factory=dict)
+    # Each person's Slack locale and when it was asked of Slack, as stored in `person` (see
+    # `user_language`): a command needs neither the database nor Slack to know its language.
+    locales: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
 
     def bot_identity(self) -> Identity:
         """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its
@@ -68,10 +71,15 @@ class Deps:
 
 
 def user_language(deps: Deps, user: str, now: datetime) -> str:
-    """The reader's language: their Slack locale (cached a week), else the organisation's."""
+    """The reader's language: their Slack locale (asked of Slack once a week and kept in the
+    database and in the process), else the organisation's."""
+    known = deps.locales.get(user)
+    if known is not None and timedelta(0) <= now - known[1] < LOCALE_TTL:
+        return _remember(deps, user, language_of_locale(known[0], deps.config.language))
     with session_scope(deps.engine) as session:
         person = session.get(Person, user)
         if person is not None and now - person.fetched_at < LOCALE_TTL:
+            _keep_locale(deps, user, person.locale, person.fetched_at)
             return _remember(deps, user, language_of_locale(person.locale, deps.config.language))
     locale, name = deps.gateway.user_profile(user)
     try:
@@ -82,7 +90,15 @@ def user_language(deps: Deps, user: str, now: datetime) -> str:
             session.add(person)
     except sa.exc.IntegrityError:
         pass  # a concurrent request by the same person stored it first: same answer
+    _keep_locale(deps, user, locale, now)
     return _remember(deps, user, language_of_locale(locale, deps.config.language))
+
+
+def _keep_locale(deps: Deps, user: str, locale: str | None, fetched_at: datetime) -> None:
+    known = deps.locales
+    if user not in known and len(known) >= KNOWN_LANGUAGES:
+        known.clear()  # past any municipality's size: start over rather than grow
+    known[user] = (locale, fetched_at)
 
 
 def _remember(deps: Deps, user: str, lang: str) -> str:
