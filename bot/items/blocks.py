@@ -30,7 +30,7 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.i18n import fmt_duration, fmt_moment, fmt_week, fmt_working_days, plain, t
 from bot.rota.blocks import office_status
 from bot.slackkit import blocks as kit
-from bot.slackkit.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, escape, linked
+from bot.slackkit.blocks import MESSAGE_BLOCKS, escape, linked
 
 if TYPE_CHECKING:
     from bot.items.service import Page, TeamStatus
@@ -193,32 +193,17 @@ def _item_row(
 # that slack_sdk's models give, without their per-call reflection (most of a page's cost).
 
 
-def _plain_dict(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _md_dict(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}
-
-
-def _button_dict(text: str, action_id: str, value: str, style: str | None) -> dict[str, Any]:
-    button = {"type": "button", "text": _plain_dict(text), "action_id": action_id, "value": value}
-    if style:
-        button["style"] = style
-    return button
-
-
 def _item_row_dicts(
     lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
 ) -> list[dict[str, Any]]:
     """`_item_row` as dicts."""
     text = _row_text(lang, calendar, now, line, with_team=with_team)
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": f"item-{line.id}", "text": _md_dict(text)}
+        {"type": "section", "block_id": f"item-{line.id}", "text": kit.md_dict(text)}
     ]
     value = str(line.id)
     buttons = [
-        _button_dict(label, action_id, value, style)
+        kit.button_dict(label, action_id, value, style)
         for label, action_id, style in _button_specs(lang, line)
     ]
     if buttons:
@@ -331,11 +316,11 @@ def unanswered(
     key = "unanswered.header_overdue" if overdue else "unanswered.header"
     text = t(lang, key, count=page.total)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain_dict(plain(lang, key, count=page.total)[:150])},
-        {"type": "context", "elements": [_md_dict(office_status(lang, calendar, now))]},
+        {"type": "header", "text": kit.plain_dict(plain(lang, key, count=page.total)[:150])},
+        {"type": "context", "elements": [kit.md_dict(office_status(lang, calendar, now))]},
     ]
     if not page.total:
-        blocks.append({"type": "section", "text": _md_dict(t(lang, "unanswered.none"))})
+        blocks.append({"type": "section", "text": kit.md_dict(t(lang, "unanswered.none"))})
     for row in page.rows:
         line = line_of(row.item, row.account, responsible=row.responsible, team=row.team.name)
         blocks.extend(_item_row_dicts(lang, calendar, now, line, with_team=True))
@@ -343,8 +328,8 @@ def unanswered(
     if shown < page.total:
         value = f"{shown}|{'1' if overdue else '0'}|{query or ''}"
         showing = t(lang, "unanswered.showing", first=page.offset + 1, last=shown, total=page.total)
-        more = _button_dict(plain(lang, "unanswered.more"), ids.UNANSWERED_MORE, value, None)
-        blocks.append({"type": "section", "text": _md_dict(showing), "accessory": more})
+        more = kit.button_dict(plain(lang, "unanswered.more"), ids.UNANSWERED_MORE, value, None)
+        blocks.append({"type": "section", "text": kit.md_dict(showing), "accessory": more})
     return text, blocks[:MESSAGE_BLOCKS]
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -20,13 +19,13 @@ from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import OrgConfig
 from bot.kernel.i18n import fmt_date, fmt_range, fmt_short_date, fmt_time, fmt_week, plain, t
 from bot.rota import ids
+from bot.slackkit import blocks as kit
 from bot.slackkit.blocks import (
     MESSAGE_BLOCKS,
     SECTION_LIMIT,
     dicts,
     linked,
     section,
-    sections,
     text_blocks,
 )
 
@@ -59,12 +58,12 @@ def who_blocks(
     lang: str, duties: Sequence[TeamDuty], calendar: WorkCalendar, now: datetime
 ) -> list[dict[str, Any]]:
     """Who is on duty now and who substitutes, per team."""
-    blocks: list[Block] = [
-        HeaderBlock(text=plain(lang, "who.header")[:150]),
-        ContextBlock(elements=[MarkdownTextObject(text=office_status(lang, calendar, now))]),
+    blocks = [
+        kit.header_dict(plain(lang, "who.header")),
+        kit.context_dict(office_status(lang, calendar, now)),
     ]
     if not duties:
-        blocks.append(section(t(lang, "who.no_teams")))
+        blocks.append(kit.section_dict(t(lang, "who.no_teams")))
     shown = duties[: MESSAGE_BLOCKS - 3]
     for item in shown:
         duty = item.duty
@@ -80,18 +79,18 @@ def who_blocks(
         if item.view.accounts:
             names = ", ".join(a.name for a in item.view.accounts)
             lines.append(t(lang, "who.accounts", accounts=names))
-        blocks.append(section("\n".join(lines)))
+        blocks.append(kit.section_dict("\n".join(lines)))
     if len(duties) > len(shown):
-        blocks.append(section(t(lang, "common.more", count=len(duties) - len(shown))))
-    return dicts(blocks)
+        blocks.append(kit.section_dict(t(lang, "common.more", count=len(duties) - len(shown))))
+    return blocks
 
 
 def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[dict[str, Any]]:
     """The coming periods of a team with ISO week numbers, absences and overrides marked."""
-    blocks: list[Block] = [HeaderBlock(text=plain(lang, "rota.header", team=view.team.name)[:150])]
+    blocks = [kit.header_dict(plain(lang, "rota.header", team=view.team.name))]
     if not view.members:
-        blocks.append(section(t(lang, "rota.no_members", key=view.team.key)))
-        return dicts(blocks)
+        blocks.append(kit.section_dict(t(lang, "rota.no_members", key=view.team.key)))
+        return blocks
     lines: list[str] = []
     for plan in plans:
         if not plan.working_days or plan.planned is None:
@@ -117,22 +116,15 @@ def rota_blocks(lang: str, view: TeamView, plans: Sequence[PeriodPlan]) -> list[
                 f"    ↳ {fmt_short_date(change.day, lang)}: {_person(change.primary, lang)}, "
                 f"{t(lang, 'rota.sub_short')} {_person(change.substitute, lang)} {why}".rstrip()
             )
-    blocks.extend(sections("\n".join(lines) or t(lang, "rota.empty")))
-    blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=t(
-                        lang,
-                        "rota.footer",
-                        rotation=t(lang, f"rota.rotation_{view.team.rotation}"),
-                        members=", ".join(f"<@{m}>" for m in view.members),
-                    )[:SECTION_LIMIT]
-                )
-            ]
-        )
+    blocks.extend(kit.section_dicts("\n".join(lines) or t(lang, "rota.empty")))
+    footer = t(
+        lang,
+        "rota.footer",
+        rotation=t(lang, f"rota.rotation_{view.team.rotation}"),
+        members=", ".join(f"<@{m}>" for m in view.members),
     )
-    return dicts(blocks[:MESSAGE_BLOCKS])
+    blocks.append(kit.context_dict(footer))
+    return blocks[:MESSAGE_BLOCKS]
 
 
 def absences_blocks(lang: str, user: str, absences: Sequence[Absence]) -> list[dict[str, Any]]:

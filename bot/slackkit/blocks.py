@@ -51,6 +51,43 @@ def dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
+# The same blocks as plain dicts, for the answers every command gives (who, rota, unanswered,
+# errors, "busy"): building and validating slack_sdk's models cost more than the rest of such
+# an answer. Each gives what the model's `to_dict()` gives (tests/slackkit/test_blocks.py).
+
+
+def plain_dict(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def md_dict(text: str) -> dict[str, Any]:
+    """A markdown text object within Slack's 3000 characters."""
+    return {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}
+
+
+def section_dict(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block = {"type": "section", "text": md_dict(text)}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def header_dict(text: str) -> dict[str, Any]:
+    """A header within Slack's 150 characters."""
+    return {"type": "header", "text": plain_dict(text[:150])}
+
+
+def context_dict(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [md_dict(text)]}
+
+
+def button_dict(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "text": plain_dict(text), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
 def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))
 
@@ -62,6 +99,15 @@ def md(text: str) -> MarkdownTextObject:
 
 def sections(text: str) -> list[Block]:
     """Long text split into sections on line breaks, each within Slack's 3000 characters."""
+    return [section(chunk) for chunk in _chunks(text)]
+
+
+def section_dicts(text: str) -> list[dict[str, Any]]:
+    """`sections` as dicts."""
+    return [section_dict(chunk) for chunk in _chunks(text)]
+
+
+def _chunks(text: str) -> list[str]:
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -71,7 +117,7 @@ def sections(text: str) -> list[Block]:
         current = f"{current}\n{line}" if current else line
     if current:
         chunks.append(current)
-    return [section(chunk) for chunk in chunks]
+    return chunks
 
 
 def action_buttons(buttons: Sequence[Button], block_id: str | None = None) -> ActionsBlock:
@@ -86,7 +132,7 @@ def action_buttons(buttons: Sequence[Button], block_id: str | None = None) -> Ac
 
 def text_blocks(text: str) -> list[dict[str, Any]]:
     """Plain markdown text as blocks."""
-    return dicts(sections(text))
+    return section_dicts(text)
 
 
 def text_with_buttons(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
@@ -96,10 +142,10 @@ def text_with_buttons(text: str, buttons: Sequence[Button]) -> list[dict[str, An
 
 def error_blocks(message: str, usage: str | None) -> list[dict[str, Any]]:
     """A short error, with the right way to write the command under it."""
-    blocks: list[Block] = [section(f":warning: {message}")]
+    blocks = [section_dict(f":warning: {message}")]
     if usage:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=usage[:SECTION_LIMIT])]))
-    return dicts(blocks)
+        blocks.append(context_dict(usage))
+    return blocks
 
 
 def help_blocks(lang: str, coordinator: bool) -> list[dict[str, Any]]:
