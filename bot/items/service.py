@@ -422,9 +422,11 @@ def unanswered(
         .offset(offset)
         .limit(limit)
     ).all()
-    accounts = {a.id: a for v in views for a in v.accounts}
-    teams = {v.team.id: v.team for v in views}
-    responsible = _responsible(ctx, views)
+    model = read_model(ctx)
+    accounts = model.accounts  # the rows' accounts are among the visible ones
+    shown = {accounts[item.account_id].team_id for item in rows}
+    responsible = _responsible(ctx, [v for v in views if v.team.id in shown])
+    teams = {v.team.id: v.team for v in views if v.team.id in shown}
     result: list[ItemRow] = []
     for item in rows:
         account = accounts[item.account_id]

@@ -23,7 +23,7 @@ from bot.kernel.config import LIVE
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound
 from bot.rota import core as rota
-from bot.store.models import Absence, Account, Override, ReadRevision, Team, TeamMember
+from bot.store.models import Absence, Account, Override, Team, TeamMember
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -149,9 +149,13 @@ class ReadModel:
     revision: str | None
     teams: tuple[TeamView, ...]
     account_ids: frozenset[int]
+    accounts: dict[int, Account] = field(init=False, repr=False)  # the live ones, by id
     _inputs: dict[date, tuple[tuple[rota.Absence, ...], tuple[rota.Override, ...]]] = field(
         default_factory=dict, repr=False
     )
+
+    def __post_init__(self) -> None:
+        self.accounts = {a.id: a for v in self.teams for a in v.accounts if a.id is not None}
 
 
 @dataclass
@@ -165,9 +169,15 @@ _KEPT: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
 
 
+# A constant statement, run as it is: it runs two or three times in every command, where
+# building the ORM's select cost more than the database's answer.
+_REVISION = "SELECT token FROM read_revision WHERE id = 1"
+
+
 def read_revision(session: Session) -> str | None:
     """The database's read revision (None: its row is missing, so nothing may be kept)."""
-    return session.exec(select(ReadRevision.token).where(ReadRevision.id == 1)).first()
+    token = session.connection().exec_driver_sql(_REVISION).scalar()
+    return None if token is None else str(token)
 
 
 def _kept(session: Session) -> _Kept:
