@@ -14,18 +14,18 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, or_, select
+from sqlalchemy.orm import make_transient
+from sqlmodel import Session, col, or_, select
 
 from bot.kernel.config import LIVE
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound
 from bot.rota import core as rota
 from bot.store.models import Absence, Account, Override, Team, TeamMember
-
-R = TypeVar("R", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class TeamView:
     members: tuple[str, ...]
     accounts: tuple[Account, ...]
 
-    @property
+    # Worked out once per view: the read model's views serve every command until a change.
+    @cached_property
     def rota(self) -> rota.TeamRota:
         return rota.TeamRota(
             key=self.team.key,
@@ -44,6 +45,19 @@ class TeamView:
             rotation=rota.Rotation(self.team.rotation),
             start=self.team.start,
         )
+
+    @cached_property
+    def account_ids(self) -> tuple[int, ...]:
+        return tuple(a.id for a in self.accounts if a.id is not None)
+
+    @cached_property
+    def account_keys(self) -> frozenset[str]:
+        return frozenset(a.key for a in self.accounts)
+
+    @cached_property
+    def account_names(self) -> str:
+        """The names of its live accounts, comma separated, in key order."""
+        return ", ".join(a.name for a in self.accounts)
 
 
 def team_snapshot(session: Session, team: Team) -> dict[str, Any]:
@@ -175,7 +189,10 @@ _REVISION = "SELECT token FROM read_revision WHERE id = 1"
 
 
 def read_revision(session: Session) -> str | None:
-    """The database's read revision (None: its row is missing, so nothing may be kept)."""
+    """The database's read revision (None: its row is missing, so nothing may be kept), this
+    transaction's changes flushed first (as a query of the session would)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     token = session.connection().exec_driver_sql(_REVISION).scalar()
     return None if token is None else str(token)
 
@@ -190,11 +207,6 @@ def _kept(session: Session) -> _Kept:
     return kept
 
 
-def _copy(row: R) -> R:
-    """A copy of a row that belongs to no session (adding it would insert, and fail loudly)."""
-    return type(row)(**row.model_dump())
-
-
 def read_model(ctx: Ctx) -> ReadModel:
     """What the teams are at the start of this transaction (until `ctx.forget()`): the kept
     model when the read revision is the one it was read under, else read afresh and kept."""
@@ -207,12 +219,17 @@ def _current(session: Session) -> ReadModel:
     model = kept.model
     if model is not None and revision is not None and model.revision == revision:
         return model
-    views = tuple(
-        TeamView(_copy(v.team), v.members, tuple(_copy(a) for a in v.accounts))
-        for v in all_teams(session)
-    )
-    ids = frozenset(i for i in session.exec(select(Account.id)).all() if i is not None)
-    model = ReadModel(revision, views, ids)
+    # Read in a session of its own on the same connection (so in the same transaction, its
+    # changes included), then let go of the rows: they belong to no session afterwards (adding
+    # one would insert it, and fail loudly), and the transaction's own rows stay its own.
+    with Session(bind=session.connection(), autoflush=False, expire_on_commit=False) as reader:
+        loaded = all_teams(reader)
+        ids = frozenset(i for i in reader.exec(select(Account.id)).all() if i is not None)
+        for view in loaded:
+            make_transient(view.team)
+            for account in view.accounts:
+                make_transient(account)
+    model = ReadModel(revision, tuple(loaded), ids)
     if _unchanged(session, revision):
         with kept.lock:
             kept.model = model
