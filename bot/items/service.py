@@ -365,9 +365,10 @@ def visible_teams(ctx: Ctx, query: str | None) -> list[TeamView]:
         by_team = [v for v in teams if v.team.key == q]
         if by_team:
             return by_team
-        if any(a.key == q for v in teams for a in v.accounts):
-            return [v for v in teams if any(a.key == q for a in v.accounts)]
-        if any(v.team.key == q or any(a.key == q for a in v.accounts) for v in team_views(ctx)):
+        by_account = [v for v in teams if q in v.account_keys]
+        if by_account:
+            return by_account
+        if any(v.team.key == q or q in v.account_keys for v in team_views(ctx)):
             raise NotAllowed("error.not_your_team", key=query[:40])
         raise NotFound("error.no_team_or_account", key=query[:40])
     return teams
@@ -391,9 +392,11 @@ def unanswered(
 ) -> Page:
     """Open items, oldest first, in the teams the actor may see (or one team or account)."""
     views = visible_teams(ctx, query)
-    account_ids = [a.id for v in views for a in v.accounts]
+    account_ids = [i for v in views for i in v.account_ids]
     if query and not any(v.team.key == query.lower().lstrip("#") for v in views):
-        account_ids = [a.id for v in views for a in v.accounts if a.key == query.lower()]
+        account_ids = [
+            a.id for v in views for a in v.accounts if a.key == query.lower() and a.id is not None
+        ]
     conditions = [col(Item.status) == Status.OPEN]
     if overdue:
         conditions.append(col(Item.deadline) < ctx.now)

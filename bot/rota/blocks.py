@@ -77,8 +77,7 @@ def who_blocks(
         if duty.covering:
             lines.append(t(lang, "who.covering", who=", ".join(f"<@{u}>" for u in duty.covering)))
         if item.view.accounts:
-            names = ", ".join(a.name for a in item.view.accounts)
-            lines.append(t(lang, "who.accounts", accounts=names))
+            lines.append(t(lang, "who.accounts", accounts=item.view.account_names))
         blocks.append(kit.section_dict("\n".join(lines)))
     if len(duties) > len(shown):
         blocks.append(kit.section_dict(t(lang, "common.more", count=len(duties) - len(shown))))

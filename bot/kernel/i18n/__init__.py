@@ -25,7 +25,7 @@ import re
 import string
 import tomllib
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,9 @@ def language_of_locale(locale: str | None, default: str) -> str:
 _BABEL = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
 
 
+# Babel parses its pattern and looks up the locale's data for every call: a page of twenty items
+# formats forty dates and times, mostly the same few days. Pure functions of their arguments.
+@lru_cache(maxsize=4096)
 def fmt_date(day: date, lang: str, *, weekday: bool = True, year_unless: int | None = None) -> str:
     """ "tirsdag 24. desember" / "tisdag 24 december" / "Tuesday 24 December"; with the year
     ("fredag 1. mars 2019") when `year_unless` is given and is another year."""
@@ -211,7 +214,12 @@ def fmt_short_date(day: date, lang: str) -> str:
 
 def fmt_time(moment: time | datetime, lang: str) -> str:
     """24-hour clock, "08:00", as Nordic offices write it."""
-    return format_time(moment, "HH:mm", locale=_BABEL.get(lang, "en_GB"))
+    return _clock(moment.hour, moment.minute, lang)
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, lang: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=_BABEL.get(lang, "en_GB"))
 
 
 def fmt_week(day: date, lang: str) -> str:
