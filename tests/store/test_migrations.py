@@ -286,3 +286,42 @@ def test_home_report_feeds_migration_keeps_messages(any_db_url: str) -> None:
         assert conn.execute(sa.text("SELECT key FROM outbox")).scalars().all() == ["k1"]
     migrate(engine)
     engine.dispose()
+
+
+def test_read_revision_migration_on_a_database_holding_teams(any_db_url: str) -> None:
+    """0009 on a database at 0008 holding a team: the revision row is there at once, a change to
+    the team gives it a new token, a change elsewhere does not; going back to 0008 drops the
+    table and its triggers and keeps the team, which can be changed again."""
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0008")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO team (key, name, rotation, start, managed, created_at, updated_at) "
+                "VALUES ('komm', 'Komm', 'weekly', '2026-11-02', false, :t, :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None)},
+        )
+    migrate(engine)
+
+    def token() -> str:
+        with engine.connect() as conn:
+            return str(conn.execute(sa.text("SELECT token FROM read_revision")).scalar_one())
+
+    first = token()
+    assert len(first) == 32 and int(first, 16) >= 0
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE team SET name = 'Kommunikasjon' WHERE key = 'komm'"))
+    second = token()
+    assert second != first
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO shed_count (kind, count) VALUES ('command', 1)"))
+    assert token() == second
+    command.downgrade(_alembic_config(engine), "0008")
+    assert "read_revision" not in sa.inspect(engine).get_table_names()
+    with engine.begin() as conn:  # no trigger is left to look for the table
+        conn.execute(sa.text("UPDATE team SET name = 'Komm' WHERE key = 'komm'"))
+        assert conn.execute(sa.text("SELECT name FROM team")).scalars().all() == ["Komm"]
+    migrate(engine)
+    assert token() != second
+    engine.dispose()
