@@ -157,8 +157,8 @@ KEPT_INPUTS = 4  # duty inputs kept per revision, by first day (a day's commands
 @dataclass
 class ReadModel:
     """The teams (with members and live accounts) and the ids of every account, as of one read
-    revision. Shared by every thread of the process: its rows are copies that belong to no
-    session, to be read and never changed (load a row by id to change it)."""
+    revision. Shared by every thread of the process: its rows belong to no session (they were
+    made transient once read), to be read and never changed (load a row by id to change it)."""
 
     revision: str | None
     teams: tuple[TeamView, ...]
