@@ -37,12 +37,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.bench.items import CONFIG, COORDINATOR, NOW, bench_database, build
+from bot.bench.items import CONFIG, COORDINATOR, NOW, bench_database, bench_runtime, build
 from bot.bench.load import cpu_seconds, postgres_pids
 from bot.features import FEATURES
 from bot.kernel.config import parse_config
-from bot.runtime import build_runtime, prepare_database
-from bot.settings import load_settings
 from bot.slackkit.app import router_of
 from bot.slackkit.router import Router
 from bot.store.db import make_engine, migrate
@@ -104,25 +102,10 @@ def run(
 ) -> dict[str, Any]:
     from tests.fakeslack import FakeSlack
 
-    config_path = tmp / "vakt.toml"
-    config_path.write_text(CONFIG)
-    config = parse_config(CONFIG, str(config_path))
     results: dict[str, Any] = {}
     with FakeSlack() as fake:
         fake.users[COORDINATOR] = {"locale": "en-US"}
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-bench-token",
-                "SLACK_SIGNING_SECRET": "bench-signing-secret",
-                "SLACK_API_URL": fake.base_url,
-                "DATABASE_URL": database_url,
-                "VAKT_CONFIG": str(config_path),
-                "VAKT_DATA_DIR": str(tmp / "data"),
-            },
-            env_file=tmp / "no.env",
-        )
-        runtime = build_runtime(settings, config, clock=lambda: NOW)
-        prepare_database(runtime)
+        runtime = bench_runtime(database_url, tmp, CONFIG, fake.base_url)
         router: Router = router_of(FEATURES)
         deps = runtime.deps
 

@@ -53,7 +53,7 @@ from bot import sweep as runner
 from bot.items.core import CLOSED, Status, deadline_for
 from bot.kernel.calendar import WorkCalendar
 from bot.kernel.config import OrgConfig, parse_config
-from bot.runtime import build_runtime, prepare_database
+from bot.runtime import Runtime, build_runtime, prepare_database
 from bot.settings import load_settings
 from bot.slackkit.outbox import Message, deliver
 from bot.store.db import make_engine, migrate
@@ -537,31 +537,38 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def bench_runtime(database_url: str, tmp: Path, config_text: str, slack_url: str) -> Runtime:
+    """The app's runtime on the bench database, its clock fixed at NOW, Slack at `slack_url`
+    (a FakeSlack), the database migrated and the configuration applied."""
+    config_path = tmp / "vakt.toml"
+    config_path.write_text(config_text)
+    config = parse_config(config_text, str(config_path))
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-bench-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_url,
+            "DATABASE_URL": database_url,
+            "VAKT_CONFIG": str(config_path),
+            "VAKT_DATA_DIR": str(tmp / "data"),
+        },
+        env_file=tmp / "no.env",
+    )
+    clock: Callable[[], datetime] = lambda: NOW  # noqa: E731
+    runtime = build_runtime(settings, config, clock=clock)
+    prepare_database(runtime)
+    return runtime
+
+
 def run_commands(
     database_url: str, tmp: Path, config_text: str, requests: int, warmup: int
 ) -> dict[str, Any]:
     from tests.fakeslack import FakeSlack, signed_request, slash_command_body
 
-    config_path = tmp / "vakt.toml"
-    config_path.write_text(config_text)
-    config = parse_config(config_text, str(config_path))
     results: dict[str, Any] = {}
     with FakeSlack() as fake:
         fake.users[COORDINATOR] = {"locale": "en-US"}
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-bench-token",
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": fake.base_url,
-                "DATABASE_URL": database_url,
-                "VAKT_CONFIG": str(config_path),
-                "VAKT_DATA_DIR": str(tmp / "data"),
-            },
-            env_file=tmp / "no.env",
-        )
-        clock: Callable[[], datetime] = lambda: NOW  # noqa: E731
-        runtime = build_runtime(settings, config, clock=clock)
-        prepare_database(runtime)
+        runtime = bench_runtime(database_url, tmp, config_text, fake.base_url)
         # Bolt runs each listener here after its ack; shut down (waiting) before the database.
         listeners = ThreadPoolExecutor(max_workers=8)
         app = runtime.app(signing_secret=SIGNING_SECRET, listener_executor=listeners)

@@ -403,8 +403,9 @@ def unanswered(
     # Every item has an account. When most accounts are in view (a coordinator's list), the
     # few out of view are the cheaper filter: the count is then all open items (an index-only
     # scan of (status, deadline)) less those of the hidden accounts (their own index).
+    model = read_model(ctx)
     visible = set(account_ids)
-    hidden = sorted(read_model(ctx).account_ids - visible)
+    hidden = sorted(model.account_ids - visible)
     counted = select(func.count()).select_from(Item)
     if len(hidden) < len(visible):
         everyone = counted.where(*conditions).scalar_subquery()
@@ -425,11 +426,11 @@ def unanswered(
         .offset(offset)
         .limit(limit)
     ).all()
-    model = read_model(ctx)
     accounts = model.accounts  # the rows' accounts are among the visible ones
-    shown = {accounts[item.account_id].team_id for item in rows}
-    responsible = _responsible(ctx, [v for v in views if v.team.id in shown])
-    teams = {v.team.id: v.team for v in views if v.team.id in shown}
+    on_page = {accounts[item.account_id].team_id for item in rows}
+    shown = [v for v in views if v.team.id in on_page]
+    responsible = _responsible(ctx, shown)
+    teams = {v.team.id: v.team for v in shown}
     result: list[ItemRow] = []
     for item in rows:
         account = accounts[item.account_id]
