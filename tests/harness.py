@@ -161,12 +161,16 @@ class Vakt:
         self.runtime.engine.dispose()
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> HttpReply:
+        """POST to the server; a slash command's ack is shown as Slack shows it (FakeSlack.acked)."""
         request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=PATIENCE) as response:
-                return HttpReply(response.status, response.read(), dict(response.headers))
+                reply = HttpReply(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
             return HttpReply(error.code, error.read(), dict(error.headers))
+        if path == "/slack/events":
+            self.fake.acked(body, reply.status, reply.body)
+        return reply
 
     def get(self, path: str) -> HttpReply:
         try:

@@ -122,6 +122,7 @@ def test_serve_answers_slack_and_health(server: tuple[str, FakeSlack]) -> None:
     )
     with urllib.request.urlopen(request, timeout=PATIENCE) as response:
         assert response.status == 200
+        fake.acked(raw, response.status, response.read())  # the answer is in the ack
     (reply,) = fake.wait_for("response_url")
     assert "On duty" in Vakt.reply_text(reply.args)  # the real clock decides who
     unsigned = urllib.request.Request(f"{url}/slack/events", data=raw, method="POST")

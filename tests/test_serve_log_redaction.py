@@ -49,6 +49,7 @@ def test_no_spelling_of_a_feed_path_nor_a_query_string_reaches_the_log(
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
+            fake.acked(raw, response.status, response.read())  # the answer is in the ack
         (reply,) = fake.wait_for("response_url", timeout=30)
         (token,) = LINK.findall(Vakt.reply_text(reply.args))
         query_secret = "qs-secret-" + token[::-1]

@@ -1,7 +1,8 @@
 """Load shed by a real `vakt serve`: with as many listeners of its worker held as it runs
-commands at once (their answers to Slack's response_url kept waiting), more commands are acknowledged at once with
-"very busy, try again in a minute" in the person's language and nothing of them runs; the
-accepted ones are all answered once the hold is released; /metrics counts the busy answers."""
+commands at once (each opening a form, Slack's views.open kept waiting), more commands are
+acknowledged at once with "very busy, try again in a minute" in the person's language and
+nothing of them runs; the accepted ones all open their forms once the hold is released;
+/metrics counts the busy answers."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.fakeslack import (
     slash_command_body,
     view_submission_body,
 )
+from tests.fakeslack.responses import DEFAULT_RESPONDERS
 from tests.harness import SECRET
 from tests.test_ops import HttpReply, get, metrics
 from tests.test_serve import serving
@@ -52,19 +54,25 @@ def post(url: str, body: str) -> tuple[HttpReply, float]:
     return reply, time.monotonic() - began
 
 
-def command(url: str, fake: FakeSlack, text: str, user: str, answer_at: str) -> HttpReply:
-    reply, _ = post(
-        url, slash_command_body(text, user_id=user, response_url=fake.response_url(answer_at))
+def command(
+    url: str, fake: FakeSlack, text: str, user: str, answer_at: str, trigger_id: str | None = None
+) -> HttpReply:
+    """A command, its answer in the ack shown as Slack shows it (FakeSlack.acked)."""
+    body = slash_command_body(
+        text, user_id=user, response_url=fake.response_url(answer_at), trigger_id=trigger_id
     )
+    reply, _ = post(url, body)
     assert reply.status == 200, reply.body
+    fake.acked(body, reply.status, reply.body)
     return reply
 
 
 class Hold:
-    """Answers at the fake's response_url wait until released: the listener posting one keeps
-    its thread until then."""
+    """Forms opened at the fake wait until released: the listener opening one keeps its thread
+    until then."""
 
-    def __init__(self) -> None:
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
         self.release = threading.Event()
         self.cond = threading.Condition()
         self.holding = 0
@@ -74,7 +82,7 @@ class Hold:
             self.holding += 1
             self.cond.notify_all()
         self.release.wait(PATIENCE)
-        return {"ok": True}
+        return DEFAULT_RESPONDERS["views.open"](self.fake.workspace, args)
 
     def wait_holding(self, count: int) -> None:
         with self.cond:
@@ -96,15 +104,15 @@ def test_a_full_worker_answers_busy_at_once_and_loses_nothing(tmp_path: Path) ->
         command(url, fake, "help", "U0BO", "warm-bo")
         fake.wait_for(RESPONSE_URL, count=2)
 
-        hold = Hold()
-        fake.set_handler(RESPONSE_URL, hold)
+        hold = Hold(fake)
+        fake.set_handler("views.open", hold)
         accepted: list[str] = []
         for n in range(4 * SHED_LIMITS.backlog):  # a machine stalled past a limit sheds some
             if len(accepted) == SHED_LIMITS.backlog:
                 break
-            reply = command(url, fake, "who", "U0CARL", f"held-{n}")
-            if not reply.body:  # acked plainly: its listener runs
-                accepted.append(f"held-{n}")
+            reply = command(url, fake, "new", "U0CARL", f"held-{n}", trigger_id=f"{n}.2.3")
+            if not reply.body:  # acked plainly: its listener runs, opening the form
+                accepted.append(f"{n}.2.3")
         assert len(accepted) == SHED_LIMITS.backlog
         hold.wait_holding(SHED_LIMITS.backlog)  # as many as the worker runs at once
 
@@ -150,21 +158,17 @@ def test_a_full_worker_answers_busy_at_once_and_loses_nothing(tmp_path: Path) ->
         wait_until(counted, what="for the busy answers in /metrics")
 
         hold.release.set()
-        calls = fake.wait_for(RESPONSE_URL, count=2 + SHED_LIMITS.backlog)
-        fake.set_handler(RESPONSE_URL, None)
-        answered = [c.path.removeprefix("/response/") for c in calls]
-        assert sorted(a for a in answered if a.startswith("held-")) == sorted(accepted)
-        assert not [a for a in answered if a.startswith("busy-")]  # shed: no later answer
-        assert all(
-            "On duty" in json.dumps(c.args) for c in calls if c.path.startswith("/response/held-")
-        )
+        opened = fake.wait_for("views.open", count=SHED_LIMITS.backlog)
+        fake.set_handler("views.open", None)
+        assert sorted(c.args["trigger_id"] for c in opened) == sorted(accepted)
+        assert all(c.ok for c in opened)
+        assert len(fake.calls_to(RESPONSE_URL)) == 2  # shed: no later answer (warm-ups only)
         assert absences(tmp_path) == 0  # the shed "away" was not run
 
         # Once the worker has room, the same command runs (and records the absence).
         reply = command(url, fake, AWAY, "U0ANNA", "after")
-        assert not reply.body
-        fake.wait_for(RESPONSE_URL, count=3 + SHED_LIMITS.backlog)
-        wait_until(lambda: absences(tmp_path) == 1, what="for the absence")
+        assert json.loads(reply.body)["text"] != t("nb", "error.busy")  # answered in the ack
+        assert absences(tmp_path) == 1
     busy_lines = [line for line in served.output.splitlines() if "answered busy" in line]
     assert len(busy_lines) == 4, busy_lines
     assert sum("from U0ANNA" in line for line in busy_lines) == 2

@@ -188,8 +188,18 @@ class ConsoleSession:
 
     def _dispatch(self, body: dict[str, Any]) -> BoltResponse:
         response = self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        if "command" in body:  # an answer in the ack is shown as if posted to the response_url
+            self._show_ack(str(body.get("response_url") or ""), response)
         self.executor.idle()
         return response
+
+    def _show_ack(self, url: str, response: BoltResponse) -> None:
+        try:
+            message = json.loads(response.body) if response.body else None
+        except ValueError:
+            message = {"text": response.body}
+        if isinstance(message, dict) and (message.get("text") or message.get("blocks")):
+            self.slack.respond(url.rsplit("/", 1)[-1], message)
 
     def _user(self) -> dict[str, Any]:
         name = self.workspace.users.get(self.user, self.user)

@@ -19,6 +19,7 @@ from bot.kernel.config import OrgConfig
 from bot.kernel.context import Ctx, open_ctx
 from bot.kernel.i18n import language_of_locale
 from bot.kernel.links import FeedKeys
+from bot.slackkit.early import BUDGET
 from bot.slackkit.gateway import Identity, SlackGateway
 from bot.store.db import session_scope
 from bot.store.models import Person
@@ -56,6 +57,9 @@ class Deps:
     # Each person's Slack locale and when it was asked of Slack, as stored in `person` (see
     # `user_language`): a command needs neither the database nor Slack to know its language.
     locales: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
+    # Seconds from a command's arrival during which its answer may still go in the ack
+    # (bot.slackkit.early); past them it goes to the response_url. 0: always there.
+    answer_in_ack_within: float = BUDGET
 
     def bot_identity(self) -> Identity:
         """Who Vakt is in Slack: to recognise (and skip) its own messages, and to serve its

@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.kernel.context import Ctx
 from bot.kernel.errors import NotAllowed, UserInputError, VaktError
@@ -23,6 +24,7 @@ from bot.kernel.i18n import t
 from bot.kernel.parse import tokens
 from bot.slackkit import blocks as kit
 from bot.slackkit.deps import Deps, request_ctx, user_language
+from bot.slackkit.early import ARRIVED, DEADLINES
 from bot.slackkit.gateway import SlackSendError
 from bot.slackkit.listen import deliver_now
 
@@ -134,16 +136,26 @@ class Router:
             return Reply(message, kit.error_blocks(message, usage))
 
     def register(self, app: App, deps: Deps) -> None:
-        """The `/vakt` slash command: acked, routed, answered ephemerally (or a modal opened,
-        or a file sent by direct message)."""
+        """The `/vakt` slash command: routed, answered ephemerally in its ack when the answer is
+        ready in time, else at its response_url (or a modal opened, or a file sent by direct
+        message, after an empty ack)."""
 
         @app.command("/vakt")
-        def on_vakt(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-            ack()
+        def on_vakt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+            # The answer goes in the ack when it is ready in time (bot.slackkit.early), else
+            # the ack goes out empty at the deadline and the answer to the response_url.
+            arrived = context.get(ARRIVED)
+            start = arrived if isinstance(arrived, float) else perf_counter()
+            answering = DEADLINES.watch(ack, start + deps.answer_in_ack_within)
             now = deps.clock()
             user = body["user_id"]
-            answer = self.handle(deps, user, body.get("text") or "", now)
+            try:
+                answer = self.handle(deps, user, body.get("text") or "", now)
+            except BaseException:
+                answering.ack_empty()  # acked: the failure is told at the response_url
+                raise
             if answer.view is not None and body.get("trigger_id"):
+                answering.ack_empty()
                 try:
                     deps.gateway.open_view(body["trigger_id"], answer.view)
                     return
@@ -158,9 +170,13 @@ class Router:
                     )
                     return
             if answer.upload is not None:
+                answering.ack_empty()
                 _send_upload(deps, user, answer.upload, answer.text, respond, now)
                 return
-            respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+            if answering.claim():
+                ack(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+            else:
+                respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
             deliver_now(deps)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -43,6 +44,7 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import NotFound, VaktError
 from bot.meta.connector import Connector
 from bot.slackkit.deps import Deps, request_ctx
+from bot.slackkit.early import ARRIVED
 from bot.slackkit.listen import deliver_now
 from bot.slackkit.shed import WAITED
 from bot.store.db import (
@@ -102,16 +104,19 @@ Answer = tuple[int, dict[str, Any]]
 
 class _SlackHandler(SlackRequestHandler):
     """Bolt's WSGI adapter, telling Bolt how long the request waited for a request thread
-    (bot.web.httpworker measures it): a command that waited too long is answered "busy"."""
+    (bot.web.httpworker measures it): a command that waited too long is answered "busy"; and
+    when it arrived, from which its answer has until bot.slackkit.early's deadline to be in
+    the ack."""
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         waited = request.environ.get(ENVIRON_WAITED)
+        waited = waited if isinstance(waited, float) else 0.0
         return self.app.dispatch(
             BoltRequest(
                 body=request.get_body(),
                 query=request.query_string,
                 headers=request.get_headers(),
-                context={WAITED: waited} if isinstance(waited, float) else None,
+                context={WAITED: waited, ARRIVED: perf_counter() - waited},
             )
         )
 

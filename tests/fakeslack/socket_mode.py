@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -53,6 +53,9 @@ class FakeSocketModeServer:
         self._paths: list[str] = []
         self._received: list[dict[str, Any]] = []
         self._acks: dict[str, dict[str, Any]] = {}
+        self._sent: dict[str, dict[str, Any]] = {}
+        self.shown: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
+        """Told each slash command's payload with its ack's payload (FakeSlack.acked_payload)."""
         self._retiring: list[ServerConnection] = []
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -200,9 +203,17 @@ class FakeSocketModeServer:
                     frame = {"_raw": text}
                 if not isinstance(frame, dict):
                     frame = {"_raw": text}
+                envelope_id = frame.get("envelope_id")
+                with self._cond:
+                    sent = (
+                        self._sent.pop(envelope_id, None) if isinstance(envelope_id, str) else None
+                    )
+                reply = frame.get("payload")
+                command = sent is not None and sent.get("type") == "slash_commands"
+                if self.shown and command and isinstance(reply, dict):  # before wait_ack sees it
+                    self.shown((sent or {}).get("payload") or {}, reply)
                 with self._cond:
                     self._received.append(frame)
-                    envelope_id = frame.get("envelope_id")
                     if isinstance(envelope_id, str):
                         self._acks[envelope_id] = frame
                     self._cond.notify_all()
@@ -243,6 +254,7 @@ class FakeSocketModeServer:
         envelope_id = str(envelope.setdefault("envelope_id", str(uuid.uuid4())))
         with self._cond:
             self._acks.pop(envelope_id, None)
+            self._sent[envelope_id] = envelope
         self.send_frame(envelope, timeout=timeout)
         return envelope_id
 
@@ -271,6 +283,7 @@ class FakeSocketModeServer:
             envelope_id = str(envelope.setdefault("envelope_id", str(uuid.uuid4())))
             with self._cond:
                 self._acks.pop(envelope_id, None)
+                self._sent[envelope_id] = envelope
             target.send(json.dumps(envelope))
             ids.append(envelope_id)
         return ids

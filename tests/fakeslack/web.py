@@ -270,7 +270,7 @@ class FakeSlack:
     def __init__(self, *, spec: WebApiSpec | None = None) -> None:
         self.spec = spec or default_spec()
         self.workspace = Workspace()
-        self.socket_mode: FakeSocketModeServer | None = None
+        self._socket_mode: FakeSocketModeServer | None = None
         """Server whose URL ``apps.connections.open`` hands out."""
         self._cond = threading.Condition()
         self._calls: list[Call] = []
@@ -339,9 +339,55 @@ class FakeSlack:
         """``http://127.0.0.1:<port>/api/`` for ``WebClient(base_url=...)``."""
         return f"{self.url}api/"
 
+    @property
+    def socket_mode(self) -> FakeSocketModeServer | None:
+        """The Socket Mode endpoint ``apps.connections.open`` hands out; its slash commands'
+        acks are shown like those over HTTP (`acked_payload`)."""
+        return self._socket_mode
+
+    @socket_mode.setter
+    def socket_mode(self, server: FakeSocketModeServer | None) -> None:
+        self._socket_mode = server
+        if server is not None:
+            server.shown = self.acked_payload
+
     def response_url(self, id: str = "1") -> str:
         """A response_url served by the fake (calls recorded as method ``response_url``)."""
         return f"{self.url}response/{id}"
+
+    def acked(self, request_body: bytes | str, status: int, reply_body: bytes) -> None:
+        """What Slack does with the acknowledgement of a slash command it sent over HTTP
+        (`request_body`, form-encoded): see `acked_payload`. A plain-text body is a message's
+        text; an empty or failed ack shows nothing."""
+        raw = request_body.encode() if isinstance(request_body, str) else request_body
+        form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+        if status != 200 or not reply_body.strip():
+            return
+        try:
+            parsed = json.loads(reply_body)
+        except ValueError:
+            parsed = {"text": reply_body.decode("utf-8", "replace")}
+        self.acked_payload(form, parsed if isinstance(parsed, dict) else {"text": str(parsed)})
+
+    def acked_payload(self, command: dict[str, Any], ack: dict[str, Any]) -> None:
+        """What Slack does with a slash command's acknowledgement (over HTTP or Socket Mode): a
+        message in it (text or blocks) is shown to the user as if posted to the command's
+        response_url, and validated alike. It is recorded as a ``response_url`` call to that
+        URL with ``http_method`` ``ACK``; an ack without a message shows nothing."""
+        if "command" not in command or not ack:
+            return
+        url = str(command.get("response_url") or "")
+        path = "/" + url.removeprefix(self.url) if url.startswith(self.url) else ""
+        outcome: dict[str, Any] | Rejection
+        try:
+            if not (ack.get("text") or ack.get("blocks")):
+                raise Rejection("no_text", ["[ERROR] an ack with a body needs text or blocks"])
+            check_message_text(ack.get("text"))
+            check_message_blocks(ack.get("blocks"))
+            outcome = {"ok": True}
+        except Rejection as rejection:
+            outcome = rejection
+        self._record(RESPONSE_URL, ack, {}, outcome, verb="ACK", path=path)
 
     def add_file(
         self,
@@ -651,12 +697,12 @@ class FakeSlack:
             fault = self._take_fault(method)
             if fault is not None:
                 return fault
-            if self.socket_mode is None:
+            if self._socket_mode is None:
                 raise Rejection(
                     "socket_mode_not_enabled",
                     ["[ERROR] attach a FakeSocketModeServer: fake.socket_mode = server"],
                 )
-            return {"ok": True, "url": self.socket_mode.new_url()}
+            return {"ok": True, "url": self._socket_mode.new_url()}
         if method == "conversations.open" and not (args.get("users") or args.get("channel")):
             raise Rejection("users_list_not_supplied")
         return self._answer(method, args)

@@ -222,6 +222,7 @@ def test_a_listener_that_raises_does_not_end_the_connection(
     fake: FakeSlack, sqlite_url: str, tmp_path: Path
 ) -> None:
     with watched(fake, sqlite_url, tmp_path) as (harness, server, runner):
+        harness.runtime.deps.answer_in_ack_within = 0  # every answer to the response_url
         fake.fail_next("response_url", hang_up=True)  # respond() raises IncompleteRead
         boom = envelope_for(fake, "boom")
         server.send_envelope(boom)
