@@ -20,10 +20,13 @@ at the fake: each connection sends again as soon as it has its ack (a closed loo
 from wrk when it is installed (`apt-get install wrk`: a C client takes less of the two cores than
 a Python one would); otherwise from Python threads, which the JSON says.
 
-Vakt acks a command and then answers it at the response_url, so besides the ack (p50, p99,
-throughput, errors) the answers are timed too: from the request's send time until the fake
-receives the answer. Last, the resident memory of each gunicorn worker, and the CPU time the
-workers, PostgreSQL, the load generator, the fake and everything else on the machine took.
+Vakt answers a command in its ack when the answer is ready in time, else it acks empty and
+answers at the response_url (bot.slackkit.early), so besides the ack (p50, p99, throughput,
+errors) the answers are timed too: from the request's send time until the ack that carried it
+came back, or until the fake received it at the response_url. wrk runs one connection per thread
+so that each response is known to answer the thread's last request. Last, the resident memory
+of each gunicorn worker, and the CPU time the workers, PostgreSQL, the load generator, the fake
+and everything else on the machine took.
 
 Prints one JSON object on stdout, with pass/fail against its targets (progress goes to
 stderr). Run it from the repository root: the Slack fake lives in `tests.fakeslack`.
@@ -59,6 +62,7 @@ from sqlalchemy.engine import make_url
 
 from bot.bench.items import CONFIG, COORDINATOR, SIGNING_SECRET, build
 from bot.kernel.config import parse_config
+from bot.kernel.i18n import t
 from bot.server import REQUEST_THREADS, WORKER_CLASS
 from bot.settings import redact_url
 from bot.store.db import make_engine, migrate
@@ -115,8 +119,31 @@ function init(args)
     ids[#ids + 1] = tonumber(id)
     pos = nl + len + 1
   end
-  n, sent_id, sent_at = 0, {}, {}
+  n, sent_id, sent_at, got_at, kind = 0, {}, {}, {}, {}
+  busy = {}
+  for marker in (os.getenv("VAKT_WRK_BUSY") or ""):gmatch("[^\n]+") do
+    busy[#busy + 1] = marker
+  end
   math.randomseed(tid * 7919 + os.time())
+end
+
+-- One connection per thread: this response answers the request this thread sent last. Its
+-- kind: "e" an empty ack (the answer goes to the response_url), "b" answered "busy", "a" the
+-- answer in the ack.
+function response(status, headers, body)
+  got_at[n] = now()
+  local k = "a"
+  if body == nil or body == "" then
+    k = "e"
+  else
+    for _, marker in ipairs(busy) do
+      if body:find(marker, 1, true) then
+        k = "b"
+        break
+      end
+    end
+  end
+  kind[n] = k
 end
 
 function request()
@@ -149,9 +176,10 @@ function done(summary, latency, requests)
   out:close()
   local log = assert(io.open(os.getenv("VAKT_WRK_SENT"), "w"))
   for _, thread in ipairs(threads) do
-    local got_ids, got_at = thread:get("sent_id"), thread:get("sent_at")
-    for k = 1, #got_ids do
-      log:write(string.format("%d %.6f\n", got_ids[k], got_at[k]))
+    local ids_, at_ = thread:get("sent_id"), thread:get("sent_at")
+    local got_, kind_ = thread:get("got_at"), thread:get("kind")
+    for k = 1, #ids_ do
+      log:write(string.format("%d %.6f %.6f %s\n", ids_[k], at_[k], got_[k] or 0, kind_[k] or "-"))
     end
   end
   log:close()
@@ -265,6 +293,19 @@ def sign_pool(fake: FakeSlack, tag: str, first: int, count: int) -> list[Signed]
     return pool
 
 
+# The "busy" answer (bot.slackkit.shed) in each language, as it stands in an ack's JSON body.
+BUSY_MARKERS = tuple(json.dumps(t(lang, "error.busy"))[1:-1] for lang in ("nb", "sv", "en"))
+
+
+def ack_kind(body: bytes) -> str:
+    """What an ack carried: "e" nothing (the answer goes to the response_url), "b" the "busy"
+    answer, "a" the command's answer."""
+    if not body:
+        return "e"
+    text = body.decode("utf-8", "replace")
+    return "b" if any(marker in text for marker in BUSY_MARKERS) else "a"
+
+
 def raw_request(port: int, signed: Signed) -> bytes:
     lines = [
         "POST /slack/events HTTP/1.1",
@@ -284,6 +325,9 @@ class LoadResult:
     latency_ms: dict[str, float]
     errors: dict[str, int]
     sent: list[tuple[int, float]] = field(repr=False)  # (id, send time) of every request sent
+    # Of every request acked: (id, send time, ack time, kind): "a" the answer in the ack, "b"
+    # answered "busy", "e" an empty ack (its answer goes to the response_url).
+    acks: list[tuple[int, float, float, str]] = field(default_factory=list, repr=False)
     pool_wrapped: bool = False
     client_cpu_seconds: float = 0.0
 
@@ -297,7 +341,7 @@ def run_wrk(
 ) -> LoadResult:
     wrk = shutil.which("wrk")
     assert wrk is not None
-    threads = max(1, min(2, concurrency))
+    threads = concurrency  # one connection each: a response is the answer to the last request
     share = math.ceil(len(pool) / threads)
     prefix = tmp / "pool"
     for tid in range(threads):
@@ -313,6 +357,7 @@ def run_wrk(
         "VAKT_WRK_POOL": str(prefix),
         "VAKT_WRK_OUT": str(tmp / "wrk.json"),
         "VAKT_WRK_SENT": str(tmp / "wrk.sent"),
+        "VAKT_WRK_BUSY": "\n".join(BUSY_MARKERS),
         # A pause before each request, so that the connections together send about `rate`.
         "VAKT_WRK_THINK_MS": str(round(concurrency / rate * 1000) if rate else 0),
     }
@@ -334,10 +379,12 @@ def run_wrk(
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[:500]}")
     summary = json.loads((tmp / "wrk.json").read_text())
-    sent = []
+    sent, acks = [], []
     for line in (tmp / "wrk.sent").read_text().splitlines():
-        ident, at = line.split()
+        ident, at, got, kind = line.split()
         sent.append((int(ident), float(at)))
+        if kind != "-":
+            acks.append((int(ident), float(at), float(got), kind))
     lat = summary["latency_us"]
     return LoadResult(
         generator=f"wrk ({threads} threads)",
@@ -357,6 +404,7 @@ def run_wrk(
             "socket": sum(int(summary["errors"][k]) for k in ("connect", "read", "write")),
         },
         sent=sent,
+        acks=acks,
         pool_wrapped=len(sent) > len(pool),
         client_cpu_seconds=round(
             after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2
@@ -378,6 +426,7 @@ def run_python(
     lock = threading.Lock()
     latencies: list[float] = []
     sent: list[tuple[int, float]] = []
+    acks: list[tuple[int, float, float, str]] = []
     errors = {"non_2xx": 0, "timeouts": 0, "socket": 0}
     start = time.perf_counter()
     deadline = start + duration
@@ -396,11 +445,13 @@ def run_python(
             try:
                 conn.request("POST", "/slack/events", body=signed.body, headers=signed.headers)
                 response = conn.getresponse()
-                response.read()
+                body = response.read()
                 took = time.perf_counter() - began
+                kind = ack_kind(body)
                 with lock:
                     if 200 <= response.status < 300:
                         latencies.append(took)
+                        acks.append((signed.id, at, at + took, kind))
                     else:
                         errors["non_2xx"] += 1
             except TimeoutError:
@@ -436,6 +487,7 @@ def run_python(
         },
         errors=errors,
         sent=sent,
+        acks=acks,
         pool_wrapped=len(sent) > len(pool),
         client_cpu_seconds=0.0,  # the same process as the fake: counted with it
     )
@@ -599,6 +651,11 @@ def wait_quiet(fake: FakeSlack, quiet: float = 3.0, timeout: float = 120.0) -> i
     return seen
 
 
+def late_answers(load: LoadResult) -> int:
+    """The requests acked empty, whose answers come to the response_url."""
+    return len({ident for ident, _, _, kind in load.acks if kind == "e"})
+
+
 def wait_answers(
     fake: FakeSlack, tag: str, expected: int, quiet: float = 10.0, timeout: float = 180.0
 ) -> float:
@@ -632,37 +689,45 @@ class Target:
 def answer_times(
     fake: FakeSlack,
     tag: str,
-    sent: list[tuple[int, float]],
-    acked: int,
+    load: LoadResult,
     load_end: float,
     busy: int = 0,
 ) -> dict[str, Any]:
-    """How long after its request each answer reached the fake's response_url. `busy` of the
-    acked commands were answered "busy" in their ack (bot.slackkit.shed): the user was told to
-    try again, so they are neither run nor missing."""
+    """How long after its request each answer reached the user: in the ack itself when it was
+    ready in time (bot.slackkit.early), else at the fake's response_url. `busy` of the acked
+    commands were answered "busy" in their ack (bot.slackkit.shed): the user was told to try
+    again, so they are neither run nor missing."""
     arrived = {k: v for k, v in arrivals_of(fake).items() if k.startswith(tag)}
-    first_send: dict[int, float] = {}
-    for ident, at in sent:
-        first_send.setdefault(ident, at)
-    delays = [
+    first: dict[int, tuple[float, float, str]] = {}
+    for ident, at, got, kind in load.acks:
+        first.setdefault(ident, (at, got, kind))
+    in_ack = [(got - at) * 1000 for at, got, kind in first.values() if kind == "a"]
+    late = [
         (arrived[f"{tag}{ident}"] - at) * 1000
-        for ident, at in first_send.items()
-        if f"{tag}{ident}" in arrived
+        for ident, (at, _, kind) in first.items()
+        if kind == "e" and f"{tag}{ident}" in arrived
     ]
+    delays = in_ack + late
+    busy_in_acks = sum(1 for _, _, kind in first.values() if kind == "b")
+    answered = len(in_ack) + len(arrived)
     result: dict[str, Any] = {
-        "requests_sent": len(first_send),
-        "acked": acked,
-        "answered": len(arrived),
+        "requests_sent": len({ident for ident, _ in load.sent}),
+        "acked": load.requests,
+        "answered": answered,
+        "answered_in_ack": len(in_ack),
+        "answered_at_response_url": len(arrived),
         "answered_busy": busy,
-        "missing_after_ack": max(0, acked - len(arrived) - busy),
+        "busy_acks_seen": busy_in_acks,
+        "missing_after_ack": max(0, load.requests - answered - busy),
     }
     if delays:
         result.update(
             p50_ms=round(_quantile(delays, 0.50), 1),
             p99_ms=round(_quantile(delays, 0.99), 1),
             max_ms=round(max(delays), 1),
-            last_after_load_s=round(max(arrived.values()) - load_end, 2),
         )
+    if arrived:
+        result["last_after_load_s"] = round(max(arrived.values()) - load_end, 2)
     return result
 
 
@@ -687,7 +752,7 @@ def measure(
         log(f"{target.name}: warming up for {args.warmup}s")
         warmed = run_load(port, warm, args.warmup, args.concurrency, tmp, args.client)
         if target.answers:
-            wait_answers(fake, tag, len({i for i, _ in warmed.sent}), quiet=5)
+            wait_answers(fake, tag, late_answers(warmed), quiet=5)
         fake.reset()
         tag = f"{target.name[0]}m"
         pool = sign_pool(fake, tag, 0, args.pool)
@@ -721,10 +786,10 @@ def measure(
         )
         if target.answers:
             log(f"{target.name}: waiting for the answers at the response_urls")
-            wait_answers(fake, tag, len({i for i, _ in load.sent}))
+            wait_answers(fake, tag, late_answers(load))
             # The log is read after the wait: by then every ack of the load has been logged.
             busy_during = server.log_lines("answered busy") - busy_before
-            answers = answer_times(fake, tag, load.sent, load.requests, load_end, busy_during)
+            answers = answer_times(fake, tag, load, load_end, busy_during)
             answers["commands_run_per_s"] = round(answers["answered"] / load.seconds, 1)
             result["answers"] = answers
         result["cpu_seconds_during_load"] = {
