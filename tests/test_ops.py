@@ -654,8 +654,11 @@ def test_the_access_log_never_holds_a_calendar_token() -> None:
         "QUERY_STRING": "",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_SLACK_SIGNATURE": "v0=secret-signature",
     }
-    request = SimpleNamespace(headers=[], method="GET", uri=environ["RAW_URI"])
+    request = SimpleNamespace(
+        headers=[("X-Slack-Signature", "v0=secret-signature")], method="GET", uri=environ["RAW_URI"]
+    )
     response = SimpleNamespace(
         status="200 OK", status_code=200, response_length=10, sent=10, headers=[]
     )
@@ -664,3 +667,6 @@ def test_the_access_log_never_holds_a_calendar_token() -> None:
     )
     assert token not in json.dumps(atoms, default=str)
     assert atoms["r"] == "GET /calendar/[redacted] HTTP/1.1"
+    assert (atoms["s"], atoms["b"], atoms["L"], atoms["D"]) == ("200", "10", "0.005000", 5000)
+    assert not [k for k in atoms if k.endswith(("}i", "}e"))]  # no header, no environ entry
+    assert "secret-signature" not in json.dumps(atoms, default=str)

@@ -231,9 +231,8 @@ class _Exchange(httputil.HTTPMessageDelegate):
         sent = self._write(start_line, code, reason, headers, body)
         status = f"{code} {reason}"
         response = SimpleNamespace(status=status, sent=sent, headers=headers)
-        request = SimpleNamespace(
-            headers=list(self.headers.get_all()), method=start_line.method, uri=start_line.path
-        )
+        # No headers: the access log never shows them (bot.logs.RedactingLogger).
+        request = SimpleNamespace(headers=[], method=start_line.method, uri=start_line.path)
         worker.log.access(response, request, environ, timedelta(seconds=perf_counter() - began))
 
     def _write(
