@@ -17,14 +17,18 @@ LISTENER_THREADS = 8
 REQUEST_THREADS = 8  # per worker: they run the app once a request has been read whole
 # A command (or a form's submission) is answered "busy" (bot.slackkit.shed) when this many
 # listeners are running or queued: one queued behind them is acked only once one of them is
-# done. `python -m bot.bench.load --duration 5` (2 workers on 2 cores, its Python client, each
-# command 50 ms of CPU) gave, by limit, the ack p99 at 50 and at 200 connections and the
-# commands run in the 5 s at 200: 16 (a queue as long as the pool) 1.86 s at 50; 8 (the
-# whole pool) 0.71 s, 2.45 s, 169; 6: 0.50 s, 1.29 s, 148; 4: 0.43 s, 1.13 s, 133. Over six,
-# the commands mostly contend for the GIL with the requests waiting for their ack; six also
-# leave two threads for events and button presses, which are never shed. A request that waited
-# a second for a request thread is answered "busy" too, well within Slack's 3 seconds.
-SHED_LIMITS = ShedLimits(backlog=LISTENER_THREADS - 2, waited=1.0)
+# done. When a command held its thread until its answer was POSTed to the response_url (50 ms
+# of CPU a command), `python -m bot.bench.load --duration 5` gave, by limit, the ack p99 at 50
+# and at 200 connections: 16 (a queue as long as the pool) 1.86 s at 50; 8 (the whole pool)
+# 0.71 s, 2.45 s; 6: 0.50 s, 1.29 s; 4: 0.43 s, 1.13 s – so it was six. Since an answer goes in
+# the ack (bot.slackkit.early, a command 5 ms of CPU), the same benchmark (wrk, 12 s) at 50
+# connections: 6 ran 157 commands a second and answered 6,280 "busy" (each busy answer's CPU
+# starving the commands, so the backlog stayed at the limit), ack p99 310 ms; 8 ran 218 a second
+# and none "busy", p99 563 ms; 16 220 a second, p99 458 ms. So the whole pool: a command
+# accepted starts at once, none waits in a queue; events and presses queue behind at most eight
+# commands of a few milliseconds. A request that waited a second for a request thread is
+# answered "busy" too, well within Slack's 3 seconds.
+SHED_LIMITS = ShedLimits(backlog=LISTENER_THREADS, waited=1.0)
 SHED_FLUSH_SECONDS = 5  # how often a worker stores its count of busy answers (for /metrics)
 WORKER_CLASS = "bot.web.httpworker.BufferingWorker"
 
