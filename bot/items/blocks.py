@@ -363,7 +363,7 @@ def status(
             return f"<@{user}>" if user else t(lang, "common.nobody")
 
         lines = [
-            f"*{team.view.team.name}*",
+            f"*{escape(team.view.team.name)}*",
             t(lang, "status.counts", open=team.open, overdue=team.overdue, oldest=oldest),
             t(
                 lang,

@@ -68,7 +68,7 @@ def who_blocks(
     for item in shown:
         duty = item.duty
         lines = [
-            f"*{item.view.team.name}* · {fmt_week(duty.day, lang)}",
+            f"*{kit.escape(item.view.team.name)}* · {fmt_week(duty.day, lang)}",
             t(lang, "who.primary", who=_person(duty.primary, lang)),
             t(lang, "who.substitute", who=_person(duty.substitute, lang)),
         ]
@@ -77,7 +77,7 @@ def who_blocks(
         if duty.covering:
             lines.append(t(lang, "who.covering", who=", ".join(f"<@{u}>" for u in duty.covering)))
         if item.view.accounts:
-            lines.append(t(lang, "who.accounts", accounts=item.view.account_names))
+            lines.append(t(lang, "who.accounts", accounts=kit.escape(item.view.account_names)))
         blocks.append(kit.section_dict("\n".join(lines)))
     if len(duties) > len(shown):
         blocks.append(kit.section_dict(t(lang, "common.more", count=len(duties) - len(shown))))
@@ -161,7 +161,7 @@ def teams_blocks(lang: str, config: OrgConfig, views: Sequence[TeamView]) -> lis
     for view in views[: MESSAGE_BLOCKS - 3]:
         team = view.team
         lines = [
-            f"*{team.name}* (`{team.key}`)"
+            f"*{kit.escape(team.name)}* (`{team.key}`)"
             + (f" · {t(lang, 'teams.managed', file=config.path)}" if team.managed else ""),
             t(
                 lang,

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.rota import ids
-from bot.store.models import Absence, AuditLog, Override, SwapRequest, Team
+from bot.store.models import Absence, Account, AuditLog, Override, SwapRequest, Team
 from tests.harness import OSLO, Vakt
 
 
@@ -302,3 +302,19 @@ def test_yesterday_is_a_date_in_every_language(vakt: Vakt) -> None:
         assert "end date is before the start" in vakt.command(text), text
     assert "That date has passed" in vakt.command("away yesterday")
     assert rows(vakt, Absence) == []
+
+
+def test_team_and_account_names_are_shown_literally_never_as_markup(vakt: Vakt) -> None:
+    # Names come from the config file, `vakt import` or a coordinator's command: `&`, `<` and
+    # `>` in one must never become a ping, a mention or a link in who, teams or status.
+    with Session(vakt.runtime.engine) as session:
+        team = session.exec(select(Team).where(col(Team.key) == "komm")).one()
+        team.name = "Kultur & <!channel>"
+        account = session.exec(select(Account).where(col(Account.key) == "fb-main")).one()
+        account.name = "Facebook <@U0EVIL>"
+        session.commit()
+    for command in ("who", "teams", "status"):
+        text = vakt.command(command, user="U0COORD1")
+        assert "Kultur &amp; &lt;!channel&gt;" in text, (command, text)
+        assert "<!channel>" not in text and "<@U0EVIL>" not in text, (command, text)
+    assert "Facebook &lt;@U0EVIL&gt;" in vakt.command("who")
