@@ -9,6 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel import Locale
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.kernel.i18n import (
     LANGUAGES,
@@ -19,6 +22,7 @@ from bot.kernel.i18n import (
     language_of_locale,
     placeholders,
     plain,
+    plural_form,
     plural_forms_needed,
     plural_texts,
     t,
@@ -155,6 +159,24 @@ def test_a_count_picks_the_plural_form_babel_gives_it(lang: str) -> None:
     assert [head.rsplit(": ", 1)[1] for head in heads] == list(ACCOUNTS[lang])
     monthly = [plain(lang, "register.snapshot_every", count=n) for n in COUNTS]
     assert "0" in monthly[0] and "1" not in monthly[1] and "21" in monthly[3]
+
+
+@given(
+    lang=st.sampled_from(LANGUAGES),
+    counts=st.lists(
+        st.one_of(st.integers(-1000, 1000), st.floats(-1000, 1000, allow_nan=False)), max_size=30
+    ),
+)
+def test_the_kept_plural_forms_are_babels_for_any_count_in_any_order(
+    lang: str, counts: list[float]
+) -> None:
+    # plural_form keeps what Babel said per count (and per type: 1 and 1.0 apart).
+    for count in counts:
+        assert plural_form(lang, count) == str(
+            Locale.parse({"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}[lang]).plural_form(
+                abs(count)
+            )
+        )
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -103,7 +103,14 @@ def _locale(lang: str) -> Locale:
 
 def plural_form(lang: str, count: float) -> str:
     """The CLDR plural category of `count` in `lang`: "one" or "other" in nb, sv and en."""
-    return str(_locale(lang).plural_form(abs(count)))
+    return _plural_form(lang, abs(count))
+
+
+@lru_cache(maxsize=4096, typed=True)  # 1 and 1.0 apart, as Babel may tell them apart
+def _plural_form(lang: str, count: float) -> str:
+    # Cached: Babel evaluates the CLDR rule anew each time, and a list of 20 items asks it for
+    # the same few counts dozens of times (a few per cent of a busy worker's CPU).
+    return str(_locale(lang).plural_form(count))
 
 
 def plural_forms_needed(lang: str) -> frozenset[str]:
