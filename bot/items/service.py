@@ -25,7 +25,7 @@ from bot.rota import core as rota
 from bot.rota.service import duty_inputs
 from bot.rota.teams import TeamView, read_model, team_views
 from bot.slackkit.outbox import enqueue
-from bot.store.models import Account, Item, Outbox, Team
+from bot.store.models import Account, Item, OpenItemCount, Outbox, Team
 
 SOURCES = ("channel", "shortcut", "command", "http", "facebook", "instagram")
 MAX_AGE = timedelta(days=366)
@@ -406,19 +406,31 @@ def unanswered(
     model = read_model(ctx)
     visible = set(account_ids)
     hidden = sorted(model.account_ids - visible)
+    few_hidden = len(hidden) < len(visible)
+    # All open items: the accounts' kept counts (migration 0010), a row each. Overdue ones are
+    # counted, since the clock makes an item overdue, not a write.
+    kept = select(func.coalesce(func.sum(OpenItemCount.total), 0))
     counted = select(func.count()).select_from(Item)
-    if len(hidden) < len(visible):
-        everyone = counted.where(*conditions).scalar_subquery()
-        if hidden:
-            out_of_view = col(Item.account_id).in_(hidden)
+    if few_hidden:
+        out_of_view = col(Item.account_id).in_(hidden)
+        if not overdue:
+            hidden_kept = col(OpenItemCount.account_id).in_(hidden)
+            total = ctx.session.exec(kept.where(sa.not_(hidden_kept)) if hidden else kept).one()
+        elif hidden:
+            everyone = counted.where(*conditions).scalar_subquery()
             others = counted.where(*conditions, out_of_view).scalar_subquery()
             total = ctx.session.exec(select(everyone - others)).one()
-            conditions.append(sa.not_(out_of_view))
         else:
-            total = ctx.session.exec(select(everyone)).one()
+            total = ctx.session.exec(counted.where(*conditions)).one()
+        if hidden:
+            conditions.append(sa.not_(out_of_view))
     else:
         conditions.append(col(Item.account_id).in_(account_ids))
-        total = ctx.session.exec(counted.where(*conditions)).one()
+        total = ctx.session.exec(
+            counted.where(*conditions)
+            if overdue
+            else kept.where(col(OpenItemCount.account_id).in_(account_ids))
+        ).one()
     rows = ctx.session.exec(
         select(Item)
         .where(*conditions)

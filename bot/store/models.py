@@ -641,3 +641,18 @@ class ReadRevision(SQLModel, table=True):
     __tablename__ = "read_revision"
     id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     token: str = Field(max_length=32)
+
+
+class OpenItemCount(SQLModel, table=True):
+    """Per account, how many of its items are open: kept by triggers on `item` in the same
+    transaction as every change (migration 0010), so `/vakt unanswered` sums a row per
+    account instead of counting every open item."""
+
+    __tablename__ = "open_item_count"
+    account_id: int = Field(
+        foreign_key="account.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    total: int

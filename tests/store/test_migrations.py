@@ -325,3 +325,54 @@ def test_read_revision_migration_on_a_database_holding_teams(any_db_url: str) ->
     migrate(engine)
     assert token() != second
     engine.dispose()
+
+
+def test_open_item_count_migration_counts_the_items_there_are(any_db_url: str) -> None:
+    """0010 on a database at 0009 holding open and closed items: each account's count starts
+    from its open items and follows the next change; going back to 0009 drops the table and its
+    triggers and leaves the items, which can be changed again."""
+    from bot.kernel.config import parse_config
+    from bot.register.sync import apply_config
+    from bot.store.models import Item
+    from tests.harness import CONFIG
+
+    engine = make_engine(any_db_url)
+    command.upgrade(_alembic_config(engine), "0009")
+    with Session(engine) as session:
+        apply_config(session, parse_config(CONFIG, "vakt.toml"), NOW)
+        session.flush()
+        (first,) = [a.id for a in session.exec(select(Account)).all() if a.id]
+        for n, (account, status) in enumerate(
+            [(first, "open"), (first, "open"), (first, "answered")]
+        ):
+            session.add(
+                Item(
+                    account_id=account,
+                    source="command",
+                    external_id=f"x{n}",
+                    received_at=NOW,
+                    deadline=NOW,
+                    status=status,
+                    created_by="U0ANNA",
+                    created_at=NOW,
+                )
+            )
+        session.commit()
+    migrate(engine)
+
+    def counts() -> dict[int, int]:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT account_id, total FROM open_item_count"))
+            return {a: n for a, n in rows if n}
+
+    assert counts() == {first: 2}
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE item SET status = 'open' WHERE status = 'answered'"))
+    assert counts() == {first: 3}
+    command.downgrade(_alembic_config(engine), "0009")
+    assert "open_item_count" not in sa.inspect(engine).get_table_names()
+    with engine.begin() as conn:  # no trigger is left to look for the table
+        conn.execute(sa.text("UPDATE item SET status = 'answered' WHERE external_id = 'x0'"))
+    migrate(engine)
+    assert counts() == {first: 2}
+    engine.dispose()
