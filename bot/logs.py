@@ -90,7 +90,9 @@ class RedactingLogger(_GunicornLogger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         # gunicorn's own atoms with the request's headers and environ left out from the start
         # (rather than built, every header and environ entry, and then dropped: on a busy
-        # worker that was a tenth of its CPU); the response's headers are kept.
+        # worker that was a tenth of its CPU); the response's headers are kept. Every atom that
+        # could carry a calendar link (the path, the user, referer, agent, response headers) is
+        # redacted, as when all of gunicorn's were.
         path = loggable_path(str(environ.get("PATH_INFO") or ""))
         query = "?[redacted]" if environ.get("QUERY_STRING") else ""
         method = environ.get("REQUEST_METHOD", "-")
@@ -103,7 +105,7 @@ class RedactingLogger(_GunicornLogger):
         atoms: dict[str, Any] = {
             "h": environ.get("REMOTE_ADDR", "-"),
             "l": "-",
-            "u": self._get_user(environ) or "-",
+            "u": redact(self._get_user(environ) or "-"),
             "t": self.now(),
             "r": f"{method} {path}{query} {protocol}",
             "s": status,
@@ -122,7 +124,7 @@ class RedactingLogger(_GunicornLogger):
             "p": f"<{os.getpid()}>",
         }
         headers = resp.headers.items() if hasattr(resp.headers, "items") else resp.headers
-        atoms.update({f"{{{k.lower()}}}o": v for k, v in headers})
+        atoms.update({f"{{{k.lower()}}}o": redact(str(v)) for k, v in headers})
         return atoms
 
 

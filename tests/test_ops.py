@@ -660,7 +660,11 @@ def test_the_access_log_never_holds_a_calendar_token() -> None:
         headers=[("X-Slack-Signature", "v0=secret-signature")], method="GET", uri=environ["RAW_URI"]
     )
     response = SimpleNamespace(
-        status="200 OK", status_code=200, response_length=10, sent=10, headers=[]
+        status="200 OK",
+        status_code=200,
+        response_length=10,
+        sent=10,
+        headers=[("Location", f"https://vakt.test/calendar/{token}/komm.ics")],
     )
     atoms = RedactingLogger(GunicornConfig()).atoms(
         response, request, environ, timedelta(milliseconds=5)
