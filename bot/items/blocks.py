@@ -177,26 +177,16 @@ def _row_text(
     return f"*#{line.id}* {_link(line)} · " + " · ".join(facts) + _quote(line.excerpt)
 
 
-def _item_row(
-    lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
-) -> list[Block]:
-    """One item in a digest or list: a section and its buttons."""
-    text = _row_text(lang, calendar, now, line, with_team=with_team)
-    blocks: list[Block] = [SectionBlock(block_id=f"item-{line.id}", text=kit.md(text))]
-    buttons = _buttons(lang, line)
-    if buttons:
-        blocks.append(ActionsBlock(block_id=f"item-{line.id}-actions", elements=buttons))
-    return blocks
-
-
-# Block Kit as plain dicts, for the lists asked for most (`/vakt unanswered`): the same JSON
-# that slack_sdk's models give, without their per-call reflection (most of a page's cost).
+# An item's row as plain dicts, for the lists asked for most (`/vakt unanswered`) and the
+# reminders (a digest per person on duty at every reminder time): the same JSON that
+# slack_sdk's models give, without their per-call reflection (most of a page's cost, and of
+# the reminders job's).
 
 
 def _item_row_dicts(
     lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine, *, with_team: bool
 ) -> list[dict[str, Any]]:
-    """`_item_row` as dicts."""
+    """One item in a digest or list: a section and its buttons."""
     text = _row_text(lang, calendar, now, line, with_team=with_team)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": f"item-{line.id}", "text": kit.md_dict(text)}
@@ -225,28 +215,24 @@ def digest(
     """One DM per person per reminder time: their overdue items oldest first, then the items
     still waiting for a registration reference."""
     text = t(lang, "digest.text", count=overdue_total, registration=unregistered_total)
-    blocks: list[Block] = [HeaderBlock(text=plain(lang, "digest.header")[:150])]
+    blocks = [kit.header_dict(plain(lang, "digest.header"))]
     if overdue_total:
-        blocks.append(SectionBlock(text=kit.md(t(lang, "digest.overdue", count=overdue_total))))
+        blocks.append(kit.section_dict(t(lang, "digest.overdue", count=overdue_total)))
         for line in overdue:
-            blocks.extend(_item_row(lang, calendar, now, line, with_team=False))
+            blocks.extend(_item_row_dicts(lang, calendar, now, line, with_team=False))
         if overdue_total > len(overdue):
             blocks.append(
-                ContextBlock(
-                    elements=[kit.md(t(lang, "digest.more", count=overdue_total - len(overdue)))]
-                )
+                kit.context_dict(t(lang, "digest.more", count=overdue_total - len(overdue)))
             )
     if unregistered_total:
-        blocks.append(
-            SectionBlock(text=kit.md(t(lang, "digest.unregistered", count=unregistered_total)))
-        )
+        blocks.append(kit.section_dict(t(lang, "digest.unregistered", count=unregistered_total)))
         for line in unregistered:
-            blocks.extend(_item_row(lang, calendar, now, line, with_team=False))
+            blocks.extend(_item_row_dicts(lang, calendar, now, line, with_team=False))
         if unregistered_total > len(unregistered):
             more = unregistered_total - len(unregistered)
-            blocks.append(ContextBlock(elements=[kit.md(t(lang, "digest.more", count=more))]))
-    blocks.append(ContextBlock(elements=[kit.md(t(lang, "digest.footer"))]))
-    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
+            blocks.append(kit.context_dict(t(lang, "digest.more", count=more)))
+    blocks.append(kit.context_dict(t(lang, "digest.footer")))
+    return text, blocks[:MESSAGE_BLOCKS]
 
 
 def escalation(
@@ -262,33 +248,29 @@ def escalation(
     text = t(
         lang, "escalation.text", team=team, count=total, days=fmt_working_days(after_days, lang)
     )
-    blocks: list[Block] = [
-        HeaderBlock(text=plain(lang, "escalation.header", team=team)[:150]),
-        SectionBlock(text=kit.md(text)),
+    blocks = [
+        kit.header_dict(plain(lang, "escalation.header", team=team)),
+        kit.section_dict(text),
     ]
     for line in lines:
         age = fmt_working_days(age_working_days(calendar, line.received_at, now), lang)
         who = f"<@{line.responsible}>" if line.responsible else t(lang, "common.nobody")
         blocks.append(
-            SectionBlock(
+            kit.section_dict(
+                f"*#{line.id}* {_link(line)} · {t(lang, 'item.age', days=age)} · "
+                + t(
+                    lang,
+                    "item.due_short",
+                    deadline=fmt_moment(line.deadline, calendar.tz, lang),
+                )
+                + f" · {t(lang, 'item.responsible', who=who)}"
+                + _quote(line.excerpt),
                 block_id=f"item-{line.id}",
-                text=kit.md(
-                    f"*#{line.id}* {_link(line)} · {t(lang, 'item.age', days=age)} · "
-                    + t(
-                        lang,
-                        "item.due_short",
-                        deadline=fmt_moment(line.deadline, calendar.tz, lang),
-                    )
-                    + f" · {t(lang, 'item.responsible', who=who)}"
-                    + _quote(line.excerpt)
-                ),
             )
         )
     if total > len(lines):
-        blocks.append(
-            ContextBlock(elements=[kit.md(t(lang, "digest.more", count=total - len(lines)))])
-        )
-    return text, kit.dicts(blocks[:MESSAGE_BLOCKS])
+        blocks.append(kit.context_dict(t(lang, "digest.more", count=total - len(lines))))
+    return text, blocks[:MESSAGE_BLOCKS]
 
 
 def summary_text(lang: str, team: str, overdue: int, oldest_age: int, reminded: str | None) -> str:
@@ -413,7 +395,7 @@ def item_row(
     lang: str, calendar: WorkCalendar, now: datetime, line: ItemLine
 ) -> list[dict[str, Any]]:
     """One item's blocks as digests and lists show it."""
-    return kit.dicts(_item_row(lang, calendar, now, line, with_team=False))
+    return _item_row_dicts(lang, calendar, now, line, with_team=False)
 
 
 def replace_item(
