@@ -53,8 +53,8 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAMS = 50
 ACCOUNTS = 500
 CLOSED_SHARE = 5  # one answered item for every five open ones, as bot.bench.items has it
-TARGET_SECONDS = 2.0  # the target: the sweep at 100,000 open items
-TARGET_SIZE = 100_000
+# The targets: the whole sweep (jobs and delivery) in under so many seconds at so many items.
+TARGETS = {100_000: 1.0, 1_000_000: 2.5}
 
 
 def log(message: str) -> None:
@@ -272,10 +272,11 @@ def main(argv: list[str] | None = None) -> int:
             "jobs_seconds_per_million_items": _per_million(by_size, "jobs_seconds"),
             "reminders_seconds_per_million_items": _per_million(by_size, "reminders_seconds"),
         }
-        if TARGET_SIZE in by_size:
-            report["databases"][database]["total_at_100000_under_2s"] = (
-                by_size[TARGET_SIZE]["total_seconds"] < TARGET_SECONDS
-            )
+        report["databases"][database]["targets"] = {
+            f"total_at_{size}_under_{seconds:g}s": by_size[size]["total_seconds"] < seconds
+            for size, seconds in TARGETS.items()
+            if size in by_size
+        }
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
