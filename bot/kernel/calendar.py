@@ -20,6 +20,7 @@ __all__ = [
     "SUPPORTED_COUNTRIES",
     "CalendarRules",
     "Hours",
+    "OfficeClock",
     "Season",
     "WorkCalendar",
 ]
@@ -399,3 +400,43 @@ class WorkCalendar:
             if overlap > timedelta(0):
                 total += overlap
         return total
+
+
+class OfficeClock:
+    """Office time as a running total over a span of days: the working time between two
+    instants is the difference of two look-ups. Gives what `WorkCalendar.working_time_between`
+    gives (a test holds them together), in constant time per pair instead of a walk over the
+    days between – a report over 100,000 items, or `/vakt status` over a month's answers, works
+    out every response time once."""
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
+        self.calendar = calendar
+        self.first = first
+        self.spans: list[tuple[float, float] | None] = []
+        self.before: list[float] = []
+        total = 0.0
+        for offset in range((last - first).days + 1):
+            hours = calendar.hours(first + timedelta(days=offset))
+            span = None if hours is None else (hours[0].timestamp(), hours[1].timestamp())
+            self.spans.append(span)
+            self.before.append(total)
+            if span is not None:
+                total += span[1] - span[0]
+        self.total = total
+
+    def _running(self, instant: datetime) -> float:
+        """Office seconds from the first day's midnight up to `instant`."""
+        index = (self.calendar.local_date(instant) - self.first).days
+        if index < 0:
+            return 0.0
+        if index >= len(self.spans):
+            return self.total
+        span = self.spans[index]
+        done = self.before[index]
+        if span is not None:
+            done += min(max(instant.timestamp() - span[0], 0.0), span[1] - span[0])
+        return done
+
+    def seconds_between(self, start: datetime, end: datetime) -> float:
+        """Office seconds between two instants within the span (0 if end <= start)."""
+        return max(self._running(end) - self._running(start), 0.0)

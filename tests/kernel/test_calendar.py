@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.kernel.calendar import CalendarRules, Hours, Season, WorkCalendar
+from bot.kernel.calendar import CalendarRules, Hours, OfficeClock, Season, WorkCalendar
+from bot.kernel.config import parse_config
+from tests.harness import CONFIG
 
 OSLO = ZoneInfo("Europe/Oslo")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -1032,3 +1035,24 @@ def test_rules_are_copied_not_shared() -> None:
     cal = oslo_calendar(week=week)
     week.clear()
     assert cal.is_working_day(date(2026, 9, 9))
+
+
+# The organisation of the Slack tests (Norway, the closed Christmas Eve, its half days).
+ORG = parse_config(CONFIG, "vakt.toml").calendar()
+
+
+def test_the_office_clock_agrees_with_the_calendar() -> None:
+    """The running total gives what working_time_between gives: across nights, weekends,
+    Easter, the closed Christmas Eve and the switch to summer time."""
+    rnd = random.Random(47)
+    first, last = date(2026, 3, 1), date(2027, 1, 10)
+    clock = OfficeClock(ORG, first, last)
+    span = (last - first).days * 86400
+    base = datetime(2026, 3, 1, tzinfo=OSLO)
+    for _ in range(400):
+        a = base + timedelta(seconds=rnd.uniform(0, span))
+        b = a + timedelta(hours=rnd.expovariate(1 / 30))
+        if ORG.local_date(b) > last:
+            continue
+        expected = ORG.working_time_between(a, b).total_seconds()
+        assert clock.seconds_between(a, b) == pytest.approx(expected, abs=1e-3)
