@@ -143,6 +143,9 @@ def run(
 
             # The change itself is inside the timing: its CPU is a few hundred microseconds.
             results["who after a change"] = _measure(after_a_change, max(20, requests // 10), 2)
+            # A manager's overview of every team (not a target: asked for a few times a day).
+            log("/vakt status")
+            results["status"] = _measure(command("status"), max(20, requests // 10), 2)
         finally:
             runtime.engine.dispose()
     return results

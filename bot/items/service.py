@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, func, select
 from bot.items import core
 from bot.items import messages as item_messages
 from bot.items.core import Status
+from bot.kernel.calendar import OfficeClock
 from bot.kernel.config import LIVE, AccountStatus
 from bot.kernel.context import Ctx
 from bot.kernel.errors import Conflict, NotAllowed, NotFound, UserInputError
@@ -458,42 +460,71 @@ def unanswered(
     return Page(result, int(total), offset)
 
 
+def _ids(view: TeamView) -> list[int]:
+    return [a.id for a in view.accounts if a.id is not None]
+
+
 def status(ctx: Ctx) -> list[TeamStatus]:
-    """Per team: open, overdue, oldest, response times in working time, duty now and next."""
+    """Per team: open, overdue, oldest, response times in working time, duty now and next.
+
+    Three reads for all the teams at once, by account – the open items (counted, the overdue
+    among them, the oldest), the items answered in the window – instead of three per team: the
+    overdue count per team walked every overdue item of the organisation each time (2.5 s at
+    100,000 open items and 50 teams on PostgreSQL). A coordinator sees every team, so the
+    reads take every account; a manager's are limited to the accounts of their teams."""
     views = visible_teams(ctx, None)
     absences, overrides = duty_inputs(ctx)
     since = ctx.now - STATUS_WINDOW
     answered = (Status.ANSWERED, Status.NO_REPLY, Status.REFERRED)
+    mine = None if ctx.is_coordinator else sorted({i for v in views for i in _ids(v)})
+
+    def of_accounts(query: Any) -> Any:
+        return query if mine is None else query.where(col(Item.account_id).in_(mine))
+
+    opened: dict[int, tuple[int, int, datetime | None]] = {}
+    overdue_now = sa.case((col(Item.deadline) < ctx.now, 1), else_=0)
+    for account_id, count, overdue, oldest in ctx.session.execute(
+        of_accounts(
+            sa.select(
+                col(Item.account_id),
+                func.count(),
+                func.sum(overdue_now),
+                func.min(col(Item.received_at)),
+            ).where(col(Item.status) == Status.OPEN)
+        ).group_by(Item.account_id)
+    ):
+        opened[account_id] = (int(count), int(overdue or 0), oldest)
+    closed: dict[int, list[tuple[datetime, datetime]]] = {}
+    for account_id, received, closed_at in ctx.session.execute(
+        of_accounts(
+            sa.select(col(Item.account_id), col(Item.received_at), col(Item.closed_at)).where(
+                col(Item.status).in_(answered), col(Item.closed_at) >= since
+            )
+        )
+    ):
+        closed.setdefault(account_id, []).append((received, closed_at))
+    pairs = [pair for found in closed.values() for pair in found]
+    clock = (
+        OfficeClock(
+            ctx.calendar,
+            min(ctx.calendar.local_date(received) for received, _ in pairs),
+            max(ctx.calendar.local_date(closed_at) for _, closed_at in pairs),
+        )
+        if pairs
+        else None
+    )
     result: list[TeamStatus] = []
     for view in views:
-        account_ids = [a.id for a in view.accounts]
-        open_rows = ctx.session.exec(
-            select(func.count(), func.min(Item.received_at)).where(
-                col(Item.status) == Status.OPEN, col(Item.account_id).in_(account_ids)
-            )
-        ).one()
-        overdue = ctx.session.exec(
-            select(func.count()).where(
-                col(Item.status) == Status.OPEN,
-                col(Item.account_id).in_(account_ids),
-                col(Item.deadline) < ctx.now,
-            )
-        ).one()
-        closed = ctx.session.exec(
-            select(Item.received_at, Item.closed_at).where(
-                col(Item.status).in_(answered),
-                col(Item.account_id).in_(account_ids),
-                col(Item.closed_at) >= since,
-            )
-        ).all()
+        counts = [opened[i] for i in _ids(view) if i in opened]
         hours = [
-            ctx.calendar.working_time_between(received, closed_at).total_seconds()
-            for received, closed_at in closed
-            if closed_at is not None
+            clock.seconds_between(received, closed_at)
+            for i in _ids(view)
+            for received, closed_at in closed.get(i, ())
+            if clock is not None
         ]
         median = core.percentile(hours, 50)
         p90 = core.percentile(hours, 90)
-        oldest = open_rows[1]
+        oldest = min((o for _, _, o in counts if o is not None), default=None)
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=ctx.now.tzinfo)
         duty_now = duty_next = None
@@ -508,8 +539,8 @@ def status(ctx: Ctx) -> list[TeamStatus]:
         result.append(
             TeamStatus(
                 view=view,
-                open=int(open_rows[0]),
-                overdue=int(overdue),
+                open=sum(n for n, _, _ in counts),
+                overdue=sum(n for _, n, _ in counts),
                 oldest=oldest,
                 median=None if median is None else timedelta(seconds=median),
                 p90=None if p90 is None else timedelta(seconds=p90),
