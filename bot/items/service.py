@@ -467,7 +467,7 @@ def _ids(view: TeamView) -> list[int]:
 def status(ctx: Ctx) -> list[TeamStatus]:
     """Per team: open, overdue, oldest, response times in working time, duty now and next.
 
-    Three reads for all the teams at once, by account – the open items (counted, the overdue
+    Two reads for all the teams at once, by account – the open items (counted, the overdue
     among them, the oldest), the items answered in the window – instead of three per team: the
     overdue count per team walked every overdue item of the organisation each time (2.5 s at
     100,000 open items and 50 teams on PostgreSQL). A coordinator sees every team, so the
