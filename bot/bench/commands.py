@@ -16,6 +16,7 @@ PostgreSQL backends spent meanwhile, and the wall time. Printed beside them:
   looking up the reader's language: what every command costs before its own work;
 - **after a change**: `/vakt who` right after a change to an absence, so the read model is read
   afresh: what the first command after any change costs.
+- **status**: `/vakt status`, a manager's overview of every team (fewer runs; not a target).
 
 Prints one JSON object on stdout (progress goes to stderr). Run it from the repository root: the
 Slack fake (for the one users.info) lives in `tests.fakeslack`.

@@ -515,12 +515,13 @@ def status(ctx: Ctx) -> list[TeamStatus]:
     )
     result: list[TeamStatus] = []
     for view in views:
-        counts = [opened[i] for i in _ids(view) if i in opened]
+        ids = _ids(view)
+        counts = [opened[i] for i in ids if i in opened]
         hours = [
             clock.seconds_between(received, closed_at)
-            for i in _ids(view)
+            for i in ids
             for received, closed_at in closed.get(i, ())
-            if clock is not None
+            if clock is not None  # None only when nothing was answered in the window
         ]
         median = core.percentile(hours, 50)
         p90 = core.percentile(hours, 90)
